@@ -1,0 +1,339 @@
+"""The one result model. Every report is rendered from a :class:`RunResult`, never from elsewhere.
+
+A check (one scenario, one fuzz check, the preflight, the cleanup) ends with one :class:`Status`.
+Statuses are ordered, and when results roll up (to a requirement, an area, the whole run) the
+worst one wins, as in the OCI distribution-spec conformance suite.
+"""
+
+from __future__ import annotations
+
+import enum
+import shlex
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from ._catalogue import Requirement
+
+#: Bumped whenever ``results.json`` changes shape; the JSON Schema has the same number.
+SCHEMA_VERSION = "1.0"
+
+
+class Status(enum.IntEnum):
+    """The outcome of a check, ordered from best to worst."""
+
+    PASS = 0
+    SKIP = 1  # not run (a missing capability, a selection); never counts as a pass
+    XFAIL = 2  # failed, as the expected-failures file says it would
+    FAIL = 3  # the implementation does not do what a requirement says
+    ERROR = 4  # no verdict reached: setup, transport, or a check that asserted nothing
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str) -> Status:
+        return cls[value.upper()]
+
+    @classmethod
+    def worst(cls, statuses: Iterable[Status]) -> Status | None:
+        """The worst of ``statuses``; ``None`` when there are none (nothing was checked)."""
+        return max(statuses, default=None)
+
+
+CheckKind = Literal["preflight", "scenario", "fuzz", "cleanup"]
+
+
+@dataclass
+class Exchange:
+    """One HTTP request and its response, as evidence. Always already redacted and truncated."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str] = field(default_factory=dict)
+    request_body: str | None = None
+    status_code: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: str | None = None
+    elapsed_ms: float = 0.0
+    #: Set when the exchange failed below HTTP (timeout, reset, oversized or undecodable body).
+    error: str | None = None
+
+    def curl(self) -> str:
+        """A command that reproduces the request (secrets stay redacted)."""
+        parts = ["curl", "-sS", "-X", self.method]
+        for name, value in self.request_headers.items():
+            parts += ["-H", f"{name}: {value}"]
+        if self.request_body is not None:
+            parts += ["--data-binary", self.request_body]
+        parts.append(self.url)
+        return shlex.join(parts)
+
+
+@dataclass
+class Assertion:
+    """One expectation and what came of it, tied to the requirements it verifies."""
+
+    description: str
+    requirement_ids: tuple[str, ...]
+    passed: bool
+    expected: Any = None
+    actual: Any = None
+    message: str = ""
+    #: The scenario step (or fuzzed operation) the expectation belongs to.
+    step: str | None = None
+    #: Index into the owning check's ``evidence`` of the exchange it judged.
+    exchange: int | None = None
+
+
+@dataclass
+class CheckResult:
+    """One check: its identity, what it verifies, its verdict and the evidence for it."""
+
+    id: str
+    title: str
+    kind: CheckKind
+    area: str
+    requirement_ids: tuple[str, ...] = ()
+    status: Status = Status.PASS
+    message: str = ""
+    duration_s: float = 0.0
+    tags: tuple[str, ...] = ()
+    assertions: list[Assertion] = field(default_factory=list)
+    evidence: list[Exchange] = field(default_factory=list)
+    #: The reason given in the expected-failures file, when the check matched an entry.
+    expected_failure: str | None = None
+
+    def add_exchange(self, exchange: Exchange) -> int:
+        self.evidence.append(exchange)
+        return len(self.evidence) - 1
+
+    def record(self, assertion: Assertion) -> Assertion:
+        self.assertions.append(assertion)
+        return assertion
+
+    def skip(self, reason: str) -> None:
+        self.status, self.message = Status.SKIP, reason
+
+    def error(self, reason: str) -> None:
+        self.status, self.message = Status.ERROR, reason
+
+    def settle(self) -> Status:
+        """Derive the verdict from the assertions, unless the check was skipped or errored.
+
+        A check that asserted nothing is an error, never a pass.
+        """
+        if self.status in (Status.SKIP, Status.ERROR, Status.XFAIL):
+            return self.status
+        failed = [a for a in self.assertions if not a.passed]
+        if failed:
+            self.status = Status.FAIL
+            if not self.message:
+                self.message = failed[0].message or failed[0].description
+        elif not self.assertions:
+            self.status = Status.ERROR
+            self.message = self.message or "the check asserted nothing"
+        else:
+            self.status = Status.PASS
+        return self.status
+
+    @property
+    def failed_assertions(self) -> list[Assertion]:
+        return [a for a in self.assertions if not a.passed]
+
+    def all_requirement_ids(self) -> tuple[str, ...]:
+        ids = dict.fromkeys(self.requirement_ids)
+        for assertion in self.assertions:
+            ids.update(dict.fromkeys(assertion.requirement_ids))
+        return tuple(ids)
+
+    def status_for(self, requirement_id: str) -> Status | None:
+        """What this check says about one requirement, or ``None`` if it says nothing.
+
+        A failed assertion blames only the requirements it names; a check that could not reach a
+        verdict (skip, error, expected failure) speaks for every requirement it names.
+        """
+        if requirement_id not in self.all_requirement_ids():
+            return None
+        if self.status in (Status.SKIP, Status.ERROR, Status.XFAIL):
+            return self.status
+        named = [a for a in self.assertions if requirement_id in a.requirement_ids]
+        if not named:
+            return self.status
+        return Status.FAIL if any(not a.passed for a in named) else Status.PASS
+
+
+@dataclass
+class Target:
+    """What was tested."""
+
+    base_url: str
+    #: ``reference`` for the embedded reference server, ``external`` for anything else.
+    implementation: str = "external"
+    zuora_version: str | None = None
+    capabilities: tuple[str, ...] = ()
+
+
+@dataclass
+class Stage:
+    """Figures for one stage of a run (preflight, scenarios, fuzz, cleanup, reports)."""
+
+    name: str
+    wall_s: float = 0.0
+    requests: int = 0
+
+
+@dataclass
+class LeftBehind:
+    """Something the suite created and could not clean up."""
+
+    kind: str  # "journal-run" | "journal-entry"
+    number: str
+    status: str
+    reason: str
+
+
+@dataclass
+class RequirementOutcome:
+    requirement: Requirement
+    status: Status | None  # None: no check said anything about it
+    check_ids: list[str]
+
+
+@dataclass
+class Score:
+    passed: int
+    total: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.passed / self.total if self.total else 100.0
+
+
+@dataclass
+class RunResult:
+    """Everything one run found, self-contained: the reports and ``diff`` need nothing else."""
+
+    run_id: str
+    tool_version: str
+    target: Target
+    started_at: str
+    finished_at: str = ""
+    requirements: list[Requirement] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    stages: list[Stage] = field(default_factory=list)
+    left_behind: list[LeftBehind] = field(default_factory=list)
+    #: A one-line reason when the run could not test the target at all.
+    setup_error: str | None = None
+    #: Settings that shaped the run, secrets removed.
+    settings: dict[str, Any] = field(default_factory=dict)
+    schema_version: str = SCHEMA_VERSION
+
+    # -- roll-ups ---------------------------------------------------------------------------
+
+    @property
+    def status(self) -> Status:
+        if self.setup_error:
+            return Status.ERROR
+        worst = Status.worst(check.status for check in self.checks)
+        return Status.ERROR if worst is None else worst  # an empty run proves nothing
+
+    def counts(self) -> dict[str, int]:
+        counts = {status.label: 0 for status in Status}
+        for check in self.checks:
+            counts[check.status.label] += 1
+        return counts
+
+    def outcomes(self) -> Iterator[RequirementOutcome]:
+        for requirement in self.requirements:
+            statuses: list[Status] = []
+            check_ids: list[str] = []
+            for check in self.checks:
+                status = check.status_for(requirement.id)
+                if status is not None:
+                    statuses.append(status)
+                    check_ids.append(check.id)
+            yield RequirementOutcome(requirement, Status.worst(statuses), check_ids)
+
+    def by_area(self) -> dict[str, Status | None]:
+        areas: dict[str, list[Status]] = {}
+        for outcome in self.outcomes():
+            bucket = areas.setdefault(outcome.requirement.area, [])
+            if outcome.status is not None:
+                bucket.append(outcome.status)
+        return {area: Status.worst(statuses) for area, statuses in areas.items()}
+
+    def score(self, level: str = "MUST", area: str | None = None) -> Score:
+        """Testable requirements of ``level`` whose checks all passed, over all testable ones.
+
+        A testable requirement that no check covered counts against the score.
+        """
+        passed = total = 0
+        for outcome in self.outcomes():
+            requirement = outcome.requirement
+            if requirement.level != level or not requirement.testable:
+                continue
+            if area is not None and requirement.area != area:
+                continue
+            total += 1
+            passed += outcome.status is Status.PASS
+        return Score(passed, total)
+
+    def uncovered(self, level: str = "MUST") -> list[Requirement]:
+        return [
+            o.requirement
+            for o in self.outcomes()
+            if o.status is None and o.requirement.level == level and o.requirement.testable
+        ]
+
+    def requests_sent(self) -> int:
+        return sum(stage.requests for stage in self.stages)
+
+    # -- serialisation (results.json) ---------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.label
+        data["counts"] = self.counts()
+        data["scores"] = {level: asdict(self.score(level)) for level in ("MUST", "SHOULD", "MAY")}
+        for check, raw in zip(self.checks, data["checks"], strict=True):
+            raw["status"] = check.status.label
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunResult:
+        def requirement(raw: dict[str, Any]) -> Requirement:
+            raw = dict(raw)
+            raw["operations"] = tuple(raw.get("operations", ()))
+            raw["tags"] = tuple(raw.get("tags", ()))
+            return Requirement(**raw)
+
+        def check(raw: dict[str, Any]) -> CheckResult:
+            raw = dict(raw)
+            raw["status"] = Status.parse(raw["status"])
+            raw["requirement_ids"] = tuple(raw.get("requirement_ids", ()))
+            raw["tags"] = tuple(raw.get("tags", ()))
+            raw["assertions"] = [
+                Assertion(**{**a, "requirement_ids": tuple(a["requirement_ids"])})
+                for a in raw.get("assertions", [])
+            ]
+            raw["evidence"] = [Exchange(**e) for e in raw.get("evidence", [])]
+            return CheckResult(**raw)
+
+        target = dict(data["target"])
+        target["capabilities"] = tuple(target.get("capabilities", ()))
+        return cls(
+            run_id=data["run_id"],
+            tool_version=data["tool_version"],
+            target=Target(**target),
+            started_at=data["started_at"],
+            finished_at=data.get("finished_at", ""),
+            requirements=[requirement(r) for r in data.get("requirements", [])],
+            checks=[check(c) for c in data.get("checks", [])],
+            stages=[Stage(**s) for s in data.get("stages", [])],
+            left_behind=[LeftBehind(**item) for item in data.get("left_behind", [])],
+            setup_error=data.get("setup_error"),
+            settings=data.get("settings", {}),
+            schema_version=data.get("schema_version", SCHEMA_VERSION),
+        )
