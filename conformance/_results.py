@@ -228,6 +228,8 @@ class RunResult:
     setup_error: str | None = None
     #: Settings that shaped the run, secrets removed.
     settings: dict[str, Any] = field(default_factory=dict)
+    #: Why the expected-failures file fails the gate (stale or now-passing entries), one line each.
+    gate_problems: list[str] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
 
     # -- roll-ups ---------------------------------------------------------------------------
@@ -335,5 +337,6 @@ class RunResult:
             left_behind=[LeftBehind(**item) for item in data.get("left_behind", [])],
             setup_error=data.get("setup_error"),
             settings=data.get("settings", {}),
+            gate_problems=list(data.get("gate_problems", [])),
             schema_version=data.get("schema_version", SCHEMA_VERSION),
         )
