@@ -1,0 +1,68 @@
+"""Writing the reports: every format from one summary, each file replaced atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .._exceptions import UsageError
+from .._results import RunResult
+from ._html import render_html
+from ._json import render_json
+from ._junit import render_junit
+from ._markdown import render_markdown
+from ._summary import Summary, summarise
+
+Renderer = Callable[[RunResult, Summary | None], str]
+
+#: Format name -> (file name, renderer).
+FORMATS: dict[str, tuple[str, Renderer]] = {
+    "json": ("results.json", render_json),
+    "junit": ("junit.xml", render_junit),
+    "html": ("report.html", render_html),
+    "markdown": ("summary.md", render_markdown),
+}
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # A reader (a CI step, a browser) never sees half a file; lone surrogates, which a body
+    # decoded with errors="surrogateescape" could hold, become U+FFFD rather than an error.
+    data = text.encode("utf-8", errors="replace")
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+        os.chmod(temp, 0o644)  # mkstemp makes it private; reports are meant to be shared
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def write_reports(
+    result: RunResult,
+    out_dir: Path,
+    formats: Sequence[str] = ("json", "junit", "html", "markdown"),
+) -> dict[str, Path]:
+    """Render ``result`` in each of ``formats`` into ``out_dir``; return format -> file written."""
+    unknown = [name for name in formats if name not in FORMATS]
+    if unknown:
+        raise UsageError(
+            f"unknown report format {', '.join(map(repr, unknown))} "
+            f"(choose from {', '.join(FORMATS)})"
+        )
+    out_dir = Path(out_dir)
+    summary = summarise(result)
+    written: dict[str, Path] = {}
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in dict.fromkeys(formats):
+            file_name, render = FORMATS[name]
+            path = out_dir / file_name
+            _write_atomically(path, render(result, summary))
+            written[name] = path
+    except OSError as exc:
+        raise UsageError(f"cannot write reports to {out_dir}: {exc.strerror or exc}") from None
+    return written
