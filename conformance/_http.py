@@ -536,6 +536,7 @@ class Session:
             hops += 1
             if hops > self.settings.max_redirects:
                 message = f"too many redirects (more than {self.settings.max_redirects})"
+                response.exchange.error = message  # already in the evidence: mark it
                 raise self._fail(method, url, message)
             next_url = str(httpx.URL(url).join(location))
             if _origin(next_url) != _origin(url):
