@@ -6,11 +6,14 @@ read the spec to learn what the spec should say.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import yaml
+from hypothesis.stateful import RuleBasedStateMachine
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
@@ -125,8 +128,9 @@ def spec() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def registry(spec: dict[str, Any]) -> Registry[Any]:
-    resource = Resource.from_contents(spec, default_specification=DRAFT202012)
-    return Registry().with_resource(SPEC_URI, resource)
+    resource: Resource[Any] = Resource.from_contents(spec, default_specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
+    return registry
 
 
 def _escape(token: str) -> str:
@@ -604,7 +608,7 @@ def test_header_constraints(spec: dict[str, Any], registry: Registry[Any]) -> No
     assert parameters["IdempotencyKey"]["schema"]["maxLength"] == 255
     track = _validator(registry, _pointer("components", "parameters", "ZuoraTrackId", "schema"))
     assert track.is_valid("run-42 / step=3 (retry) <x> ~!")
-    for wrong in ("a:b", "a;b", 'a"b', "a'b", "é", "x" * 65, "tab\there"):
+    for wrong in ("a:b", "a;b", 'a"b', "a'b", "é", "x" * 65, "tab\there", " x", "x ", ""):
         assert not track.is_valid(wrong), wrong
     assert track.is_valid("x" * 64)
     headers = spec["components"]["headers"]
@@ -666,11 +670,45 @@ def test_every_link_targets_a_known_operation(spec: dict[str, Any]) -> None:
 
 def test_schemathesis_loads_the_spec_and_builds_its_state_machine() -> None:
     import schemathesis
+    from schemathesis.core.result import Ok
 
     schema = schemathesis.openapi.from_path(str(_resources.spec_path()))
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 10
+    results = list(schema.get_all_operations())
+    errors = [result.err() for result in results if not isinstance(result, Ok)]
+    assert errors == []
+    assert len(results) == 10
     machine = schema.as_state_machine()
+    assert issubclass(machine, RuleBasedStateMachine)
     rules = [name for name in dir(machine) if name.startswith("POST_v1_journal_runs___200_")]
     # One transition per link out of the create response: get, cancel, delete and the entry list.
     assert len(rules) == 4, rules
+
+
+def test_schemathesis_reads_the_legacy_and_5xx_envelopes_as_the_spec_means() -> None:
+    import schemathesis
+
+    schema = schemathesis.openapi.from_path(str(_resources.spec_path()))
+    operation = schema.find_operation_by_id("GET_JournalRun")
+    request = httpx.Request("GET", "http://127.0.0.1/v1/journal-runs/JR-00000008")
+
+    def answer(status: int, body: dict[str, Any]) -> httpx.Response:
+        response = httpx.Response(status, json=body, request=request)
+        response.elapsed = datetime.timedelta(0)  # schemathesis reads it; set when a real call ends
+        return response
+
+    run = {
+        "number": "JR-00000008",
+        "status": "Pending",
+        "journalEntryDate": "2014-11-04",
+        "transactionTypes": [{"type": "Invoice Item"}],
+        "executedOn": "2014-11-15 22:05:12",
+        "success": True,
+    }
+    system_error = {"reasons": [{"code": "SystemError", "message": "boom"}]}
+    assert operation.is_valid_response(answer(200, run))
+    assert operation.is_valid_response(answer(200, LEGACY_ERROR))
+    assert operation.is_valid_response(answer(404, LEGACY_ERROR))
+    assert operation.is_valid_response(answer(500, system_error))
+    assert not operation.is_valid_response(answer(200, {"success": True}))
+    assert not operation.is_valid_response(answer(200, {**run, "status": "Canceled"}))
+    assert not operation.is_valid_response(answer(404, system_error))
