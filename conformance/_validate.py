@@ -1,0 +1,178 @@
+"""Validating a response against the spec: the schema of its operation and status.
+
+The spec is OpenAPI 3.1, whose schemas are JSON Schema Draft 2020-12; each response schema is
+validated as a ``$ref`` into the whole spec document, so ``#/components/...`` references resolve
+as they are written. Formats (``date``, ``date-time``) are asserted, not just annotated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import jsonschema
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+_SPEC_URI = "urn:journal-runs-conformance:spec"
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+_PATH_PARAM = re.compile(r"\{([^{}]+)\}")
+#: At most this many schema problems are reported for one response.
+_MAX_PROBLEMS = 5
+
+
+def operations(spec: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """``operationId -> (method, path template)`` for every operation of ``spec``."""
+    found: dict[str, tuple[str, str]] = {}
+    for path, item in (spec.get("paths") or {}).items():
+        if not isinstance(item, Mapping):
+            continue
+        for method in _METHODS:
+            operation = item.get(method)
+            if isinstance(operation, Mapping) and isinstance(operation.get("operationId"), str):
+                found[operation["operationId"]] = (method, path)
+    return found
+
+
+def path_params(template: str) -> tuple[str, ...]:
+    """The names of the ``{name}`` parameters of a path template, in order."""
+    return tuple(_PATH_PARAM.findall(template))
+
+
+def fill_path(template: str, params: Mapping[str, Any]) -> str:
+    """The template with each ``{name}`` replaced by its value, percent-encoded (``/`` too)."""
+    return _PATH_PARAM.sub(lambda m: quote(str(params[m.group(1)]), safe=""), template)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the spec says of one response."""
+
+    #: ``False`` when the spec declares no JSON schema for this operation and status.
+    checked: bool
+    problems: tuple[str, ...] = ()
+    #: Which response of the spec was used: ``GET_JournalRun 200`` (``4XX``, ``default``).
+    response: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+class ResponseValidator:
+    """Validates responses against one spec; thread-safe once built (validators are cached)."""
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        self._spec = spec
+        self._operations = operations(spec)
+        resource: Resource[Any] = Resource.from_contents(
+            dict(spec), default_specification=DRAFT202012
+        )
+        self._registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
+        self._validators: dict[str, jsonschema.protocols.Validator] = {}
+
+    def validate(self, operation_id: str, status: int, body: Any, *, is_json: bool) -> Verdict:
+        """Validate ``body`` (parsed JSON; ``is_json`` False when it did not parse)."""
+        found = self._response(operation_id, status)
+        if found is None:
+            declared = ", ".join(self._declared(operation_id)) or "none"
+            problem = (
+                f"HTTP {status} is not a documented response of {operation_id} "
+                f"(documented: {declared})"
+            )
+            return Verdict(True, (problem,), f"{operation_id} {status}")
+        key, pointer = found
+        label = f"{operation_id} {key}"
+        if pointer is None:
+            return Verdict(False, (), label)
+        if not is_json:
+            return Verdict(True, ("the body is not JSON",), label)
+        validator = self._validator(pointer)
+        errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+        problems = tuple(_problem(error) for error in errors[:_MAX_PROBLEMS])
+        if len(errors) > _MAX_PROBLEMS:
+            problems += (f"... and {len(errors) - _MAX_PROBLEMS} more",)
+        return Verdict(True, problems, label)
+
+    # -- look-ups -----------------------------------------------------------------------------
+
+    def _responses(self, operation_id: str) -> Mapping[str, Any]:
+        method, path = self._operations[operation_id]
+        item = self._spec["paths"][path][method]
+        responses = item.get("responses") or {}
+        return responses if isinstance(responses, Mapping) else {}
+
+    def _declared(self, operation_id: str) -> list[str]:
+        return [str(key) for key in self._responses(operation_id)]
+
+    def _response(self, operation_id: str, status: int) -> tuple[str, str | None] | None:
+        """``(key, schema pointer or None)`` of the response documenting ``status``."""
+        responses = self._responses(operation_id)
+        method, path = self._operations[operation_id]
+        for key in (str(status), f"{str(status)[0]}XX", f"{str(status)[0]}xx", "default"):
+            if key not in responses:
+                continue
+            response = self._deref(responses[key])
+            content = response.get("content") if isinstance(response, Mapping) else None
+            media = _json_media_type(content or {})
+            if media is None or "schema" not in content[media]:  # type: ignore[index]
+                return key, None
+            pointer = "/".join(_escape(part) for part in ("", "paths", path, method, "responses"))
+            pointer += f"/{_escape(key)}"
+            if "$ref" in responses[key]:  # a shared response object: point at it instead
+                pointer = str(responses[key]["$ref"]).lstrip("#")
+            return key, f"{pointer}/content/{_escape(media)}/schema"
+        return None
+
+    def _deref(self, value: Any) -> Any:
+        """Follow a local ``$ref`` (responses may be shared under ``components/responses``)."""
+        seen = 0
+        while isinstance(value, Mapping) and isinstance(value.get("$ref"), str) and seen < 10:
+            ref = value["$ref"]
+            if not ref.startswith("#/"):
+                break
+            target: Any = self._spec
+            for part in ref[2:].split("/"):
+                part = part.replace("~1", "/").replace("~0", "~")
+                target = target.get(part) if isinstance(target, Mapping) else None
+            value, seen = target, seen + 1
+        return value
+
+    def _validator(self, pointer: str) -> jsonschema.protocols.Validator:
+        validator = self._validators.get(pointer)
+        if validator is None:
+            schema = {"$ref": f"{_SPEC_URI}#{quote(pointer, safe='/~')}"}
+            validator = jsonschema.Draft202012Validator(
+                schema,
+                registry=self._registry,
+                format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+            )
+            self._validators[pointer] = validator
+        return validator
+
+
+def _json_media_type(content: Mapping[str, Any]) -> str | None:
+    for media in content:
+        base = media.split(";")[0].strip().lower()
+        if base == "application/json" or base.endswith("+json"):
+            return media
+    return None
+
+
+def _escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def _problem(error: jsonschema.ValidationError) -> str:
+    where = _where(error.absolute_path) or "the body"
+    message = error.message
+    if len(message) > 200:
+        message = message[:199] + "…"
+    return f"{where}: {message}"
+
+
+def _where(path: Iterable[Any]) -> str:
+    return "".join(f"/{part}" for part in path)

@@ -1,0 +1,24 @@
+"""Scenarios: multi-step flows in YAML, run against any base URL.
+
+``load_scenarios`` reads and checks a library of scenario files (rejecting a malformed one with a
+:class:`~conformance.ScenarioFormatError` before anything is sent); ``run_scenarios`` runs them,
+one :class:`~conformance.CheckResult` per scenario. The format is described in
+``scenarios/README.md`` and by ``conformance/schemas/scenario.schema.json``.
+"""
+
+from ._loader import CAPABILITIES, load_scenario, load_scenarios, parse_scenario
+from ._model import Expectation, ExpectBlock, ForEach, Repeat, Save, Scenario, Step
+
+__all__ = [
+    "CAPABILITIES",
+    "ExpectBlock",
+    "Expectation",
+    "ForEach",
+    "Repeat",
+    "Save",
+    "Scenario",
+    "Step",
+    "load_scenario",
+    "load_scenarios",
+    "parse_scenario",
+]

@@ -1,0 +1,386 @@
+"""Judging one response: paths into its JSON body, the operators, and the error envelope.
+
+Everything here is pure: an :class:`Observed` response and an :class:`Expectation` (templates
+already resolved) give an :class:`Outcome`. The runner turns outcomes into assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .._errors import CATEGORY_MEANING, error_style, parse_code, statuses_for
+from ._model import OPERATORS, Expectation
+
+_MAX_SHOWN = 120
+
+
+# -- paths ---------------------------------------------------------------------------------------
+
+
+def parse_path(text: str) -> tuple[str, ...]:
+    """A JSON pointer (``/journalEntries/0/status``) or a dotted path (``journalEntries.0.status``).
+
+    ``""`` is the whole body; ``*`` as a segment matches every item of an array or object.
+    Raises :class:`ValueError` for a dotted path with an empty segment.
+    """
+    if text == "":
+        return ()
+    if text.startswith("/"):
+        return tuple(part.replace("~1", "/").replace("~0", "~") for part in text[1:].split("/"))
+    parts = tuple(text.split("."))
+    if any(part == "" for part in parts):
+        raise ValueError(f"{text!r} is neither a JSON pointer (/a/b) nor a dotted path (a.b)")
+    return parts
+
+
+def find(document: Any, path: tuple[str, ...]) -> list[Any]:
+    """Every value at ``path`` (several only through ``*``); ``[]`` when there is none."""
+    if not path:
+        return [document]
+    head, rest = path[0], path[1:]
+    if head == "*":
+        if isinstance(document, list):
+            children = document
+        elif isinstance(document, dict):
+            children = list(document.values())
+        else:
+            return []
+        return [found for child in children for found in find(child, rest)]
+    if isinstance(document, dict):
+        return find(document[head], rest) if head in document else []
+    if isinstance(document, list) and head.isdigit() and int(head) < len(document):
+        return find(document[int(head)], rest)
+    return []
+
+
+# -- the response as judged ----------------------------------------------------------------------
+
+
+class _NotJson:
+    def __repr__(self) -> str:
+        return "<not JSON>"
+
+
+#: The body of a response that is not JSON.
+NOT_JSON: Any = _NotJson()
+
+
+@dataclass
+class Observed:
+    """What a response showed: status, headers (case-insensitive look-up), parsed JSON body."""
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: Any = NOT_JSON
+    #: The ``Zuora-Version`` the request was sent with (``None``: not sent).
+    zuora_version: str | None = None
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        values = [value for key, value in self.headers.items() if key.lower() == lowered]
+        return ", ".join(values) if values else None
+
+
+@dataclass
+class Outcome:
+    passed: bool
+    description: str
+    expected: Any = None
+    actual: Any = None
+    #: Why it failed, in words (empty when it passed).
+    detail: str = ""
+
+
+# -- evaluation ----------------------------------------------------------------------------------
+
+
+def evaluate(expectation: Expectation, observed: Observed) -> Outcome:
+    """Judge one expectation (its templates already filled in) against one response."""
+    if expectation.target == "status":
+        allowed = list(expectation.operators["in"])
+        description = "HTTP status is " + _either(allowed)
+        passed = observed.status in allowed
+        detail = "" if passed else f"got HTTP {observed.status}"
+        return Outcome(passed, description, allowed, observed.status, detail)
+    if expectation.target == "error":
+        return _error(list(expectation.operators["category"]), observed)
+    if expectation.target == "header":
+        name = expectation.path[0]
+        value = observed.header(name)
+        found = [] if value is None else [value]
+        return _check(f"header {name}", found, expectation.operators, what="header")
+    if observed.body is NOT_JSON:
+        description = f"{_label(expectation.source)} {_describe(expectation.operators)}"
+        return Outcome(False, description, expectation.operators, None, "the body is not JSON")
+    found = find(observed.body, expectation.path)
+    return _check(_label(expectation.source), found, expectation.operators, what="value")
+
+
+def holds(expectations: tuple[Expectation, ...], observed: Observed) -> bool:
+    return all(evaluate(expectation, observed).passed for expectation in expectations)
+
+
+def _check(label: str, found: list[Any], operators: Mapping[str, Any], *, what: str) -> Outcome:
+    description = f"{label} {_describe(operators)}"
+    actual: Any = found[0] if len(found) == 1 else found
+    expected = {k: v for k, v in operators.items() if k != "optional"}
+
+    def fail(detail: str) -> Outcome:
+        return Outcome(False, description, expected, actual if found else None, detail)
+
+    if "exists" in operators and bool(found) != operators["exists"]:
+        return fail(f"got {_show(actual)}" if found else "nothing there")
+    if operators.get("absent") and found:
+        return fail(f"got {_show(actual)}")
+    value_ops = [name for name in OPERATORS if name in operators and name not in _PRESENCE]
+    if value_ops and not found:
+        if operators.get("optional"):
+            return Outcome(True, description, expected, None)
+        return fail(f"no {what} there")
+    for value in found:
+        for name in value_ops:
+            problem = _OPS[name](value, operators[name])
+            if problem:
+                where = f" (one of {len(found)} values)" if len(found) > 1 else ""
+                return fail(problem + where)
+    return Outcome(True, description, expected, actual if found else None)
+
+
+_PRESENCE = ("exists", "absent")
+
+
+def _error(categories: list[int], observed: Observed) -> Outcome:
+    """An error envelope of one of ``categories``, with a status the request's style allows."""
+    style = error_style(observed.zuora_version)
+    allowed = statuses_for(categories, style)
+    names = ", ".join(f"{c} ({CATEGORY_MEANING.get(c, '?')})" for c in categories)
+    description = f"an error of category {names}, HTTP {_either(list(allowed))}"
+    body = observed.body
+    codes = _codes(body)
+    actual = {"status": observed.status, "success": _get(body, "success"), "codes": codes}
+    expected = {"category": categories, "status": list(allowed), "style": style}
+    problems: list[str] = []
+    # A 401 may come from a gateway before the API, with a body of any shape (JR-AUTH-002).
+    any_body = observed.status == 401 and not _has_reasons(body)
+    if not any_body:
+        if not isinstance(body, dict):
+            problems.append("the body is not a JSON object")
+        else:
+            if body.get("success") is not False:
+                problems.append(f"success is {_show(body.get('success', '<absent>'))}, not false")
+            if not _has_reasons(body):
+                problems.append("reasons is missing or empty")
+            else:
+                parsed = [parse_code(code) for code in codes]
+                bad = [code for code, p in zip(codes, parsed, strict=True) if p is None]
+                if bad:
+                    problems.append(f"code {_show(bad[0])} is not eight digits")
+                seen = {p[1] for p in parsed if p is not None}
+                if not bad and not seen & set(categories):
+                    got = ", ".join(f"{c} ({CATEGORY_MEANING.get(c, '?')})" for c in sorted(seen))
+                    problems.append(f"category {got}, expected {_either(categories)}")
+    if observed.status not in allowed:
+        sent = observed.zuora_version
+        why = {
+            "modern": f"Zuora-Version {sent} asks for the category's status",
+            "legacy": f"Zuora-Version {sent} asks for the legacy style (HTTP 200)",
+            "default": "without a known Zuora-Version the tenant's default applies",
+        }[style]
+        problems.append(f"HTTP {observed.status}, expected {_either(list(allowed))} ({why})")
+    return Outcome(not problems, description, expected, actual, "; ".join(problems))
+
+
+def _has_reasons(body: Any) -> bool:
+    return (
+        isinstance(body, dict) and isinstance(body.get("reasons"), list) and bool(body["reasons"])
+    )
+
+
+def _codes(body: Any) -> list[Any]:
+    if not _has_reasons(body):
+        return []
+    return [reason.get("code") for reason in body["reasons"] if isinstance(reason, dict)]
+
+
+def _get(body: Any, key: str) -> Any:
+    return body.get(key) if isinstance(body, dict) else None
+
+
+# -- operators: each returns why the value fails, or "" ------------------------------------------
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    """Equality as JSON sees it: ``1 == 1.0``, but ``true != 1``."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "integer" if value.is_integer() else "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _op_type(value: Any, wanted: Any) -> str:
+    names = [wanted] if isinstance(wanted, str) else list(wanted)
+    actual = _json_type(value)
+    if actual in names or (actual == "integer" and "number" in names):
+        return ""
+    return f"got {_show(value)} ({actual})"
+
+
+def _op_equals(value: Any, wanted: Any) -> str:
+    return "" if _json_equal(value, wanted) else f"got {_show(value)}"
+
+
+def _op_not_equals(value: Any, wanted: Any) -> str:
+    return f"got {_show(value)}" if _json_equal(value, wanted) else ""
+
+
+def _op_in(value: Any, allowed: Any) -> str:
+    return "" if any(_json_equal(value, item) for item in allowed) else f"got {_show(value)}"
+
+
+def _op_not_in(value: Any, refused: Any) -> str:
+    return f"got {_show(value)}" if any(_json_equal(value, item) for item in refused) else ""
+
+
+def _op_matches(value: Any, pattern: Any) -> str:
+    # Numbers are matched as their JSON text: error codes come as strings or as numbers.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        text = json.dumps(value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        return f"got {_show(value)}, not a string"
+    return "" if re.search(str(pattern), text) else f"got {_show(value)}"
+
+
+def _op_length(value: Any, wanted: Any) -> str:
+    if not isinstance(value, str | list | dict):
+        return f"got {_show(value)}, which has no length"
+    size = len(value)
+    low, high = (
+        (wanted, wanted) if isinstance(wanted, int) else (wanted.get("min"), wanted.get("max"))
+    )
+    if (low is not None and size < int(low)) or (high is not None and size > int(high)):
+        return f"got length {size}"
+    return ""
+
+
+def _number(value: Any) -> Decimal | None:
+    """A number, or a decimal string (amounts are declared decimal strings): else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _op_min(value: Any, bound: Any) -> str:
+    number, limit = _number(value), _number(bound)
+    if number is None or limit is None:
+        return f"got {_show(value)}, not a number"
+    return "" if number >= limit else f"got {_show(value)}"
+
+
+def _op_max(value: Any, bound: Any) -> str:
+    number, limit = _number(value), _number(bound)
+    if number is None or limit is None:
+        return f"got {_show(value)}, not a number"
+    return "" if number <= limit else f"got {_show(value)}"
+
+
+_OPS = {
+    "type": _op_type,
+    "equals": _op_equals,
+    "not_equals": _op_not_equals,
+    "in": _op_in,
+    "not_in": _op_not_in,
+    "matches": _op_matches,
+    "length": _op_length,
+    "min": _op_min,
+    "max": _op_max,
+}
+
+
+# -- words ---------------------------------------------------------------------------------------
+
+
+def _label(source: str) -> str:
+    return source if source else "the body"
+
+
+def _describe(operators: Mapping[str, Any]) -> str:
+    parts = list(_phrases(operators))
+    text = ", ".join(parts) if parts else "(no operator)"
+    return f"{text} (if present)" if operators.get("optional") else text
+
+
+def _phrases(operators: Mapping[str, Any]) -> Iterator[str]:
+    for name in OPERATORS:
+        if name not in operators:
+            continue
+        value = operators[name]
+        if name == "exists":
+            yield "exists" if value else "is absent"
+        elif name == "absent":
+            yield "is absent"
+        elif name == "type":
+            yield f"is of type {_either([value] if isinstance(value, str) else list(value))}"
+        elif name == "equals":
+            yield f"equals {_show(value)}"
+        elif name == "not_equals":
+            yield f"does not equal {_show(value)}"
+        elif name == "in":
+            yield f"is one of {_show(value)}"
+        elif name == "not_in":
+            yield f"is none of {_show(value)}"
+        elif name == "matches":
+            yield f"matches {value!r}"
+        elif name == "length":
+            if isinstance(value, int):
+                yield f"has length {value}"
+            else:
+                bounds = [f">= {value['min']}" if "min" in value else ""]
+                bounds.append(f"<= {value['max']}" if "max" in value else "")
+                yield "has length " + " and ".join(b for b in bounds if b)
+        elif name == "min":
+            yield f">= {_show(value)}"
+        elif name == "max":
+            yield f"<= {_show(value)}"
+
+
+def _either(values: list[Any]) -> str:
+    shown = [str(v) for v in values]
+    if len(shown) <= 1:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def _show(value: Any) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"

@@ -1,0 +1,544 @@
+"""Loading scenario files: YAML with line numbers, the JSON Schema, then the meaning.
+
+A malformed file is rejected before anything is sent, with one :class:`ScenarioFormatError` that
+names the file, the line and the place in the document::
+
+    scenarios/cancel/x.yaml:12: steps[2].expect.status: 'abc' is not of type integer
+
+The YAML is read as YAML 1.2 would read it: only ``true``/``false`` are booleans (``Yes`` stays the
+string ``"Yes"``, as ``transferredToAccounting: Yes`` needs), dates stay strings, ``012`` is 12.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .._catalogue import AREAS, Catalogue
+from .._exceptions import ScenarioFormatError
+from .._resources import scenarios_dir, schema_path
+from .._validate import path_params
+from ._expect import parse_path
+from ._model import (
+    OPERATORS,
+    Expectation,
+    ExpectBlock,
+    ForEach,
+    Repeat,
+    Save,
+    Scenario,
+    Step,
+)
+from ._vars import BUILTINS, names_in
+
+#: What a target can declare it offers; a scenario needing one the target lacks is skipped.
+CAPABILITIES: Mapping[str, str] = {
+    "journal-entries": "the seven summary-journal-entry operations",
+    "manual-entries": "creating summary journal entries by hand (POST /v1/journal-entries)",
+    "reference-controls": "the reference server's X-Reference-* test controls",
+    "idempotency": "Idempotency-Key on POST",
+    "gzip-requests": "gzip-compressed request bodies (Content-Encoding: gzip)",
+    "fresh-tenant": "an empty tenant per scenario (numbers and lists start from nothing)",
+}
+
+Path_ = tuple[str | int, ...]
+
+
+# -- public API ----------------------------------------------------------------------------------
+
+
+def load_scenarios(
+    paths: Iterable[str | Path] | None = None, *, catalogue: Catalogue
+) -> list[Scenario]:
+    """Every scenario under ``paths`` (files, or folders searched for ``*.yaml``), in path order.
+
+    Without ``paths``, the bundled library. Scenario ids must be unique across all files.
+    """
+    files: list[Path] = []
+    for given in [scenarios_dir()] if paths is None else [Path(p) for p in paths]:
+        if given.is_dir():
+            found = sorted(p for p in given.rglob("*") if p.suffix in (".yaml", ".yml"))
+            files += [p for p in found if p.is_file()]
+        elif given.is_file():
+            files.append(given)
+        else:
+            raise ScenarioFormatError(f"{given}: no such scenario file or folder")
+    scenarios: list[Scenario] = []
+    seen: dict[str, Scenario] = {}
+    for file in files:
+        scenario = load_scenario(file, catalogue=catalogue)
+        if scenario.id in seen:
+            first = seen[scenario.id]
+            raise ScenarioFormatError(
+                f"{scenario.display_path}:1: id: {scenario.id!r} is already the id of "
+                f"{first.display_path}"
+            )
+        seen[scenario.id] = scenario
+        scenarios.append(scenario)
+    return scenarios
+
+
+def load_scenario(path: str | Path, *, catalogue: Catalogue) -> Scenario:
+    path = Path(path)
+    display = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioFormatError(f"{display}: cannot read: {exc}") from None
+    area = path.parent.name if path.parent.name in AREAS else None
+    scenario = parse_scenario(text, catalogue=catalogue, source=display, area=area)
+    return _replace_path(scenario, path)
+
+
+def parse_scenario(
+    text: str, *, catalogue: Catalogue, source: str = "<scenario>", area: str | None = None
+) -> Scenario:
+    """One scenario from YAML ``text``; ``source`` names it in messages."""
+    data, lines = _compose(text, source)
+    doc = _Document(source, lines)
+    _check_schema(data, doc)
+    return _Builder(doc, catalogue).scenario(data, area)
+
+
+def display_path(path: Path) -> str:
+    """``scenarios/cancel/x.yaml`` for the library, else the path relative to the working dir."""
+    resolved = path.resolve()
+    library = scenarios_dir().resolve()
+    if resolved.is_relative_to(library):
+        return f"scenarios/{resolved.relative_to(library).as_posix()}"
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# -- YAML with line numbers ------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 core-schema scalars on top of PyYAML's safe loader."""
+
+
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^[-+]?[0-9]+$", "-+0123456789"),
+    (
+        "float",
+        r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$",
+        "-+.0123456789",
+    ),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("merge", r"^(?:<<)$", "<"),
+):
+    _Loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first))
+
+_SCALAR = "tag:yaml.org,2002:"
+
+
+def _compose(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ScenarioFormatError(f"{source}:1: the file is empty")
+        lines: dict[Path_, int] = {}
+        return _construct(loader, node, (), lines, source), lines
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = exc.problem or exc.context or "cannot parse"
+        raise ScenarioFormatError(f"{source}:{line}: invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioFormatError(f"{source}:1: invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def _construct(
+    loader: _Loader, node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str
+) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    where = f"{source}:{node.start_mark.line + 1}"
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)  # YAML merge keys (<<)
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _construct(loader, key_node, (*path, "<key>"), {}, source)
+            if not isinstance(key, str):
+                raise ScenarioFormatError(f"{where}: {_dotted(path)}: keys must be strings")
+            if key in result:
+                line = key_node.start_mark.line + 1
+                raise ScenarioFormatError(
+                    f"{source}:{line}: {_dotted(path)}: duplicate key {key!r}"
+                )
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            result[key] = _construct(loader, value_node, (*path, key), lines, source)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _construct(loader, item, (*path, i), lines, source) for i, item in enumerate(node.value)
+        ]
+    assert isinstance(node, yaml.ScalarNode)
+    tag, value = node.tag, node.value
+    if tag == f"{_SCALAR}str" or (tag == "!" and isinstance(value, str)):
+        return value
+    if tag == f"{_SCALAR}bool":
+        return value.lower() == "true"
+    if tag == f"{_SCALAR}int":
+        return int(value, 10)
+    if tag == f"{_SCALAR}float":
+        return float(value)
+    if tag == f"{_SCALAR}null":
+        return None
+    raise ScenarioFormatError(f"{where}: {_dotted(path)}: unsupported YAML tag {tag!r}")
+
+
+# -- the JSON Schema -----------------------------------------------------------------------------
+
+
+@cache
+def _schema_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(schema_path("scenario").read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _check_schema(data: Any, doc: _Document) -> None:
+    error = jsonschema.exceptions.best_match(_schema_validator().iter_errors(data))
+    if error is not None:
+        error, message = _explain(error)
+        raise doc.error(tuple(error.absolute_path), message)
+
+
+def _explain(error: jsonschema.ValidationError) -> tuple[jsonschema.ValidationError, str]:
+    """The most useful error and message: inside ``anyOf``, the branch the value was meant for."""
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        deeper = [e for e in error.context if not (e.validator == "type" and not e.relative_path)]
+        if deeper:
+            return _explain(jsonschema.exceptions.best_match(deeper) or deeper[0])
+        types: list[str] = []
+        for e in error.context:
+            wanted = e.validator_value
+            for name in [wanted] if isinstance(wanted, str) else list(wanted):
+                if name not in types:
+                    types.append(name)
+        names = ", ".join(types[:-1]) + " or " + types[-1] if len(types) > 1 else "".join(types)
+        return error, f"{error.instance!r} is not of type {names}"
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted((error.schema.get("properties") or {}).keys())
+        if allowed:
+            return error, f"{error.message}; allowed: {', '.join(allowed)}"
+    return error, error.message
+
+
+# -- meaning -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Document:
+    source: str
+    lines: dict[Path_, int]
+
+    def line(self, path: Path_) -> int:
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return 1
+
+    def error(self, path: Path_, message: str) -> ScenarioFormatError:
+        where = _dotted(path)
+        prefix = f"{where}: " if where else ""
+        return ScenarioFormatError(f"{self.source}:{self.line(path)}: {prefix}{message}")
+
+
+@dataclass
+class _Builder:
+    doc: _Document
+    catalogue: Catalogue
+    _defaults: tuple[str, ...] = field(default=())
+
+    def scenario(self, data: dict[str, Any], area: str | None) -> Scenario:
+        requirements = tuple(data["requirements"])
+        for i, rid in enumerate(requirements):
+            self._requirement(rid, ("requirements", i))
+        self._defaults = requirements
+        for i, capability in enumerate(data.get("capabilities", [])):
+            if capability not in CAPABILITIES:
+                known = ", ".join(CAPABILITIES)
+                raise self.doc.error(
+                    ("capabilities", i), f"unknown capability {capability!r} (known: {known})"
+                )
+        variables = dict(data.get("vars", {}))
+        defined = set(BUILTINS)
+        for name, value in variables.items():
+            self._uses(value, defined, ("vars", name))
+            defined.add(name)
+        steps = self._steps(data["steps"], "steps", defined, set())
+        saved = {s.name for step in steps for s in step.save}
+        cleanup = self._steps(
+            data.get("cleanup", []), "cleanup", defined | saved, steps_names(steps)
+        )
+        if area is None:
+            area = self.catalogue.requirements[requirements[0]].area
+        return Scenario(
+            id=data["id"],
+            title=data["title"],
+            requirements=requirements,
+            steps=tuple(steps),
+            cleanup=tuple(cleanup),
+            capabilities=tuple(data.get("capabilities", [])),
+            tags=tuple(data.get("tags", [])),
+            description=data.get("description", ""),
+            vars=variables,
+            area=area,
+            display_path=self.doc.source,
+        )
+
+    def _steps(
+        self, raw: list[dict[str, Any]], key: str, defined: set[str], taken: set[str]
+    ) -> list[Step]:
+        steps: list[Step] = []
+        defined = set(defined)
+        for i, data in enumerate(raw):
+            where: Path_ = (key, i)
+            if data["name"] in taken:
+                raise self.doc.error((*where, "name"), f"step name {data['name']!r} is used twice")
+            taken.add(data["name"])
+            step = self._step(data, where, defined)
+            defined |= {save.name for save in step.save}
+            steps.append(step)
+        return steps
+
+    def _step(self, data: dict[str, Any], where: Path_, defined: set[str]) -> Step:
+        op_id = data["operation"]
+        operation = self.catalogue.operations.get(op_id)
+        if operation is None:
+            known = ", ".join(sorted(self.catalogue.operations)) or "none"
+            raise self.doc.error(
+                (*where, "operation"), f"unknown operation {op_id!r} (the spec has: {known})"
+            )
+        given = dict(data.get("path_params", {}))
+        for name in path_params(operation.path):
+            if name not in given:
+                raise self.doc.error(
+                    (*where, "path_params"),
+                    f"{op_id} ({operation.method} {operation.path}) needs path parameter {name!r}",
+                )
+        for name in given:
+            if name not in path_params(operation.path):
+                raise self.doc.error(
+                    (*where, "path_params", name),
+                    f"{op_id} ({operation.method} {operation.path}) has no path parameter {name!r}",
+                )
+        if "body" in data and "raw_body" in data:
+            raise self.doc.error((*where, "raw_body"), "give either body or raw_body, not both")
+        if data.get("gzip_body") and "body" not in data and "raw_body" not in data:
+            raise self.doc.error((*where, "gzip_body"), "gzip_body needs a body or raw_body")
+        if "for_each" in data and "save" in data:
+            raise self.doc.error((*where, "save"), "a for_each step cannot save values")
+        inner = set(defined)
+        for_each = None
+        if "for_each" in data:
+            spec = data["for_each"]
+            self._uses(spec["in"], defined, (*where, "for_each", "in"))
+            self._uses(spec.get("exclude", []), defined, (*where, "for_each", "exclude"))
+            for_each = ForEach(spec["var"], spec["in"], tuple(spec.get("exclude", [])))
+            inner.add(spec["var"])
+        for key in ("path_params", "query", "headers", "body", "raw_body", "expect", "repeat"):
+            if key in data:
+                self._uses(data[key], inner, (*where, key))
+        expect = self._block(data.get("expect", {}), (*where, "expect"), self._defaults)
+        repeat = None
+        if "repeat" in data:
+            spec = data["repeat"]
+            defaults = expect_defaults(data.get("expect", {})) or self._defaults
+            until = self._block(spec["until"], (*where, "repeat", "until"), defaults)
+            if not until:
+                raise self.doc.error((*where, "repeat", "until"), "until needs an expectation")
+            fail_fast = self._block(
+                spec.get("fail_fast", {}), (*where, "repeat", "fail_fast"), until_defaults(until)
+            )
+            repeat = Repeat(
+                until=until,
+                fail_fast=fail_fast,
+                deadline_s=float(spec.get("deadline_s", 60.0)),
+                max_interval_s=float(spec.get("max_interval_s", 2.0)),
+            )
+        saves = []
+        for name, raw in data.get("save", {}).items():
+            at = (*where, "save", name)
+            if isinstance(raw, str):
+                target, source = "body", raw
+            else:
+                ((target, source),) = raw.items()
+            if target == "header":
+                saves.append(Save(name, "header", (source,), source))
+            else:
+                saves.append(Save(name, "body", self._path(source, at), source))
+        return Step(
+            name=data["name"],
+            operation=op_id,
+            path_params=given,
+            query=dict(data.get("query", {})),
+            headers=dict(data.get("headers", {})),
+            body=data.get("body"),
+            has_body="body" in data,
+            raw_body=data.get("raw_body"),
+            gzip_body=bool(data.get("gzip_body", False)),
+            auth=bool(data.get("auth", True)),
+            for_each=for_each,
+            repeat=repeat,
+            expect=expect,
+            save=tuple(saves),
+            description=data.get("description", ""),
+            line=self.doc.line(where),
+        )
+
+    def _block(self, data: dict[str, Any], where: Path_, defaults: tuple[str, ...]) -> ExpectBlock:
+        if "requirement" in data:
+            defaults = self._requirements(data["requirement"], (*where, "requirement"))
+        found: list[Expectation] = []
+        line = self.doc.line(where)
+        if "status" in data:
+            at = (*where, "status")
+            raw = data["status"]
+            reqs = defaults
+            if isinstance(raw, int):
+                allowed = [raw]
+            elif isinstance(raw, list):
+                allowed = list(raw)
+            else:
+                if ("equals" in raw) == ("in" in raw):
+                    raise self.doc.error(at, "give exactly one of equals or in")
+                allowed = [raw["equals"]] if "equals" in raw else list(raw["in"])
+                if "requirement" in raw:
+                    reqs = self._requirements(raw["requirement"], (*at, "requirement"))
+            found.append(
+                Expectation("status", (), {"in": allowed}, reqs, "status", self.doc.line(at))
+            )
+        if "error" in data:
+            at = (*where, "error")
+            raw = data["error"]
+            categories = raw["category"] if isinstance(raw["category"], list) else [raw["category"]]
+            reqs = defaults
+            if "requirement" in raw:
+                reqs = self._requirements(raw["requirement"], (*at, "requirement"))
+            found.append(
+                Expectation("error", (), {"category": categories}, reqs, "error", self.doc.line(at))
+            )
+        for target, key in (("body", "body"), ("header", "headers")):
+            for source, checks in data.get(key, {}).items():
+                at = (*where, key, source)
+                if target == "header":
+                    path: tuple[str, ...] = (source,)
+                else:
+                    path = self._path(source, at)
+                items = checks if isinstance(checks, list) else [checks]
+                for i, check in enumerate(items):
+                    check_at = (*at, i) if isinstance(checks, list) else at
+                    found.append(self._check(target, path, source, check, check_at, defaults))
+        return ExpectBlock(tuple(found), line)
+
+    def _check(
+        self,
+        target: str,
+        path: tuple[str, ...],
+        source: str,
+        check: dict[str, Any],
+        at: Path_,
+        defaults: tuple[str, ...],
+    ) -> Expectation:
+        operators = {k: v for k, v in check.items() if k != "requirement"}
+        if not any(name in operators for name in OPERATORS):
+            raise self.doc.error(at, f"needs an operator: one of {', '.join(OPERATORS)}")
+        if "matches" in operators and "${" not in operators["matches"]:
+            try:
+                re.compile(operators["matches"])
+            except re.error as exc:
+                raise self.doc.error(
+                    (*at, "matches"), f"invalid regular expression: {exc}"
+                ) from None
+        reqs = defaults
+        if "requirement" in check:
+            reqs = self._requirements(check["requirement"], (*at, "requirement"))
+        kind = "header" if target == "header" else "body"
+        return Expectation(kind, path, operators, reqs, source, self.doc.line(at))  # type: ignore[arg-type]
+
+    def _path(self, source: str, at: Path_) -> tuple[str, ...]:
+        try:
+            return parse_path(source)
+        except ValueError as exc:
+            raise self.doc.error(at, str(exc)) from None
+
+    def _requirements(self, raw: str | list[str], at: Path_) -> tuple[str, ...]:
+        ids = [raw] if isinstance(raw, str) else list(raw)
+        for i, rid in enumerate(ids):
+            self._requirement(rid, at if isinstance(raw, str) else (*at, i))
+        return tuple(ids)
+
+    def _requirement(self, rid: str, at: Path_) -> None:
+        if rid not in self.catalogue.requirements:
+            raise self.doc.error(at, f"unknown requirement {rid!r} (not in the catalogue)")
+
+    def _uses(self, value: Any, defined: set[str], at: Path_) -> None:
+        for name in names_in(value):
+            if name not in defined:
+                known = ", ".join(sorted(defined))
+                raise self.doc.error(
+                    self._locate(value, name, at),
+                    f"undefined variable ${{{name}}} (defined here: {known})",
+                )
+
+    def _locate(self, value: Any, name: str, at: Path_) -> Path_:
+        """The deepest path under ``at`` whose value uses ``${name}``, for the line number."""
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if name in names_in(item):
+                    return self._locate(item, name, (*at, key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if name in names_in(item):
+                    return self._locate(item, name, (*at, i))
+        return at
+
+
+def steps_names(steps: list[Step]) -> set[str]:
+    return {step.name for step in steps}
+
+
+def expect_defaults(data: Mapping[str, Any]) -> tuple[str, ...]:
+    raw = data.get("requirement")
+    if raw is None:
+        return ()
+    return (raw,) if isinstance(raw, str) else tuple(raw)
+
+
+def until_defaults(until: ExpectBlock) -> tuple[str, ...]:
+    ids: dict[str, None] = {}
+    for expectation in until.expectations:
+        ids.update(dict.fromkeys(expectation.requirement_ids))
+    return tuple(ids)
+
+
+def _dotted(path: Path_) -> str:
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{part!r}]"
+    return text
+
+
+def _replace_path(scenario: Scenario, path: Path) -> Scenario:
+    return replace(scenario, path=path)
