@@ -72,6 +72,79 @@ def _add_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     parser.set_defaults(handler=_diff)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from .reference import ReferenceSettings, serve
+
+    settings = ReferenceSettings(
+        host=args.host,
+        port=args.port,
+        db_path=str(args.db) if args.db else None,
+        delay=args.delay,
+        error_style=args.error_style,
+        client_secret=args.client_secret,
+        tokens=tuple(args.token),
+        token_lifetime=args.token_lifetime,
+        rate_limit=args.rate_limit,
+        faults=frozenset(args.fault),
+    )
+    serve(settings, announce=lambda line: print(line, flush=True))
+    return EXIT_OK
+
+
+def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="run the reference Journal Runs server (the suite's default target)",
+        description="Serve the reference implementation until Ctrl-C or SIGTERM. Get a token "
+        "with POST /oauth/token (any client_id, the configured client secret) or pass --token.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one")
+    parser.add_argument(
+        "--db", type=Path, metavar="PATH", help="SQLite file to keep state in (default: memory)"
+    )
+    parser.add_argument(
+        "--delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="seconds between lifecycle steps (0: instant; about 2 to watch the states)",
+    )
+    parser.add_argument(
+        "--error-style",
+        choices=("legacy", "modern"),
+        default="legacy",
+        help="errors without a modern Zuora-Version: HTTP 200 (legacy) or their status (modern)",
+    )
+    parser.add_argument(
+        "--client-secret",
+        default="reference-secret",
+        metavar="S",
+        help="the client secret POST /oauth/token accepts",
+    )
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="T",
+        help="a static bearer token, its own tenant (repeatable)",
+    )
+    parser.add_argument(
+        "--token-lifetime", type=float, default=3600.0, metavar="SECONDS", help="OAuth token life"
+    )
+    parser.add_argument(
+        "--rate-limit", type=int, default=10_000, metavar="N", help="requests per tenant a minute"
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="make a deliberate deviation (repeatable; see conformance/reference/_faults.py)",
+    )
+    parser.set_defaults(handler=_serve)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jr-conformance",
@@ -81,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_spec_info(commands)
     _add_diff(commands)
+    _add_serve(commands)
     return parser
 
 

@@ -1,0 +1,263 @@
+"""The six summary-journal-entry operations: create (manual), retrieve, list a run's entries,
+update basic information, cancel, delete.
+
+Entry rules: a manual entry must balance (debits = credits); an entry cannot be cancelled while
+its transfer to accounting is Yes or Processing; only a cancelled entry can be deleted; a
+cancelled entry cannot change; moving transferredToAccounting away from Yes needs an override
+permission nobody here has (category 10).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from . import _lifecycle, _seed
+from ._errors import ApiError, Category
+from ._request import Call
+from ._runs import find_run, rule
+from ._store import Entry
+from ._validation import Fields, invalid, objects, query_int
+
+ENTRY_NUMBER = re.compile(r"JE-\d{8}")
+TRANSFER_STATES = ("No", "Processing", "Yes", "Error", "Ignore")
+ITEM_TYPES = ("Credit", "Debit")
+DEFAULT_PAGE_SIZE = 8
+MAX_PAGE_SIZE = 300
+#: The vendor examples send amounts as JSON numbers although the spec declares decimal strings.
+AMOUNTS_AS_NUMBERS = True
+
+
+def find_entry(call: Call, number: str) -> Entry:
+    if not ENTRY_NUMBER.fullmatch(number):
+        raise invalid("je-number", "must be a journal entry number in the format JE-00000001")
+    entry = call.store.get_entry(call.tenant, number)
+    if entry is None:
+        raise ApiError(Category.NOT_FOUND, f"Journal entry {number} does not exist.")
+    return entry
+
+
+def _amount_out(text: str) -> float | str:
+    return float(Decimal(text)) if AMOUNTS_AS_NUMBERS else text
+
+
+def entry_view(entry: Entry) -> dict[str, Any]:
+    view = dict(entry.doc, number=entry.number)
+    view["journalEntryItems"] = [
+        dict(
+            item,
+            amount=_amount_out(item["amount"]),
+            homeCurrencyAmount=_amount_out(item["homeCurrencyAmount"]),
+        )
+        for item in entry.doc["journalEntryItems"]
+    ]
+    return dict(sorted(view.items()))
+
+
+def _user_id(tenant: str) -> str:
+    """The (stable, made-up) user ID of the tenant's API user, as transferredBy shows it."""
+    return hashlib.sha256(f"user:{tenant}".encode()).hexdigest()[:32]
+
+
+def _set_transfer(doc: dict[str, Any], state: str, call: Call) -> None:
+    doc["transferredToAccounting"] = state
+    if state == "Yes":
+        doc["transferDateTime"] = _lifecycle.timestamp(call.now)
+        doc["transferredBy"] = _user_id(call.tenant)
+    else:  # both are null unless the entry is transferred
+        doc["transferDateTime"] = None
+        doc["transferredBy"] = None
+
+
+# --- create ----------------------------------------------------------------------------------
+
+
+def _item(fields: Fields, currency: str) -> dict[str, Any]:
+    code_name = fields.required_string("accountingCodeName", max_length=100)
+    code_type = fields.choice("accountingCodeType", _seed.ACCOUNTING_CODE_TYPES)
+    amount = fields.amount("amount", required=True)
+    assert amount is not None
+    home = fields.amount("homeCurrencyAmount")
+    item_type = fields.choice("type", ITEM_TYPES, required=True)
+    fields.string("notes", max_length=1000)
+    fields.string("glString", max_length=350)
+    code = next((c for c in _seed.CHART.values() if c.name == code_name), None)
+    if code_type is None:
+        code_type = code.type if code else None
+    return {
+        "accountingCodeName": code_name,
+        "accountingCodeType": code_type,
+        "amount": str(amount),
+        "homeCurrencyAmount": str(home if home is not None else _seed.to_home(amount, currency)),
+        "glAccountName": code.gl_account_name if code else None,
+        "glAccountNumber": code.gl_account_number if code else None,
+        "type": item_type,
+    }
+
+
+def _segments(fields: Fields) -> list[dict[str, str]]:
+    segments = []
+    for segment in objects(fields.array("segments", max_items=100) or [], "segments"):
+        segments.append(
+            {
+                "segmentName": segment.required_string("segmentName", max_length=100),
+                "segmentValue": segment.required_string("segmentValue", max_length=255),
+            }
+        )
+    return segments
+
+
+def create_entry(call: Call) -> dict[str, Any]:
+    fields = Fields(call.body)
+    period_name = fields.required_string("accountingPeriodName", max_length=100)
+    currency = fields.required_string("currency", max_length=3)
+    journal_entry_date = fields.required_date("journalEntryDate")
+    raw_items = fields.array("journalEntryItems", max_items=100, required=True)
+    assert raw_items is not None
+    if not raw_items:
+        raise invalid("journalEntryItems", "must include at least one item")
+    items = [_item(item, currency) for item in objects(raw_items, "journalEntryItems")]
+    notes = fields.string("notes", max_length=2000)
+    transaction_type = fields.string("transactionType", max_length=100)
+    organization_label = fields.string("organizationLabel", max_length=255)
+    segments = _segments(fields)
+    transfer = fields.choice("transferredToAccounting", TRANSFER_STATES) or "No"
+
+    period = _seed.period_named(period_name)
+    if period is None:
+        raise rule(f"Accounting period {period_name!r} does not exist.")
+    if period.status != "Open":
+        raise rule(f"Accounting period {period.name} is {period.status}.")
+    if currency not in _seed.CURRENCIES:
+        raise rule(
+            f"Currency {currency!r} is not active; use one of {', '.join(_seed.CURRENCIES)}."
+        )
+    for side in ("amount", "homeCurrencyAmount"):
+        debits = sum((Decimal(i[side]) for i in items if i["type"] == "Debit"), Decimal(0))
+        credits = sum((Decimal(i[side]) for i in items if i["type"] == "Credit"), Decimal(0))
+        if debits != credits:
+            raise rule(
+                f"The journal entry does not balance: debits {debits} and credits {credits} "
+                f"({side})."
+            )
+
+    doc: dict[str, Any] = {
+        "accountingPeriodName": period.name,
+        "aggregateCurrency": False,
+        "currency": currency,
+        "homeCurrency": _seed.HOME_CURRENCY,
+        "journalEntryDate": journal_entry_date.isoformat(),
+        "journalEntryItems": items,
+        "notes": notes,
+        "organizationLabel": organization_label,
+        "segments": segments,
+        "status": "Created",
+        "timePeriodStart": period.start.isoformat(),
+        "timePeriodEnd": period.end.isoformat(),
+        "transactionType": transaction_type,
+    }
+    _set_transfer(doc, transfer, call)
+    with call.store.transaction():
+        seq = call.store.next_number(call.tenant, "JE")
+        number = _lifecycle.entry_number(seq)
+        call.store.save_entry(Entry(call.tenant, number, None, doc), seq=seq)
+    return {"journalEntryNumber": number, "success": True}
+
+
+# --- read --------------------------------------------------------------------------------------
+
+
+def get_entry(call: Call) -> dict[str, Any]:
+    return dict(entry_view(find_entry(call, call.params["je"])), success=True)
+
+
+def list_entries(call: Call) -> dict[str, Any]:
+    page = query_int(call.query, "page", default=1, low=1, high=10**9)
+    size = query_int(call.query, "pageSize", default=DEFAULT_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE)
+    run = find_run(call, call.params["jr"])
+    entries = call.store.entries_of_run(
+        call.tenant, run.number, offset=(page - 1) * size, limit=size + 1
+    )
+    answer: dict[str, Any] = {
+        "journalEntries": [entry_view(entry) for entry in entries[:size]],
+        "success": True,
+    }
+    if len(entries) > size:  # only when a next page exists
+        query = urlencode({"page": page + 1, "pageSize": size})
+        answer["nextPage"] = f"{call.base_url}/v1/journal-entries/journal-runs/{run.number}?{query}"
+    return answer
+
+
+# --- change ------------------------------------------------------------------------------------
+
+
+def update_entry(call: Call) -> dict[str, Any]:
+    fields = Fields(call.body)
+    raw_items = fields.array("journalEntryItems", max_items=100)
+    changes = []
+    for item in objects(raw_items or [], "journalEntryItems"):
+        changes.append(
+            (
+                item.string("accountingCodeName", max_length=100, required=True),
+                item.choice("accountingCodeType", _seed.ACCOUNTING_CODE_TYPES),
+                item.choice("type", ITEM_TYPES, required=True),
+            )
+        )
+        item.string("notes", max_length=1000)
+    notes_given = "notes" in call.body
+    notes = fields.string("notes", max_length=2000)
+    transfer = fields.choice("transferredToAccounting", TRANSFER_STATES)
+
+    with call.store.transaction():
+        entry = find_entry(call, call.params["je"])
+        doc = entry.doc
+        if doc["status"] == "Cancelled":
+            raise rule(f"Journal entry {entry.number} is cancelled and can no longer change.")
+        if transfer is not None and transfer != doc["transferredToAccounting"]:
+            if doc["transferredToAccounting"] == "Yes":
+                raise ApiError(
+                    Category.PERMISSION_DENIED,
+                    "Changing transferredToAccounting away from Yes needs the override permission.",
+                )
+            _set_transfer(doc, transfer, call)
+        if notes_given:
+            doc["notes"] = notes
+        if raw_items is not None:
+            items = doc["journalEntryItems"]
+            if len(changes) != len(items):
+                raise rule(f"journalEntryItems must list all {len(items)} items of the entry.")
+            for index, (name, code_type, item_type) in enumerate(changes):
+                if items[index]["type"] != item_type:
+                    raise rule(f"journalEntryItems[{index}].type must stay {items[index]['type']}.")
+                items[index]["accountingCodeName"] = name
+                if code_type is not None:
+                    items[index]["accountingCodeType"] = code_type
+        call.store.save_entry(entry)
+    return {"success": True}
+
+
+def cancel_entry(call: Call) -> dict[str, Any]:
+    with call.store.transaction():
+        entry = find_entry(call, call.params["je"])
+        if entry.doc["status"] == "Cancelled":
+            raise rule(f"Journal entry {entry.number} is already cancelled.")
+        if entry.doc["transferredToAccounting"] in _lifecycle.TRANSFER_BLOCKS_CANCEL:
+            raise rule(
+                f"Journal entry {entry.number} cannot be cancelled: transferredToAccounting is "
+                f"{entry.doc['transferredToAccounting']}."
+            )
+        entry.doc["status"] = "Cancelled"
+        call.store.save_entry(entry)
+    return {"success": True}
+
+
+def delete_entry(call: Call) -> dict[str, Any]:
+    with call.store.transaction():
+        entry = find_entry(call, call.params["je"])
+        if entry.doc["status"] != "Cancelled":
+            raise rule(f"Journal entry {entry.number} must be cancelled before it is deleted.")
+        call.store.delete_entry(call.tenant, entry.number)
+    return {"success": True}

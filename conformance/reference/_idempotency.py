@@ -1,0 +1,85 @@
+"""``Idempotency-Key`` on POST: the first answer (success or failure) is replayed for 24 hours.
+
+A repeat with the same key gets the same status, headers and body (only the per-request headers
+such as Zuora-Request-Id are fresh). 409 while the first request is still in progress; 422 when
+the key was used for another path, method or tenant. A repeat with another body is not documented
+by the vendor; the reference replays the first answer regardless.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from starlette.responses import Response
+
+from ._errors import ApiError, Category
+from ._store import Store
+
+MAX_KEY_LENGTH = 255
+#: Headers that describe this exchange rather than the answer; never replayed.
+_PER_REQUEST = {"content-length", "zuora-request-id", "zuora-track-id"}
+
+
+def check_key(key: str) -> str:
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        raise ApiError(
+            Category.INVALID_VALUE,
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable US-ASCII characters.",
+        )
+    return key
+
+
+class Idempotency:
+    def __init__(self, store: Store, ttl: float) -> None:
+        self._store = store
+        self._ttl = ttl
+
+    async def answer(
+        self,
+        key: str,
+        *,
+        tenant: str,
+        method: str,
+        path: str,
+        produce: Callable[[], Awaitable[Response]],
+    ) -> Response:
+        check_key(key)
+        now = time.time()
+        stored = self._store.answer(key)
+        if stored is not None and now - stored.created_at >= self._ttl:
+            self._store.forget_answer(key)
+            stored = None
+        if stored is not None:
+            if (stored.tenant, stored.method, stored.path) != (tenant, method, path):
+                raise ApiError(
+                    Category.INVALID_VALUE,
+                    "This Idempotency-Key was already used for another request "
+                    "(path, method or tenant).",
+                    status=422,
+                )
+            if stored.status is None:
+                raise ApiError(
+                    Category.LOCKING_CONTENTION,
+                    "The first request with this Idempotency-Key is still in progress.",
+                    status=409,
+                )
+            return Response(stored.body, stored.status, headers=dict(stored.headers))
+
+        # No await between the look-up above and this insert: a concurrent repeat sees the mark.
+        self._store.begin_answer(key, tenant, method, path, now)
+        try:
+            response = await produce()
+        except BaseException:
+            self._store.forget_answer(key)
+            raise
+        headers = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in response.raw_headers
+            if name.decode("latin-1").lower() not in _PER_REQUEST
+        ]
+        self._store.finish_answer(key, response.status_code, headers, bytes(response.body))
+        return response
+
+    def purge(self) -> None:
+        self._store.forget_answers_before(time.time() - self._ttl)

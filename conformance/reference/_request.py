@@ -1,0 +1,84 @@
+"""What an operation sees of a request (``Call``), and the careful reading of request bodies.
+
+Bodies are capped before and after gzip decompression, JSON is parsed strictly (no NaN, no
+Infinity, nothing nested absurdly deep), and each way of failing has its category.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from ._errors import ApiError, Category
+from ._settings import ReferenceSettings
+from ._store import Store
+
+
+@dataclass
+class Call:
+    """One authenticated request, routed to its operation."""
+
+    tenant: str
+    params: dict[str, str]
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    body: dict[str, Any]
+    #: scheme://host:port of the request, for URLs the answer carries (nextPage).
+    base_url: str
+    store: Store
+    settings: ReferenceSettings
+    now: float
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, decompressed when ``Content-Encoding: gzip``, never over ``limit``."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise ApiError(Category.MALFORMED_REQUEST, f"The request body exceeds {limit} bytes.")
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return bytes(raw)
+    if encoding != "gzip":
+        raise ApiError(
+            Category.UNSUPPORTED_REQUEST,
+            f"Content-Encoding {encoding!r} is not supported; use gzip or none.",
+        )
+    # wbits 16+MAX_WBITS: a gzip wrapper; max_length stops a bomb before it fills memory.
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        plain = inflater.decompress(bytes(raw), limit + 1)
+    except zlib.error:
+        raise ApiError(Category.MALFORMED_REQUEST, "The gzip request body is corrupt.") from None
+    if len(plain) > limit:
+        raise ApiError(
+            Category.MALFORMED_REQUEST, f"The decompressed request body exceeds {limit} bytes."
+        )
+    if not inflater.eof:
+        raise ApiError(Category.MALFORMED_REQUEST, "The gzip request body is truncated.")
+    return plain
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON object, or category 90 (not JSON) / 20 (JSON but not an object)."""
+    if not raw.strip():
+        raise ApiError(
+            Category.MALFORMED_REQUEST, "The request body is empty; a JSON object is required."
+        )
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise ApiError(Category.MALFORMED_REQUEST, "The request body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise ApiError(Category.INVALID_VALUE, "The request body must be a JSON object.")
+    return value

@@ -1,0 +1,204 @@
+"""The four journal-run operations: create, retrieve, cancel, delete.
+
+Create validates in the documents' order: the body's shape (20/22), then the period or the target
+dates (30 for a broken rule), then "one run at a time" (30). What happens after the answer is the
+business of ``_lifecycle``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from . import _lifecycle, _seed
+from ._errors import ApiError, Category
+from ._request import Call
+from ._store import Run
+from ._validation import Fields, invalid, missing, objects
+
+RUN_NUMBER = re.compile(r"JR-\d{8}")
+
+#: Scenario controls, honoured only on the operation they name (capability reference-controls).
+OUTCOME_HEADER = "x-reference-outcome"
+HOLD_HEADER = "x-reference-hold"
+HOLD_CANCEL_HEADER = "x-reference-hold-cancel"
+_MAX_HOLD = 3600.0
+
+
+def rule(message: str) -> ApiError:
+    return ApiError(Category.RULE_RESTRICTION, message)
+
+
+def find_run(call: Call, number: str) -> Run:
+    """The caller's run, 20 for a malformed number, 40 for an unknown one."""
+    if not RUN_NUMBER.fullmatch(number):
+        raise invalid("jr-number", "must be a journal run number in the format JR-00000001")
+    run = call.store.get_run(call.tenant, number)
+    if run is None:
+        raise ApiError(Category.NOT_FOUND, f"Journal run {number} does not exist.")
+    return run
+
+
+def _hold(headers: Mapping[str, str], name: str) -> float | None:
+    raw = headers.get(name)
+    if raw is None:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= _MAX_HOLD:  # also rejects NaN
+        raise invalid(f"Header {name}", f"must be a number of seconds from 0 to {_MAX_HOLD:g}")
+    return seconds
+
+
+def _transaction_types(fields: Fields) -> list[str]:
+    items = fields.array("transactionTypes", max_items=100, required=True)
+    assert items is not None
+    if not items:
+        raise invalid("transactionTypes", "must include at least one transaction type")
+    chosen: list[str] = []
+    for item in objects(items, "transactionTypes"):
+        name = item.choice("type", _seed.TRANSACTION_TYPES, required=True)
+        assert name is not None
+        if name not in chosen:  # a repeated type adds nothing
+            chosen.append(name)
+    return chosen
+
+
+def _organization_labels(fields: Fields) -> list[Any]:
+    """The 2026 spec sends one object, the 2023 spec an array of them; both are kept as a list."""
+    value = fields.raw("organizationLabels")
+    if value is None:
+        return []
+    labels = value if isinstance(value, list) else [value]
+    for label in objects(labels, "organizationLabels"):
+        label.string("organizationId", max_length=64)
+        label.string("organizationName", max_length=255)
+    return labels
+
+
+def _period_and_dates(
+    fields: Fields, types: list[str]
+) -> tuple[str | None, _seed.AccountingPeriod, dt.date, dt.date]:
+    """(accountingPeriodName as given, the period, target start, target end) or a rejection."""
+    name = fields.string("accountingPeriodName", max_length=100)
+    start = fields.date("targetStartDate")
+    end = fields.date("targetEndDate")
+    if end is not None and start is None:
+        raise missing("targetStartDate (required with targetEndDate)")
+    if name is not None:
+        period = _seed.period_named(name)
+        if period is None:
+            raise rule(f"Accounting period {name!r} does not exist.")
+        if start is not None and start != period.start:
+            raise rule(f"targetStartDate must be empty or {period.start} (the start of {name}).")
+        if end is not None and end != period.end:
+            raise rule(f"targetEndDate must be empty or {period.end} (the end of {name}).")
+    else:
+        if start is None or end is None:
+            raise missing(
+                "accountingPeriodName (required unless targetStartDate and targetEndDate)"
+            )
+        if end < start:
+            raise rule("targetEndDate must not be before targetStartDate.")
+        found = _seed.period_containing(start, end)
+        if found is None:
+            raise rule("The target date range must fall within one accounting period.")
+        period = found
+        only_with_period = [t for t in types if t in _seed.PERIOD_ONLY_TYPES]
+        if only_with_period:
+            raise rule(f"{only_with_period[0]} can be used only with accountingPeriodName.")
+    if period.status != "Open":
+        raise rule(f"Accounting period {period.name} is {period.status}.")
+    return name, period, start or period.start, end or period.end
+
+
+def create_run(call: Call) -> dict[str, Any]:
+    fields = Fields(call.body)
+    journal_entry_date = fields.required_date("journalEntryDate")
+    types = _transaction_types(fields)
+    labels = _organization_labels(fields)
+    name, period, start, end = _period_and_dates(fields, types)
+    outcome = "Error" if call.headers.get(OUTCOME_HEADER, "").strip().lower() == "error" else ""
+    hold = _hold(call.headers, HOLD_HEADER)
+
+    with call.store.transaction():
+        if call.store.count_runs(call.tenant, _lifecycle.EXECUTING):
+            raise rule(
+                "Another journal run is pending or processing; only one journal run can be "
+                "executed at a time."
+            )
+        number = _lifecycle.run_number(call.store.next_number(call.tenant, "JR"))
+        call.store.save_run(
+            Run(
+                tenant=call.tenant,
+                number=number,
+                status="Pending",
+                accounting_period_name=name,
+                period_name=period.name,
+                journal_entry_date=journal_entry_date.isoformat(),
+                target_start_date=start.isoformat(),
+                target_end_date=end.isoformat(),
+                transaction_types=types,
+                organization_labels=labels,
+                executed_on=None,
+                outcome=outcome or "Completed",
+                hold_processing=hold,
+                status_before_cancel=None,
+                due_at=call.now + call.settings.delay,
+            )
+        )
+    return {"journalRunNumber": number, "success": True}
+
+
+def run_view(call: Call, run: Run) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "aggregateCurrency": False,
+        "journalEntryDate": run.journal_entry_date,
+        "number": run.number,
+        "organizationLabels": run.organization_labels,
+        "segmentationRuleName": _seed.SEGMENTATION_RULE_NAME,
+        "status": run.status,
+        "success": True,
+        "targetEndDate": run.target_end_date,
+        "targetStartDate": run.target_start_date,
+        "totalJournalEntryCount": call.store.count_entries(call.tenant, run.number),
+        "transactionTypes": [{"type": name} for name in run.transaction_types],
+    }
+    if run.executed_on is not None:  # absent until the run starts processing
+        view["executedOn"] = run.executed_on
+    return dict(sorted(view.items()))
+
+
+def get_run(call: Call) -> dict[str, Any]:
+    return run_view(call, find_run(call, call.params["jr"]))
+
+
+def cancel_run(call: Call) -> dict[str, Any]:
+    hold = _hold(call.headers, HOLD_CANCEL_HEADER)
+    with call.store.transaction():
+        run = find_run(call, call.params["jr"])
+        if run.status not in _lifecycle.CANCELLABLE:
+            raise rule(
+                f"Journal run {run.number} is {run.status}; only a Pending, Error or Completed "
+                "journal run can be cancelled."
+            )
+        _lifecycle.start_cancel(run, call.now, hold, call.settings)
+        call.store.save_run(run)
+    return {"success": True}
+
+
+def delete_run(call: Call) -> dict[str, Any]:
+    with call.store.transaction():
+        run = find_run(call, call.params["jr"])
+        if run.status not in _lifecycle.deletable_statuses(call.settings):
+            raise rule(
+                f"Journal run {run.number} is {run.status}; only a Cancelled journal run can be "
+                "deleted."
+            )
+        _lifecycle.start_delete(run, call.now, call.settings)
+        call.store.save_run(run)
+    return {"success": True}

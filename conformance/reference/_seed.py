@@ -1,0 +1,347 @@
+"""The reference tenant's fixed world: accounting periods, a chart of accounts, currencies, and
+the billing activity a journal run summarises. Everything is computed, never random, so the same
+run always produces the same journal entries.
+
+Accounting periods: one per month from Jan-2014 to Dec-2027, named like the documents' "Nov-2014",
+all Open. Billing activity exists in every period and every day; what a run produces depends only
+on the transaction types it selects (amounts also depend on the dates):
+
+======================================================  =====================================
+Transaction type                                        summary journal entries per run
+======================================================  =====================================
+Invoice Item                                            4 (USD Americas, USD/EUR/GBP EMEA)
+Taxation Item, Electronic Payment                       3 each (USD Americas, EUR and GBP EMEA)
+Revenue Event Item                                      2 (USD Americas, EUR EMEA)
+the four "... Application Item" types                   0 (no activity: a run completes empty)
+every other type                                        1 (USD Americas)
+======================================================  =====================================
+
+So Invoice Item + Electronic Payment + Taxation Item gives 10 entries (the cancel document's
+JR-00000075 has ten), and all 29 types give 4 + 3 + 3 + 2 + 21 = 33.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+TRANSACTION_TYPES: tuple[str, ...] = (
+    "Invoice Item",
+    "Taxation Item",
+    "Invoice Item Adjustment (Invoice)",
+    "Invoice Item Adjustment (Tax)",
+    "Invoice Adjustment",
+    "Electronic Payment",
+    "External Payment",
+    "Electronic Refund",
+    "External Refund",
+    "Electronic Credit Balance Payment",
+    "External Credit Balance Payment",
+    "Electronic Credit Balance Refund",
+    "External Credit Balance Refund",
+    "Credit Balance Adjustment (Applied from Credit Balance)",
+    "Credit Balance Adjustment (Transferred to Credit Balance)",
+    "Revenue Event Item",
+    "Debit Memo Item (Charge)",
+    "Debit Memo Item (Tax)",
+    "Credit Memo Item (Charge)",
+    "Credit Memo Item (Tax)",
+    "Credit Memo Application Item",
+    "Electronic Payment Application",
+    "External Payment Application",
+    "Electronic Refund Application",
+    "External Refund Application",
+    "Electronic Payment Application Item",
+    "External Payment Application Item",
+    "Electronic Refund Application Item",
+    "External Refund Application Item",
+)
+
+#: Only with the accounting-period option of a journal run.
+PERIOD_ONLY_TYPES = frozenset({"Revenue Event Item"})
+
+ACCOUNTING_CODE_TYPES: tuple[str, ...] = (
+    "AccountsReceivable",
+    "On-Account Receivable",
+    "Cash",
+    "OtherAssets",
+    "CustomerCashOnAccount",
+    "DeferredRevenue",
+    "SalesTaxPayable",
+    "OtherLiabilities",
+    "SalesRevenue",
+    "SalesDiscounts",
+    "OtherRevenue",
+    "OtherEquity",
+    "BadDebt",
+    "OtherExpenses",
+)
+
+HOME_CURRENCY = "USD"
+#: Active currencies and their (fixed) rate to the home currency.
+CURRENCIES: dict[str, Decimal] = {
+    "USD": Decimal("1"),
+    "EUR": Decimal("1.10"),
+    "GBP": Decimal("1.25"),
+    "CAD": Decimal("0.74"),
+    "AUD": Decimal("0.66"),
+    "JPY": Decimal("0.0068"),
+    "CHF": Decimal("1.12"),
+}
+
+SEGMENT_NAME = "Region"
+SEGMENTATION_RULE_NAME = "Region Rule"
+
+
+@dataclass(frozen=True)
+class AccountingCode:
+    name: str
+    type: str
+    gl_account_number: str
+    gl_account_name: str
+
+
+#: One accounting code of each type. Manual entries may name any code; these are the defaults.
+CHART: dict[str, AccountingCode] = {
+    code.type: code
+    for code in (
+        AccountingCode("Accounts Receivable", "AccountsReceivable", "1200", "Trade Receivables"),
+        AccountingCode("On-Account Receivable", "On-Account Receivable", "1210", "On Account"),
+        AccountingCode("Cash", "Cash", "1000", "Operating Bank Account"),
+        AccountingCode("Undeposited Funds", "OtherAssets", "1300", "Undeposited Funds"),
+        AccountingCode(
+            "Customer Cash On Account", "CustomerCashOnAccount", "2300", "Customer Credit"
+        ),
+        AccountingCode("Deferred Revenue", "DeferredRevenue", "2500", "Deferred Revenue"),
+        AccountingCode("Sales Tax Payable", "SalesTaxPayable", "2200", "Sales Tax Payable"),
+        AccountingCode("Unapplied Payments", "OtherLiabilities", "2400", "Unapplied Payments"),
+        AccountingCode("Subscription Revenue", "SalesRevenue", "4000", "Subscription Revenue"),
+        AccountingCode("Discounts", "SalesDiscounts", "4100", "Sales Discounts"),
+        AccountingCode("Other Revenue", "OtherRevenue", "4900", "Other Revenue"),
+        AccountingCode("Retained Earnings", "OtherEquity", "3000", "Retained Earnings"),
+        AccountingCode("Bad Debt", "BadDebt", "6100", "Bad Debt Expense"),
+        AccountingCode("Gateway Fees", "OtherExpenses", "6200", "Payment Gateway Fees"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class AccountingPeriod:
+    name: str
+    start: dt.date
+    end: dt.date
+    status: str = "Open"
+
+
+def _monthly_periods(first_year: int, last_year: int) -> tuple[AccountingPeriod, ...]:
+    periods = []
+    for year in range(first_year, last_year + 1):
+        for month in range(1, 13):
+            last_day = calendar.monthrange(year, month)[1]
+            name = f"{calendar.month_abbr[month]}-{year}"
+            periods.append(
+                AccountingPeriod(name, dt.date(year, month, 1), dt.date(year, month, last_day))
+            )
+    return tuple(periods)
+
+
+PERIODS: tuple[AccountingPeriod, ...] = _monthly_periods(2014, 2027)
+_PERIODS_BY_NAME = {period.name: period for period in PERIODS}
+
+
+def period_named(name: str) -> AccountingPeriod | None:
+    return _PERIODS_BY_NAME.get(name)
+
+
+def period_containing(start: dt.date, end: dt.date) -> AccountingPeriod | None:
+    """The one period holding the whole range, or None when the range spans or leaves them."""
+    for period in PERIODS:
+        if period.start <= start and end <= period.end:
+            return period
+    return None
+
+
+# --- billing activity ----------------------------------------------------------------------------
+
+_AMERICAS_USD = (("USD", "Americas"),)
+#: Where each type has activity: (currency, region) pairs, one summary entry each.
+_ACTIVITY: dict[str, tuple[tuple[str, str], ...]] = {
+    "Invoice Item": (("USD", "Americas"), ("USD", "EMEA"), ("EUR", "EMEA"), ("GBP", "EMEA")),
+    "Taxation Item": (("USD", "Americas"), ("EUR", "EMEA"), ("GBP", "EMEA")),
+    "Electronic Payment": (("USD", "Americas"), ("EUR", "EMEA"), ("GBP", "EMEA")),
+    "Revenue Event Item": (("USD", "Americas"), ("EUR", "EMEA")),
+    "Electronic Payment Application Item": (),
+    "External Payment Application Item": (),
+    "Electronic Refund Application Item": (),
+    "External Refund Application Item": (),
+}
+
+#: How each type posts: debited code types, credited code types, each with its share of the
+#: amount (the shares of each side add up to 1, so every entry balances).
+_Side = tuple[tuple[str, Decimal], ...]
+_ALL = Decimal("1")
+_POSTINGS: dict[str, tuple[_Side, _Side]] = {
+    "Invoice Item": (
+        (("AccountsReceivable", _ALL),),
+        (("SalesRevenue", Decimal("0.8")), ("DeferredRevenue", Decimal("0.2"))),
+    ),
+    "Taxation Item": ((("AccountsReceivable", _ALL),), (("SalesTaxPayable", _ALL),)),
+    "Invoice Item Adjustment (Invoice)": (
+        (("SalesDiscounts", _ALL),),
+        (("AccountsReceivable", _ALL),),
+    ),
+    "Invoice Item Adjustment (Tax)": (
+        (("SalesTaxPayable", _ALL),),
+        (("AccountsReceivable", _ALL),),
+    ),
+    "Invoice Adjustment": ((("BadDebt", _ALL),), (("AccountsReceivable", _ALL),)),
+    "Electronic Payment": (
+        (("Cash", Decimal("0.97")), ("OtherExpenses", Decimal("0.03"))),
+        (("AccountsReceivable", _ALL),),
+    ),
+    "External Payment": ((("OtherAssets", _ALL),), (("AccountsReceivable", _ALL),)),
+    "Electronic Refund": ((("AccountsReceivable", _ALL),), (("Cash", _ALL),)),
+    "External Refund": ((("AccountsReceivable", _ALL),), (("OtherAssets", _ALL),)),
+    "Electronic Credit Balance Payment": ((("Cash", _ALL),), (("CustomerCashOnAccount", _ALL),)),
+    "External Credit Balance Payment": (
+        (("OtherAssets", _ALL),),
+        (("CustomerCashOnAccount", _ALL),),
+    ),
+    "Electronic Credit Balance Refund": ((("CustomerCashOnAccount", _ALL),), (("Cash", _ALL),)),
+    "External Credit Balance Refund": (
+        (("CustomerCashOnAccount", _ALL),),
+        (("OtherAssets", _ALL),),
+    ),
+    "Credit Balance Adjustment (Applied from Credit Balance)": (
+        (("CustomerCashOnAccount", _ALL),),
+        (("AccountsReceivable", _ALL),),
+    ),
+    "Credit Balance Adjustment (Transferred to Credit Balance)": (
+        (("AccountsReceivable", _ALL),),
+        (("CustomerCashOnAccount", _ALL),),
+    ),
+    "Revenue Event Item": ((("DeferredRevenue", _ALL),), (("SalesRevenue", _ALL),)),
+    "Debit Memo Item (Charge)": ((("AccountsReceivable", _ALL),), (("OtherRevenue", _ALL),)),
+    "Debit Memo Item (Tax)": ((("AccountsReceivable", _ALL),), (("SalesTaxPayable", _ALL),)),
+    "Credit Memo Item (Charge)": ((("SalesDiscounts", _ALL),), (("On-Account Receivable", _ALL),)),
+    "Credit Memo Item (Tax)": ((("SalesTaxPayable", _ALL),), (("On-Account Receivable", _ALL),)),
+    "Credit Memo Application Item": (
+        (("On-Account Receivable", _ALL),),
+        (("AccountsReceivable", _ALL),),
+    ),
+    "Electronic Payment Application": ((("Cash", _ALL),), (("OtherLiabilities", _ALL),)),
+    "External Payment Application": ((("OtherAssets", _ALL),), (("OtherLiabilities", _ALL),)),
+    "Electronic Refund Application": ((("OtherLiabilities", _ALL),), (("Cash", _ALL),)),
+    "External Refund Application": ((("OtherLiabilities", _ALL),), (("OtherAssets", _ALL),)),
+    "Electronic Payment Application Item": (
+        (("OtherLiabilities", _ALL),),
+        (("AccountsReceivable", _ALL),),
+    ),
+    "External Payment Application Item": (
+        (("OtherLiabilities", _ALL),),
+        (("AccountsReceivable", _ALL),),
+    ),
+    "Electronic Refund Application Item": (
+        (("AccountsReceivable", _ALL),),
+        (("OtherLiabilities", _ALL),),
+    ),
+    "External Refund Application Item": (
+        (("AccountsReceivable", _ALL),),
+        (("OtherLiabilities", _ALL),),
+    ),
+}
+
+_CENT = Decimal("0.01")
+
+
+def entries_per_type(transaction_type: str) -> int:
+    return len(_ACTIVITY.get(transaction_type, _AMERICAS_USD))
+
+
+def to_home(amount: Decimal, currency: str) -> Decimal:
+    return (amount * CURRENCIES.get(currency, _ALL)).quantize(_CENT)
+
+
+def _amount(*parts: object) -> Decimal:
+    """A stable pseudo-random amount between 100.00 and 99,999.99 for the given key."""
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    cents = 10_000 + int.from_bytes(digest[:8], "big") % 9_990_000
+    return Decimal(cents) / 100
+
+
+def _split(total: Decimal, side: _Side) -> list[tuple[str, Decimal]]:
+    """Shares of ``total`` per code type; the last share takes the rounding so the side adds up."""
+    parts: list[tuple[str, Decimal]] = []
+    for code_type, share in side[:-1]:
+        parts.append((code_type, (total * share).quantize(_CENT)))
+    parts.append((side[-1][0], total - sum((amount for _, amount in parts), Decimal(0))))
+    return parts
+
+
+def _items(transaction_type: str, total: Decimal, currency: str) -> list[dict[str, Any]]:
+    debits, credits = _POSTINGS[transaction_type]
+    home_total = to_home(total, currency)
+    items = []
+    for item_type, side in (("Debit", debits), ("Credit", credits)):
+        for (code_type, amount), (_, home) in zip(
+            _split(total, side), _split(home_total, side), strict=True
+        ):
+            code = CHART[code_type]
+            items.append(
+                {
+                    "accountingCodeName": code.name,
+                    "accountingCodeType": code.type,
+                    "amount": str(amount),
+                    "homeCurrencyAmount": str(home),
+                    "glAccountName": code.gl_account_name,
+                    "glAccountNumber": code.gl_account_number,
+                    "type": item_type,
+                }
+            )
+    return items
+
+
+def summary_entries(
+    *,
+    period: AccountingPeriod,
+    start: dt.date,
+    end: dt.date,
+    journal_entry_date: dt.date,
+    transaction_types: Iterable[str],
+) -> list[dict[str, Any]]:
+    """The summary journal entries (without numbers) a completed run over these dates produces."""
+    entries = []
+    for transaction_type in transaction_types:
+        for currency, region in _ACTIVITY.get(transaction_type, _AMERICAS_USD):
+            total = _amount(start, end, transaction_type, currency, region)
+            entries.append(
+                {
+                    "accountingPeriodName": period.name,
+                    "aggregateCurrency": False,
+                    "currency": currency,
+                    "homeCurrency": HOME_CURRENCY,
+                    "journalEntryDate": journal_entry_date.isoformat(),
+                    "journalEntryItems": _items(transaction_type, total, currency),
+                    "notes": None,
+                    "organizationLabel": None,
+                    "segments": [{"segmentName": SEGMENT_NAME, "segmentValue": region}],
+                    "status": "Created",
+                    "timePeriodStart": start.isoformat(),
+                    "timePeriodEnd": end.isoformat(),
+                    "transactionType": transaction_type,
+                    "transferDateTime": None,
+                    "transferredBy": None,
+                    "transferredToAccounting": "No",
+                }
+            )
+    return entries
+
+
+def expected_entry_count(transaction_types: Sequence[str]) -> int:
+    """How many entries a completed run with these (distinct) types holds."""
+    return sum(entries_per_type(name) for name in transaction_types)
