@@ -210,6 +210,23 @@ class Score:
     def percent(self) -> float:
         return 100.0 * self.passed / self.total if self.total else 100.0
 
+    @classmethod
+    def of(
+        cls, outcomes: Iterable[RequirementOutcome], level: str = "MUST", area: str | None = None
+    ) -> Score:
+        """The score of ``outcomes`` (see :meth:`RunResult.score`), for callers that already
+        hold them: the reports score every area and level from one pass over the checks."""
+        passed = total = 0
+        for outcome in outcomes:
+            requirement = outcome.requirement
+            if requirement.level != level or not requirement.testable:
+                continue
+            if area is not None and requirement.area != area:
+                continue
+            total += 1
+            passed += outcome.status is Status.PASS
+        return cls(passed, total)
+
 
 @dataclass
 class RunResult:
@@ -271,16 +288,7 @@ class RunResult:
 
         A testable requirement that no check covered counts against the score.
         """
-        passed = total = 0
-        for outcome in self.outcomes():
-            requirement = outcome.requirement
-            if requirement.level != level or not requirement.testable:
-                continue
-            if area is not None and requirement.area != area:
-                continue
-            total += 1
-            passed += outcome.status is Status.PASS
-        return Score(passed, total)
+        return Score.of(self.outcomes(), level, area)
 
     def uncovered(self, level: str = "MUST") -> list[Requirement]:
         return [
