@@ -511,7 +511,6 @@ class Session:
         wire_body = gzip.compress(body, mtime=0) if body is not None and request.gzip_body else body
         headers = self._headers(request, token, track, body_type)
         method, url, params = request.method.upper(), self.url(request.path), request.params
-        deadline = time.monotonic() + timeout
         hops = 0
         while True:
             response = self._exchange(
@@ -521,7 +520,6 @@ class Session:
                 headers,
                 wire_body,
                 body,
-                deadline=deadline,
                 timeout=timeout,
                 check=check,
                 stage=stage,
@@ -584,12 +582,12 @@ class Session:
         wire_body: bytes | None,
         body: bytes | None,
         *,
-        deadline: float,
         timeout: float,
         check: CheckResult | None,
         stage: str,
     ) -> Response:
-        """One HTTP request and its response, recorded as one Exchange."""
+        """One HTTP request and its response, recorded as one Exchange; ``timeout`` bounds it
+        from the moment it leaves (pacing waits come first)."""
         self._pace()
         try:
             built = self._client.build_request(
@@ -618,7 +616,7 @@ class Session:
         )
         self._count(stage)
         started = time.monotonic()
-        _local.deadline = deadline
+        deadline = _local.deadline = started + timeout
         try:
             status, response_headers, content = self._read(built, timeout, deadline)
         except _BodyError as exc:
