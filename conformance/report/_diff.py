@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .._results import RunResult, Status
+from .._results import RequirementOutcome, RunResult, Score, Status
 from ._evidence import one_line, reason
 from ._summary import LEVELS, score_text
 
@@ -112,18 +112,25 @@ def diff_results(old: RunResult, new: RunResult) -> ResultDiff:
         for check_id, check in old_checks.items()
         if check_id not in new_checks
     ]
-    diff.requirements = _requirement_changes(old, new)
+    old_outcomes, new_outcomes = list(old.outcomes()), list(new.outcomes())
+    diff.requirements = _requirement_changes(old_outcomes, new_outcomes)
     diff.scores = {
-        level: (score_text(old.score(level)), score_text(new.score(level))) for level in LEVELS
+        level: (
+            score_text(Score.of(old_outcomes, level)),
+            score_text(Score.of(new_outcomes, level)),
+        )
+        for level in LEVELS
     }
     return diff
 
 
-def _requirement_changes(old: RunResult, new: RunResult) -> list[RequirementChange]:
-    def labels(result: RunResult) -> dict[str, str]:
+def _requirement_changes(
+    old: list[RequirementOutcome], new: list[RequirementOutcome]
+) -> list[RequirementChange]:
+    def labels(outcomes: list[RequirementOutcome]) -> dict[str, str]:
         return {
             o.requirement.id: "not covered" if o.status is None else o.status.label
-            for o in result.outcomes()
+            for o in outcomes
         }
 
     before, after = labels(old), labels(new)

@@ -40,9 +40,8 @@ class ExpectedFailure:
 
     def status_of(self, check: CheckResult) -> Status:
         """What the selected check says about what this entry expects to fail."""
-        if self.requirement is None:
-            return check.status
-        return check.status_for(self.requirement) or check.status
+        status = None if self.requirement is None else check.status_for(self.requirement)
+        return check.status if status is None else status  # (PASS is falsy: compare to None)
 
     def describe(self) -> str:
         scope = f", requirement {self.requirement}" if self.requirement else ""

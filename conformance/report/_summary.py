@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._catalogue import AREAS, Requirement
+from .._catalogue import AREAS, LEVELS, Requirement
 from .._results import CheckResult, RequirementOutcome, RunResult, Score, Status
 
-LEVELS: tuple[str, ...] = ("MUST", "SHOULD", "MAY")
+__all__ = ["LEVELS", "Summary", "score_text", "status_label", "summarise"]
 
 
 @dataclass
@@ -65,13 +65,14 @@ def _area_order(area: str) -> tuple[int, str]:
 
 
 def summarise(result: RunResult) -> Summary:
+    # One pass over the checks (the costly part); every score is taken from it.
     outcomes = list(result.outcomes())
     testable_areas = {r.area for r in result.requirements if r.testable}
     areas = [
         AreaSummary(
             area,
             status,
-            {level: result.score(level, area) for level in LEVELS},
+            {level: Score.of(outcomes, level, area) for level in LEVELS},
             testable=area in testable_areas,
         )
         for area, status in sorted(result.by_area().items(), key=lambda item: _area_order(item[0]))
@@ -80,7 +81,7 @@ def summarise(result: RunResult) -> Summary:
         result=result,
         status=result.status,
         counts=result.counts(),
-        scores={level: result.score(level) for level in LEVELS},
+        scores={level: Score.of(outcomes, level) for level in LEVELS},
         areas=areas,
         outcomes=outcomes,
         operations=_operations(outcomes),
