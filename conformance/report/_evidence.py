@@ -7,6 +7,7 @@ output; escaping for a format is the renderer's job.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .._results import Assertion, CheckResult, Exchange
@@ -23,8 +24,12 @@ def truncate(text: str, limit: int) -> str:
     return f"{text[:limit]}…[{len(text) - limit} more chars]"
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def one_line(text: str, limit: int = 200) -> str:
-    return truncate(" ".join(text.split()), limit)
+    """On one line, bounded, without control characters (no terminal escapes from a server)."""
+    return truncate(_CONTROL.sub("\ufffd", " ".join(text.split())), limit)
 
 
 def show_value(value: Any) -> str:

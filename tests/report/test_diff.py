@@ -71,6 +71,14 @@ def test_the_text_names_everything() -> None:
     assert text.endswith("REGRESSED: 2 new failure(s)")
 
 
+def test_server_text_cannot_drive_the_terminal() -> None:
+    old, new = _runs()
+    new.checks[1].message = "boom\x1b[2J\x1b]0;title\x07\nsecond line"
+    text = diff_results(old, new).render_text()
+    assert "\x1b" not in text and "\x07" not in text
+    assert "breaks: pass -> fail: boom\ufffd[2J\ufffd]0;title\ufffd second line" in text
+
+
 def test_fixes_alone_are_no_regression() -> None:
     old, new = _runs()
     diff = diff_results(new, new)
