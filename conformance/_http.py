@@ -396,11 +396,10 @@ class Session:
         self.redactor = redactor or Redactor()
         self._sleep = sleep
         self._base_url = settings.base_url.rstrip("/")
-        self._client = httpx.Client(
-            transport=transport or _Transport(settings.verify_tls),
-            follow_redirects=False,
-            trust_env=False,
-        )
+        # The transport (one connection pool) is used without an httpx.Client around it: the
+        # client parses every Location header even when not following redirects (a bad one
+        # would hide the response), and keeps cookies, which a conformance run must not.
+        self._transport = transport or _Transport(settings.verify_tls)
         self._lock = threading.Lock()
         self._requests_sent = 0
         self._count_by_stage: dict[str, int] = {}
@@ -426,7 +425,7 @@ class Session:
         self.close()
 
     def close(self) -> None:
-        self._client.close()
+        self._transport.close()
 
     @property
     def requests_sent(self) -> int:
@@ -536,8 +535,14 @@ class Session:
                 message = f"too many redirects (more than {self.settings.max_redirects})"
                 response.exchange.error = message  # already in the evidence: mark it
                 raise self._fail(method, url, message)
-            next_url = str(httpx.URL(url).join(location))
-            if _origin(next_url) != _origin(url):
+            try:
+                next_url = str(httpx.URL(url).join(location))
+                same_origin = _origin(next_url) == _origin(url)
+            except httpx.InvalidURL:
+                message = f"invalid redirect Location {location!r}"
+                response.exchange.error = message
+                raise self._fail(method, url, message) from None
+            if not same_origin:
                 # Credentials are for the target only, never for wherever it points us.
                 headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
             status = response.status_code
@@ -590,8 +595,13 @@ class Session:
         from the moment it leaves (pacing waits come first)."""
         self._pace()
         try:
-            built = self._client.build_request(
-                method, url, params=params, headers=headers, content=wire_body, timeout=timeout
+            built = httpx.Request(
+                method,
+                url,
+                params=params,
+                headers=headers,
+                content=wire_body,
+                extensions={"timeout": httpx.Timeout(timeout).as_dict()},
             )
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError) as exc:
             failed = Exchange(method=method, url=self.redactor.url(url))
@@ -599,11 +609,6 @@ class Session:
             if check is not None:
                 check.add_exchange(failed)
             raise TransportError(f"{method} {failed.url}: {failed.error}") from None
-        # httpx adds defaults of its own (Accept, Accept-Encoding...); drop those we were told
-        # to omit.
-        for name in list(built.headers.keys()):
-            if name.lower() not in ("host", "content-length") and not _has_header(headers, name):
-                del built.headers[name]
         exchange = Exchange(
             method=method,
             url=self.redactor.url(str(built.url)),
@@ -653,7 +658,7 @@ class Session:
         """Send, then read the body within the deadline and the caps; ``_BodyError`` if not."""
         cap = self.settings.max_body_bytes
         try:
-            response = self._client.send(request, stream=True)
+            response = self._transport.handle_request(request)
         except httpx.HTTPError as exc:
             raise _BodyError(_describe(exc, timeout)) from None
         try:

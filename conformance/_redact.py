@@ -82,7 +82,11 @@ class Redactor:
 
     def url(self, url: str) -> str:
         """``url`` with secret query parameters blanked and known secrets scrubbed."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:  # not a URL we can take apart: scrub what we know
+            return self.scrub(url)
         if parts.query:
             pairs = parse_qsl(parts.query, keep_blank_values=True)
             if any(is_secret_key(name) for name, _ in pairs):

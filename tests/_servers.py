@@ -334,6 +334,14 @@ def _redirect_other_host(server: MisbehavingServer, conn: _Conn, received: Recei
     conn.respond(302, b"", {"Location": f"{server.other_url}/echo"})
 
 
+def _redirect_bad(server: MisbehavingServer, conn: _Conn, received: Received) -> None:
+    conn.respond(302, b"", {"Location": "http://[::1"})
+
+
+def _brotli(server: MisbehavingServer, conn: _Conn, received: Received) -> None:
+    conn.respond(200, b"\x0b\x02\x80{}\x03", {"Content-Encoding": "br"})
+
+
 def _too_many(server: MisbehavingServer, conn: _Conn, received: Received) -> None:
     """``?n=`` answers 429 with ``Retry-After: <after>`` (``?after=``, default 0.2; ``date`` for
     an HTTP date), then 200. Counted per ``?key=``."""
@@ -418,6 +426,8 @@ _ROUTES: dict[str, Route] = {
     "/redirect-loop": _redirect_loop,
     "/redirect-same": _redirect_same,
     "/redirect-other-host": _redirect_other_host,
+    "/redirect-bad": _redirect_bad,
+    "/brotli": _brotli,
     "/429": _too_many,
     "/rate-limit-low": _rate_limit_low,
     "/oauth/token": _token,

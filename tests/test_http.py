@@ -270,6 +270,28 @@ def test_invalid_gzip_is_a_transport_error(make_session: Callable[..., Session])
     assert "/invalid-gzip: invalid gzip body: " in str(error)
 
 
+def test_unsupported_content_encoding(make_session: Callable[..., Session]) -> None:
+    error = fails_within(5.0, lambda: make_session().do(Request("GET", "/brotli")))
+    assert str(error).endswith("/brotli: unsupported Content-Encoding 'br'")
+
+
+@pytest.mark.parametrize(
+    ("request_", "expected"),
+    [
+        (Request("GET", "/echo", headers={"X-A": "a\nb"}), "/echo: invalid request: "),
+        (Request("GET", "/echo", headers={"X-A": "\u00e9"}), "/echo: invalid request: "),
+        (Request("GET", "http://[::1"), "GET http://[::1: invalid request: "),
+    ],
+)
+def test_malformed_requests_are_transport_errors(
+    make_session: Callable[..., Session], request_: Request, expected: str
+) -> None:
+    check = new_check()
+    error = fails_within(5.0, lambda: make_session().do(request_, check=check))
+    assert expected in assert_clean_message(error)
+    assert check.evidence[-1].error is not None
+
+
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_untrusted_certificate(tmp_path: Path) -> None:
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
@@ -314,6 +336,14 @@ def test_redirect_loop_stops(
     assert str(error).endswith("/redirect-loop: too many redirects (more than 5)")
     assert server.hits("/redirect-loop") == 6
     assert len(check.evidence) == 6 and check.evidence[-1].error is not None
+
+
+def test_unusable_redirect_location(make_session: Callable[..., Session]) -> None:
+    # Not following: the response is evidence like any other.
+    assert make_session().do(Request("GET", "/redirect-bad")).status_code == 302
+    session = make_session(follow_redirects=True)
+    error = fails_within(5.0, lambda: session.do(Request("GET", "/redirect-bad")))
+    assert str(error).endswith("/redirect-bad: invalid redirect Location 'http://[::1'")
 
 
 def test_authorization_kept_on_same_host_dropped_on_another(
