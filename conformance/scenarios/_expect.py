@@ -79,6 +79,8 @@ class Observed:
     body: Any = NOT_JSON
     #: The ``Zuora-Version`` the request was sent with (``None``: not sent).
     zuora_version: str | None = None
+    #: How the target answers errors without a known ``Zuora-Version``: ``auto`` accepts both.
+    default_style: str = "auto"
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -157,6 +159,9 @@ _PRESENCE = ("exists", "absent")
 def _error(categories: list[int], observed: Observed) -> Outcome:
     """An error envelope of one of ``categories``, with a status the request's style allows."""
     style = error_style(observed.zuora_version)
+    by_default = style == "default" and observed.default_style in ("legacy", "modern")
+    if by_default:
+        style = observed.default_style  # type: ignore[assignment]
     allowed = statuses_for(categories, style)
     names = ", ".join(f"{c} ({CATEGORY_MEANING.get(c, '?')})" for c in categories)
     description = f"an error of category {names}, HTTP {_either(list(allowed))}"
@@ -186,11 +191,17 @@ def _error(categories: list[int], observed: Observed) -> Outcome:
                     problems.append(f"category {got}, expected {_either(categories)}")
     if observed.status not in allowed:
         sent = observed.zuora_version
-        why = {
-            "modern": f"Zuora-Version {sent} asks for the category's status",
-            "legacy": f"Zuora-Version {sent} asks for the legacy style (HTTP 200)",
-            "default": "without a known Zuora-Version the tenant's default applies",
-        }[style]
+        why = (
+            f"the target's default style is {style}"
+            if by_default
+            else {
+                "modern": f"Zuora-Version {sent} asks for the category's status",
+                "legacy": f"Zuora-Version {sent} asks for the legacy style (HTTP 200)",
+                "default": "without a known Zuora-Version either style is allowed",
+            }[style]
+        )
+        if sent is None:
+            why += ", no Zuora-Version sent"
         problems.append(f"HTTP {observed.status}, expected {_either(list(allowed))} ({why})")
     return Outcome(not problems, description, expected, actual, "; ".join(problems))
 

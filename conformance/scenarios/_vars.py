@@ -68,7 +68,7 @@ class Variables:
         return self._values[name]
 
     def resolve(self, value: Any) -> Any:
-        """``value`` with its templates filled in; :class:`UndefinedVariable` if one has no value."""
+        """``value`` with its templates filled in (:class:`UndefinedVariable` if one is unset)."""
         if isinstance(value, str):
             whole = _WHOLE.match(value)
             if whole:

@@ -1,0 +1,201 @@
+"""How the suite gets a session per tenant, and how many scenarios may run at once.
+
+Only one journal run executes at a time per tenant, so two scenarios must never share a tenant at
+the same time. Against the embedded reference every scenario gets a fresh, empty tenant: a token
+minted at ``POST {base}/oauth/token`` for a new ``client_id`` (the reference makes one tenant per
+client id) with the reference's client secret, so scenarios run in parallel. Against an external
+target there is one tenant, the configured credentials, and scenarios take turns on it.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ._config import Config
+from ._http import Auth, ClientCredentials, HttpSettings, Session
+
+#: The client secret the embedded reference server accepts for any client id.
+REFERENCE_CLIENT_SECRET = "reference-secret"
+
+#: Capabilities assumed when a target declares none: what the vendor's API documents.
+DEFAULT_CAPABILITIES: tuple[str, ...] = (
+    "journal-entries",
+    "manual-entries",
+    "idempotency",
+    "gzip-requests",
+)
+#: Everything the embedded reference offers, its test controls included.
+REFERENCE_CAPABILITIES: tuple[str, ...] = (*DEFAULT_CAPABILITIES, "reference-controls")
+
+ErrorStyle = Literal["auto", "legacy", "modern"]
+
+
+@dataclass
+class Tenant:
+    """One tenant, held by one scenario at a time."""
+
+    name: str
+    session: Session
+
+
+class Tenants:
+    """Where scenarios run: the target's capabilities, how many at once, a session per tenant.
+
+    ``acquire`` hands out a tenant for the duration of a ``with`` block. ``max_parallel`` is how
+    many may be held at once (``None``: no limit).
+    """
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        capabilities: tuple[str, ...],
+        error_style: ErrorStyle = "auto",
+        variables: Mapping[str, Any] | None = None,
+        max_parallel: int | None = None,
+        description: str = "",
+    ) -> None:
+        self.run_id = run_id
+        self.capabilities = frozenset(capabilities)
+        #: How the target answers errors when a request names no (known) ``Zuora-Version``.
+        self.error_style: ErrorStyle = error_style
+        #: Values that override a scenario's ``vars`` of the same name (target-specific data).
+        self.variables: dict[str, Any] = dict(variables or {})
+        self.max_parallel = max_parallel
+        self.description = description
+        self._lock = threading.Lock()
+        self._sessions: list[Session] = []
+
+    @contextmanager
+    def acquire(self, label: str) -> Iterator[Tenant]:
+        raise NotImplementedError  # pragma: no cover
+        yield
+
+    @property
+    def requests_sent(self) -> int:
+        """Requests sent by every session these tenants handed out (token requests included)."""
+        with self._lock:
+            return sum(session.requests_sent for session in self._sessions)
+
+    def close(self) -> None:
+        with self._lock:
+            sessions = list(self._sessions)
+        for session in sessions:
+            session.close()
+
+    def __enter__(self) -> Tenants:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _track(self, session: Session) -> Session:
+        with self._lock:
+            self._sessions.append(session)
+        return session
+
+
+class FreshTenants(Tenants):
+    """A new tenant for every scenario: the embedded reference (or any server minting tenants
+    per OAuth client id). Sessions are closed when released; their request counts are kept."""
+
+    def __init__(
+        self,
+        settings: HttpSettings,
+        *,
+        client_secret: str = REFERENCE_CLIENT_SECRET,
+        capabilities: tuple[str, ...] = REFERENCE_CAPABILITIES,
+        error_style: ErrorStyle = "legacy",
+        variables: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            run_id=settings.run_id,
+            capabilities=capabilities,
+            error_style=error_style,
+            variables=variables,
+            max_parallel=None,
+            description=f"a fresh tenant per scenario at {settings.base_url}",
+        )
+        self._settings = settings
+        self._client_secret = client_secret
+
+    @contextmanager
+    def acquire(self, label: str) -> Iterator[Tenant]:
+        client_id = str(uuid.uuid4())  # 36 characters, like the vendor's client ids
+        session = self._track(
+            Session(self._settings, ClientCredentials(client_id, self._client_secret))
+        )
+        try:
+            yield Tenant(f"tenant {client_id[:8]}", session)
+        finally:
+            session.close()
+
+
+class SharedTenant(Tenants):
+    """The one configured tenant of an external target; scenarios hold it one at a time."""
+
+    def __init__(
+        self,
+        settings: HttpSettings,
+        auth: Auth | None,
+        *,
+        capabilities: tuple[str, ...] = DEFAULT_CAPABILITIES,
+        error_style: ErrorStyle = "auto",
+        variables: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            run_id=settings.run_id,
+            capabilities=capabilities,
+            error_style=error_style,
+            variables=variables,
+            max_parallel=1,
+            description=f"the configured tenant at {settings.base_url}",
+        )
+        self._session = self._track(Session(settings, auth))
+        self._turn = threading.Lock()
+
+    @property
+    def session(self) -> Session:
+        return self._session
+
+    @contextmanager
+    def acquire(self, label: str) -> Iterator[Tenant]:
+        with self._turn:
+            yield Tenant("configured tenant", self._session)
+
+
+def tenants_for(
+    config: Config,
+    *,
+    run_id: str,
+    base_url: str | None = None,
+    client_secret: str = REFERENCE_CLIENT_SECRET,
+    variables: Mapping[str, Any] | None = None,
+) -> Tenants:
+    """The tenants for ``config``: fresh ones on the embedded reference (``base_url`` is the URL
+    it listens on), the configured one on an external target."""
+    settings = config.http_settings(run_id, base_url)
+    if config.is_reference:
+        capabilities = REFERENCE_CAPABILITIES
+        if config.capabilities is not None:
+            capabilities = config.capabilities
+        return FreshTenants(
+            settings,
+            client_secret=client_secret,
+            capabilities=capabilities,
+            error_style="legacy" if config.error_style == "auto" else config.error_style,
+            variables=variables,
+        )
+    declared = config.capabilities if config.capabilities is not None else DEFAULT_CAPABILITIES
+    return SharedTenant(
+        settings,
+        config.auth(),
+        capabilities=declared,
+        error_style=config.error_style,
+        variables=variables,
+    )

@@ -1,0 +1,546 @@
+"""Running scenarios: steps, polling, variables, cleanup, and a thread pool over tenants.
+
+Each scenario becomes one :class:`~conformance.CheckResult` (``kind="scenario"``): every
+expectation an :class:`~conformance.Assertion` naming its requirements and the exchange it judged,
+every exchange (each poll too) in the evidence. A step whose expectations fail ends the steps;
+``cleanup`` always runs and never changes the verdict (its problems are noted in the message).
+Every response of a step is also validated against the spec for its operation and status.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .._catalogue import Catalogue
+from .._exceptions import ConformanceError, TransportError
+from .._http import Request, Response
+from .._results import Assertion, CheckResult
+from .._tenants import Tenant, Tenants
+from .._validate import ResponseValidator, fill_path
+from ._expect import NOT_JSON, Observed, Outcome, evaluate, find
+from ._model import Expectation, ExpectBlock, Repeat, Scenario, Step
+from ._vars import UndefinedVariable, Variables
+
+OnResult = Callable[[CheckResult], None]
+
+#: The polling backoff: the wait before the next poll is ``_FIRST + _GROWTH * waited so far``,
+#: capped by the step's ``max_interval_s``, so a fast server is seen fast and a slow one is not
+#: hammered.
+_FIRST_WAIT_S = 0.05
+_GROWTH = 0.1
+
+
+def run_scenarios(
+    catalogue: Catalogue,
+    scenarios: Sequence[Scenario],
+    tenants: Tenants,
+    *,
+    concurrency: int = 8,
+    on_result: OnResult | None = None,
+    stop: threading.Event | None = None,
+) -> list[CheckResult]:
+    """Run ``scenarios`` on ``tenants``; one result per scenario, in the order given.
+
+    Independent scenarios run in parallel, each on its own tenant, up to ``concurrency`` at once
+    (and no more than ``tenants.max_parallel``). ``on_result`` is called once per scenario as it
+    finishes, never from two threads at once. Setting ``stop`` ends polling at once (cleanup still
+    sends its requests).
+    """
+    context = _Context(catalogue, tenants, _validator(catalogue), stop or threading.Event())
+    results: list[CheckResult | None] = [None] * len(scenarios)
+    report_lock = threading.Lock()
+
+    def one(index: int) -> None:
+        result = _run_one(context, scenarios[index])
+        results[index] = result
+        if on_result is not None:
+            with report_lock:
+                on_result(result)
+
+    workers = max(1, min(concurrency, tenants.max_parallel or concurrency, len(scenarios) or 1))
+    if workers == 1:
+        for index in range(len(scenarios)):
+            one(index)
+    else:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scenario")
+        try:
+            futures = [pool.submit(one, index) for index in range(len(scenarios))]
+            for future in futures:
+                future.result()
+        except BaseException:
+            context.stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+    return [result for result in results if result is not None]
+
+
+# -- shared by every scenario of a run -------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    catalogue: Catalogue
+    tenants: Tenants
+    validator: ResponseValidator
+    stop: threading.Event
+
+    def schema_requirements(self, operation_id: str, success: bool) -> tuple[str, ...]:
+        """The requirement a response-schema violation fails.
+
+        A requirement tagged ``response-schema`` if the catalogue has one; else, for a successful
+        answer, the first MUST tagged ``schema`` that lists the operation; else (and for errors)
+        the first MUST tagged ``error-envelope`` that lists it.
+        """
+        return _schema_requirements(self.catalogue, operation_id, success)
+
+
+_validators: dict[int, tuple[Catalogue, ResponseValidator]] = {}
+_validators_lock = threading.Lock()
+
+
+def _validator(catalogue: Catalogue) -> ResponseValidator:
+    with _validators_lock:
+        cached = _validators.get(id(catalogue))
+        if cached is None or cached[0] is not catalogue:
+            cached = (catalogue, ResponseValidator(catalogue.spec))
+            _validators[id(catalogue)] = cached
+        return cached[1]
+
+
+def _schema_requirements(catalogue: Catalogue, operation_id: str, success: bool) -> tuple[str, ...]:
+    requirements = list(catalogue.requirements.values())
+
+    def first(tag: str, *, must: bool = True) -> tuple[str, ...]:
+        for requirement in requirements:
+            if tag not in requirement.tags or (must and requirement.level != "MUST"):
+                continue
+            if not requirement.operations or operation_id in requirement.operations:
+                return (requirement.id,)
+        return ()
+
+    return (
+        first("response-schema", must=False)
+        or (first("schema") if success else ())
+        or first("error-envelope")
+    )
+
+
+# -- one scenario ----------------------------------------------------------------------------------
+
+
+class _Stopped(Exception):
+    """The run is being stopped: stop waiting."""
+
+
+class _Abort(Exception):
+    """The scenario cannot go on (no verdict): becomes an ERROR with this message."""
+
+
+def _run_one(context: _Context, scenario: Scenario) -> CheckResult:
+    check = CheckResult(
+        id=scenario.id,
+        title=scenario.title,
+        kind="scenario",
+        area=scenario.area,
+        requirement_ids=scenario.requirements,
+        tags=scenario.tags,
+    )
+    started = time.monotonic()
+    missing = [c for c in scenario.capabilities if c not in context.tenants.capabilities]
+    if missing:
+        names = ", ".join(missing)
+        check.skip(f"needs capability {names}, which the target does not declare")
+    else:
+        try:
+            with context.tenants.acquire(scenario.id) as tenant:
+                _ScenarioRun(context, scenario, tenant, check).run()
+        except ConformanceError as exc:  # the tenant could not be set up
+            check.error(f"no tenant: {exc}")
+    check.duration_s = time.monotonic() - started
+    check.settle()
+    return check
+
+
+@dataclass
+class _ScenarioRun:
+    context: _Context
+    scenario: Scenario
+    tenant: Tenant
+    check: CheckResult
+    variables: Variables = field(init=False)
+    cleanup_notes: list[str] = field(default_factory=list)
+    in_cleanup: bool = False
+
+    def __post_init__(self) -> None:
+        self.variables = Variables(run_id=self.context.tenants.run_id, scenario=self.scenario.id)
+
+    def run(self) -> None:
+        check = self.check
+        try:
+            for name, value in self.scenario.vars.items():
+                overrides = self.context.tenants.variables
+                self.variables[name] = (
+                    overrides[name] if name in overrides else self._resolve(value)
+                )
+            for step in self.scenario.steps:
+                if not self._step(step):
+                    break
+        except (TransportError, _Abort) as exc:
+            check.error(str(exc))
+        except _Stopped:
+            check.error("stopped before the scenario finished")
+        except ConformanceError as exc:  # e.g. the token could not be fetched
+            check.error(f"{type(exc).__name__}: {exc}")
+        finally:
+            self._cleanup()
+        if self.cleanup_notes:
+            note = "cleanup: " + "; ".join(self.cleanup_notes)
+            check.message = f"{check.message} ({note})" if check.message else note
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def _cleanup(self) -> None:
+        self.in_cleanup = True
+        for step in self.scenario.cleanup:
+            try:
+                self._step(step)
+            except _Skip:
+                continue
+            except (ConformanceError, _Abort, _Stopped) as exc:
+                self.cleanup_notes.append(f"{step.name}: {exc}")
+
+    def _step(self, step: Step) -> bool:
+        """Run ``step`` (each item of its ``for_each``); ``False`` when an expectation failed."""
+        if step.for_each is None:
+            return self._once(step, step.name)
+        items = self._resolve(step.for_each.items)
+        if not isinstance(items, list):
+            raise _Abort(f"step {step.name!r}: for_each needs a list, got {_short(items)}")
+        excluded = self._resolve(list(step.for_each.exclude))
+        ok = True
+        for index, item in enumerate(x for x in items if x not in excluded):
+            self.variables[step.for_each.var] = item
+            ok = self._once(step, f"{step.name}[{index}]") and ok
+            if not ok:
+                break
+        return ok
+
+    def _once(self, step: Step, label: str) -> bool:
+        request = self._request(step, label)
+        schema = _SchemaTally()
+        if step.repeat is not None:
+            response, observed, ok = self._poll(step, label, request, step.repeat, schema)
+        else:
+            response = self._send(request, label)
+            observed = self._observe(response)
+            schema.add(self.context.validator, step.operation, response, observed)
+            ok = True
+        if ok:
+            outcomes = self._judge(step.expect, observed)
+            for expectation, outcome in outcomes:
+                self._record(expectation.requirement_ids, outcome, label, step, response)
+            ok = all(outcome.passed for _, outcome in outcomes)
+        if not self.in_cleanup:
+            self._record_schema(schema, step, label)
+        if ok:
+            self._save(step, label, observed)
+        return ok
+
+    def _request(self, step: Step, label: str) -> Request:
+        try:
+            operation = self.context.catalogue.operation(step.operation)
+            headers = self._resolve(step.headers)
+            content: bytes | None = None
+            body: Any = None
+            if step.raw_body is not None:
+                content = str(self._resolve(step.raw_body)).encode("utf-8")
+                if not any(name.lower() == "content-type" for name in headers):
+                    headers["Content-Type"] = "application/json"
+            elif step.has_body:
+                body = self._resolve(step.body)
+                if body is None:  # a literal JSON null
+                    content = b"null"
+                    headers.setdefault("Content-Type", "application/json")
+            return Request(
+                method=operation.method,
+                path=fill_path(operation.path, self._resolve(step.path_params)),
+                params=self._resolve(step.query) or None,
+                headers=headers or None,
+                json=body,
+                content=content,
+                gzip_body=step.gzip_body,
+                auth=step.auth,
+            )
+        except UndefinedVariable as exc:
+            if self.in_cleanup:  # what it would clean up was never made
+                raise _Skip from None
+            raise _Abort(f"step {label!r}: {exc}") from None
+
+    def _send(self, request: Request, label: str) -> Response:
+        track = f"scenario.{self.scenario.id}.{label}"
+        if self.in_cleanup:
+            track = f"scenario.{self.scenario.id}.cleanup.{label}"
+        return self.tenant.session.do(request, check=self.check, track=track)
+
+    def _observe(self, response: Response) -> Observed:
+        try:
+            body: Any = json.loads(response.content) if response.content else NOT_JSON
+        except ValueError:
+            body = NOT_JSON
+        sent = response.exchange.request_headers
+        version = next((v for k, v in sent.items() if k.lower() == "zuora-version"), None)
+        return Observed(
+            status=response.status_code,
+            headers=dict(response.headers.items()),
+            body=body,
+            zuora_version=version,
+            default_style=self.context.tenants.error_style,
+        )
+
+    # -- polling ---------------------------------------------------------------------------------
+
+    def _poll(
+        self, step: Step, label: str, request: Request, repeat: Repeat, schema: _SchemaTally
+    ) -> tuple[Response, Observed, bool]:
+        started = time.monotonic()
+        trail: list[str] = []
+        until = self._resolved(repeat.until)
+        fail_fast = self._resolved(repeat.fail_fast)
+        polls = 0
+        while True:
+            response = self._send(request, label)
+            polls += 1
+            observed = self._observe(response)
+            schema.add(self.context.validator, step.operation, response, observed)
+            trail.append(_state(until, observed))
+            waited = time.monotonic() - started
+            seen = _trail(trail)
+            if fail_fast and all(evaluate(e, observed).passed for e in fail_fast.expectations):
+                detail = (
+                    f"stopped waiting: {_describe(fail_fast)} after {polls} poll(s) "
+                    f"in {waited:.1f} s (seen: {seen})"
+                )
+                self._record_wait(until, fail_fast, False, detail, label, step, response)
+                return response, observed, False
+            outcomes = self._judge(until, observed, resolved=True)
+            if all(outcome.passed for _, outcome in outcomes):
+                for expectation, outcome in outcomes:
+                    outcome.description = f"eventually {outcome.description}"
+                    outcome.detail = f"after {polls} poll(s) in {waited:.1f} s (seen: {seen})"
+                    self._record(expectation.requirement_ids, outcome, label, step, response)
+                return response, observed, True
+            if waited >= repeat.deadline_s:
+                detail = (
+                    f"not within {repeat.deadline_s:g} s: {polls} poll(s), seen: {seen}; "
+                    f"last: {'; '.join(o.detail for _, o in outcomes if not o.passed)}"
+                )
+                self._record_wait(until, None, False, detail, label, step, response)
+                return response, observed, False
+            pause = min(repeat.max_interval_s, _FIRST_WAIT_S + _GROWTH * waited)
+            pause = min(pause, max(0.0, repeat.deadline_s - waited))
+            if self.context.stop.wait(pause):
+                raise _Stopped
+
+    def _record_wait(
+        self,
+        until: ExpectBlock,
+        fail_fast: ExpectBlock | None,
+        passed: bool,
+        detail: str,
+        label: str,
+        step: Step,
+        response: Response,
+    ) -> None:
+        requirements: dict[str, None] = {}
+        for expectation in (fail_fast or until).expectations:
+            requirements.update(dict.fromkeys(expectation.requirement_ids))
+        outcome = Outcome(passed, f"eventually {_describe(until)}", None, None, detail)
+        self._record(tuple(requirements), outcome, label, step, response)
+
+    # -- judging and recording -------------------------------------------------------------------
+
+    def _resolved(self, block: ExpectBlock) -> ExpectBlock:
+        expectations = tuple(
+            replace(e, operators=self._resolve(e.operators)) for e in block.expectations
+        )
+        return replace(block, expectations=expectations)
+
+    def _judge(
+        self, block: ExpectBlock, observed: Observed, *, resolved: bool = False
+    ) -> list[tuple[Expectation, Outcome]]:
+        block = block if resolved else self._resolved(block)
+        return [(e, evaluate(e, observed)) for e in block.expectations]
+
+    def _record(
+        self,
+        requirements: tuple[str, ...],
+        outcome: Outcome,
+        label: str,
+        step: Step,
+        response: Response,
+    ) -> None:
+        message = ""
+        if not outcome.passed:
+            message = (
+                f"{', '.join(requirements)}: step {label!r} ({step.operation}): "
+                f"expected {outcome.description}; {outcome.detail}"
+            )
+        if self.in_cleanup:
+            if not outcome.passed:
+                self.cleanup_notes.append(
+                    f"{label}: expected {outcome.description}; {outcome.detail}"
+                )
+            return
+        self.check.record(
+            Assertion(
+                description=outcome.description,
+                requirement_ids=requirements,
+                passed=outcome.passed,
+                expected=outcome.expected,
+                actual=outcome.actual,
+                message=message or outcome.detail,
+                step=label,
+                exchange=response.exchange_index,
+            )
+        )
+
+    def _record_schema(self, schema: _SchemaTally, step: Step, label: str) -> None:
+        if not schema.checked:
+            return
+        bad = schema.first_invalid
+        response = bad[0] if bad else schema.last
+        success = bad[2] if bad else schema.last_success
+        requirements = self.context.schema_requirements(step.operation, success)
+        if not requirements:
+            return
+        count = f"{schema.checked} responses" if schema.checked > 1 else "the response"
+        description = f"{count} match the spec ({', '.join(schema.responses)})"
+        message = ""
+        problems: list[str] = []
+        if bad:
+            problems = list(bad[1])
+            message = (
+                f"{', '.join(requirements)}: step {label!r} ({step.operation}): the response "
+                f"does not match the spec: {'; '.join(problems)}"
+            )
+        assert response is not None
+        self.check.record(
+            Assertion(
+                description=description,
+                requirement_ids=requirements,
+                passed=not bad,
+                expected=", ".join(schema.responses),
+                actual=problems or None,
+                message=message,
+                step=label,
+                exchange=response.exchange_index,
+            )
+        )
+
+    def _save(self, step: Step, label: str, observed: Observed) -> None:
+        for save in step.save:
+            if save.target == "header":
+                value: Any = observed.header(save.path[0])
+                found = value is not None
+            else:
+                matches = find(observed.body, save.path) if observed.body is not NOT_JSON else []
+                found = bool(matches) or "*" in save.path
+                value = matches if "*" in save.path else (matches[0] if matches else None)
+            if not found:
+                raise _Abort(
+                    f"step {label!r}: nothing at {save.source} to save as ${{{save.name}}}"
+                )
+            self.variables[save.name] = value
+
+    def _resolve(self, value: Any) -> Any:
+        return self.variables.resolve(value)
+
+
+class _Skip(Exception):
+    """A cleanup step refers to something that was never made: nothing to clean."""
+
+
+@dataclass
+class _SchemaTally:
+    """The spec verdicts of the responses of one step (several when it polls)."""
+
+    checked: int = 0
+    responses: list[str] = field(default_factory=list)
+    first_invalid: tuple[Response, tuple[str, ...], bool] | None = None
+    last: Response | None = None
+    last_success: bool = True
+
+    def add(
+        self, validator: ResponseValidator, operation: str, response: Response, observed: Observed
+    ) -> None:
+        body = observed.body
+        verdict = validator.validate(
+            operation,
+            response.status_code,
+            None if body is NOT_JSON else body,
+            is_json=body is not NOT_JSON,
+        )
+        if not verdict.checked:
+            return
+        success = 200 <= response.status_code < 300 and not (
+            isinstance(body, dict) and body.get("success") is False
+        )
+        self.checked += 1
+        self.last, self.last_success = response, success
+        if verdict.response not in self.responses:
+            self.responses.append(verdict.response)
+        if not verdict.valid and self.first_invalid is None:
+            self.first_invalid = (response, verdict.problems, success)
+
+
+# -- words -----------------------------------------------------------------------------------------
+
+
+def _describe(block: ExpectBlock) -> str:
+    parts = []
+    for expectation in block.expectations:
+        parts.append(evaluate(expectation, Observed(status=0)).description)
+    return " and ".join(parts)
+
+
+def _state(until: ExpectBlock, observed: Observed) -> str:
+    """What one poll showed, in the terms the wait is about (``Processing``, ``HTTP 404``)."""
+    values: list[str] = []
+    for expectation in until.expectations:
+        if expectation.target == "body" and observed.body is not NOT_JSON:
+            found = find(observed.body, expectation.path)
+            values.append(_short(found[0] if len(found) == 1 else found) if found else "<absent>")
+    if not values or observed.status != 200:
+        values.insert(0, f"HTTP {observed.status}")
+    return " ".join(values)
+
+
+def _trail(states: list[str]) -> str:
+    """``Pending → Processing x3 → Completed``: consecutive repeats counted, not repeated."""
+    groups: list[list[Any]] = []
+    for state in states:
+        if groups and groups[-1][0] == state:
+            groups[-1][1] += 1
+        else:
+            groups.append([state, 1])
+    shown = [f"{state} x{count}" if count > 1 else state for state, count in groups]
+    if len(shown) > 8:
+        shown = [*shown[:3], "…", *shown[-4:]]
+    return " → ".join(shown)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
