@@ -141,15 +141,17 @@ _TRACK_ID_FORBIDDEN = set(":;\"'")
 
 
 def check_track_id(value: str | None) -> str | None:
-    """The Zuora-Track-Id to echo: at most 64 printable US-ASCII characters, none of : ; " '."""
+    """The Zuora-Track-Id to echo: 1 to 64 printable US-ASCII characters, none of : ; " '."""
     if value is None:
         return None
-    if len(value) > 64 or any(
-        not " " <= char <= "~" or char in _TRACK_ID_FORBIDDEN for char in value
+    if (
+        not value
+        or len(value) > 64
+        or any(not " " <= char <= "~" or char in _TRACK_ID_FORBIDDEN for char in value)
     ):
         raise ApiError(
             Category.INVALID_VALUE,
-            "Zuora-Track-Id must be at most 64 printable US-ASCII characters without : ; \" or '.",
+            "Zuora-Track-Id must be 1 to 64 printable US-ASCII characters without : ; \" or '.",
         )
     return value
 

@@ -82,20 +82,22 @@ def _item(fields: Fields, currency: str) -> dict[str, Any]:
     assert amount is not None
     home = fields.amount("homeCurrencyAmount")
     item_type = fields.choice("type", ITEM_TYPES, required=True)
+    gl_name = fields.string("glAccountName", max_length=255)
+    gl_number = fields.string("glAccountNumber", max_length=100)
     fields.string("notes", max_length=1000)
     fields.string("glString", max_length=350)
-    code = next((c for c in _seed.CHART.values() if c.name == code_name), None)
-    if code_type is None:
-        code_type = code.type if code else None
-    return {
-        "accountingCodeName": code_name,
-        "accountingCodeType": code_type,
-        "amount": str(amount),
-        "homeCurrencyAmount": str(home if home is not None else _seed.to_home(amount, currency)),
-        "glAccountName": code.gl_account_name if code else None,
-        "glAccountNumber": code.gl_account_number if code else None,
-        "type": item_type,
-    }
+    # A code of the seeded chart fills in what the request leaves out; another code keeps only
+    # what was sent (accountingCodeType is then absent rather than null: it is an enum).
+    code = _seed.accounting_code(code_name)
+    item: dict[str, Any] = {"accountingCodeName": code_name}
+    if code_type is not None or code is not None:
+        item["accountingCodeType"] = code_type or (code.type if code else None)
+    item["amount"] = str(amount)
+    item["homeCurrencyAmount"] = str(home if home is not None else _seed.to_home(amount, currency))
+    item["glAccountName"] = gl_name or (code.gl_account_name if code else None)
+    item["glAccountNumber"] = gl_number or (code.gl_account_number if code else None)
+    item["type"] = item_type
+    return item
 
 
 def _segments(fields: Fields) -> list[dict[str, str]]:
@@ -121,7 +123,7 @@ def create_entry(call: Call) -> dict[str, Any]:
         raise invalid("journalEntryItems", "must include at least one item")
     items = [_item(item, currency) for item in objects(raw_items, "journalEntryItems")]
     notes = fields.string("notes", max_length=2000)
-    transaction_type = fields.string("transactionType", max_length=100)
+    transaction_type = fields.required_string("transactionType", max_length=100)
     organization_label = fields.string("organizationLabel", max_length=255)
     segments = _segments(fields)
     transfer = fields.choice("transferredToAccounting", TRANSFER_STATES) or "No"

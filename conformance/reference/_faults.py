@@ -31,12 +31,12 @@ _ALL: tuple[Fault, ...] = (
         "modern-errors-as-200",
         "Rejected requests are answered HTTP 200 with success:false even under "
         "Zuora-Version 2024-05-20 or later.",
-        breaks=("JR-VERSIONS-002",),
+        breaks=("JR-VERSIONS-003",),
     ),
     Fault(
         "seven-digit-codes",
         "Error codes have seven digits instead of eight (resource code + category).",
-        breaks=("JR-ERRORS-002",),
+        breaks=("JR-ERRORS-004",),
     ),
 )
 

@@ -106,13 +106,13 @@ class AccountingCode:
     gl_account_name: str
 
 
-#: One accounting code of each type. Manual entries may name any code; these are the defaults.
+#: One accounting code of each type, keyed by type. Manual entries may name other codes too.
 CHART: dict[str, AccountingCode] = {
     code.type: code
     for code in (
-        AccountingCode("Accounts Receivable", "AccountsReceivable", "1200", "Trade Receivables"),
+        AccountingCode("Accounts Receivable", "AccountsReceivable", "1200", "Receivables"),
         AccountingCode("On-Account Receivable", "On-Account Receivable", "1210", "On Account"),
-        AccountingCode("Cash", "Cash", "1000", "Operating Bank Account"),
+        AccountingCode("Cash", "Cash", "1000", "Cash at bank"),
         AccountingCode("Undeposited Funds", "OtherAssets", "1300", "Undeposited Funds"),
         AccountingCode(
             "Customer Cash On Account", "CustomerCashOnAccount", "2300", "Customer Credit"
@@ -120,7 +120,7 @@ CHART: dict[str, AccountingCode] = {
         AccountingCode("Deferred Revenue", "DeferredRevenue", "2500", "Deferred Revenue"),
         AccountingCode("Sales Tax Payable", "SalesTaxPayable", "2200", "Sales Tax Payable"),
         AccountingCode("Unapplied Payments", "OtherLiabilities", "2400", "Unapplied Payments"),
-        AccountingCode("Subscription Revenue", "SalesRevenue", "4000", "Subscription Revenue"),
+        AccountingCode("Sales Revenue", "SalesRevenue", "4000", "Subscription Revenue"),
         AccountingCode("Discounts", "SalesDiscounts", "4100", "Sales Discounts"),
         AccountingCode("Other Revenue", "OtherRevenue", "4900", "Other Revenue"),
         AccountingCode("Retained Earnings", "OtherEquity", "3000", "Retained Earnings"),
@@ -257,6 +257,10 @@ _POSTINGS: dict[str, tuple[_Side, _Side]] = {
 }
 
 _CENT = Decimal("0.01")
+
+
+def accounting_code(name: str) -> AccountingCode | None:
+    return next((code for code in CHART.values() if code.name == name), None)
 
 
 def entries_per_type(transaction_type: str) -> int:
