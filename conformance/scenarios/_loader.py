@@ -283,9 +283,7 @@ class _Builder:
             defined.add(name)
         steps = self._steps(data["steps"], "steps", defined, set())
         saved = {s.name for step in steps for s in step.save}
-        cleanup = self._steps(
-            data.get("cleanup", []), "cleanup", defined | saved, steps_names(steps)
-        )
+        cleanup = self._steps(data.get("cleanup", []), "cleanup", defined | saved, set())
         if area is None:
             area = self.catalogue.requirements[requirements[0]].area
         return Scenario(
@@ -327,7 +325,7 @@ class _Builder:
             )
         given = dict(data.get("path_params", {}))
         for name in path_params(operation.path):
-            if name not in given:
+            if name not in given and "url" not in data:
                 raise self.doc.error(
                     (*where, "path_params"),
                     f"{op_id} ({operation.method} {operation.path}) needs path parameter {name!r}",
@@ -352,7 +350,16 @@ class _Builder:
             self._uses(spec.get("exclude", []), defined, (*where, "for_each", "exclude"))
             for_each = ForEach(spec["var"], spec["in"], tuple(spec.get("exclude", [])))
             inner.add(spec["var"])
-        for key in ("path_params", "query", "headers", "body", "raw_body", "expect", "repeat"):
+        for key in (
+            "url",
+            "path_params",
+            "query",
+            "headers",
+            "body",
+            "raw_body",
+            "expect",
+            "repeat",
+        ):
             if key in data:
                 self._uses(data[key], inner, (*where, key))
         expect = self._block(data.get("expect", {}), (*where, "expect"), self._defaults)
@@ -386,6 +393,8 @@ class _Builder:
         return Step(
             name=data["name"],
             operation=op_id,
+            method=data.get("method"),
+            url=data.get("url"),
             path_params=given,
             query=dict(data.get("query", {})),
             headers=dict(data.get("headers", {})),
@@ -508,10 +517,6 @@ class _Builder:
                 if name in names_in(item):
                     return self._locate(item, name, (*at, i))
         return at
-
-
-def steps_names(steps: list[Step]) -> set[str]:
-    return {step.name for step in steps}
 
 
 def expect_defaults(data: Mapping[str, Any]) -> tuple[str, ...]:

@@ -91,6 +91,10 @@ class Save:
 class Step:
     name: str
     operation: str
+    #: Overrides the spec's method (a method the API does not offer).
+    method: str | None = None
+    #: Called instead of the operation's path (a ``nextPage`` link); same origin only.
+    url: str | None = None
     path_params: dict[str, Any] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str | None] = field(default_factory=dict)

@@ -268,9 +268,10 @@ class _ScenarioRun:
                 if body is None:  # a literal JSON null
                     content = b"null"
                     headers.setdefault("Content-Type", "application/json")
+            path = self._url(step, label) if step.url else None
             return Request(
-                method=operation.method,
-                path=fill_path(operation.path, self._resolve(step.path_params)),
+                method=step.method or operation.method,
+                path=path or fill_path(operation.path, self._resolve(step.path_params)),
                 params=self._resolve(step.query) or None,
                 headers=headers or None,
                 json=body,
@@ -282,6 +283,17 @@ class _ScenarioRun:
             if self.in_cleanup:  # what it would clean up was never made
                 raise _Skip from None
             raise _Abort(f"step {label!r}: {exc}") from None
+
+    def _url(self, step: Step, label: str) -> str:
+        """The step's ``url``: a path, or an absolute URL on the target itself (never elsewhere:
+        the session would send it the credentials)."""
+        url = str(self._resolve(step.url))
+        base = self.tenant.session.settings.base_url.rstrip("/")
+        if url.startswith("/"):
+            return base + url
+        if url == base or url.startswith(base + "/") or url.startswith(base + "?"):
+            return url
+        raise _Abort(f"step {label!r}: {url!r} is not on the target ({base}); not following it")
 
     def _send(self, request: Request, label: str) -> Response:
         track = f"scenario.{self.scenario.id}.{label}"
@@ -322,13 +334,6 @@ class _ScenarioRun:
             trail.append(_state(until, observed))
             waited = time.monotonic() - started
             seen = _trail(trail)
-            if fail_fast and all(evaluate(e, observed).passed for e in fail_fast.expectations):
-                detail = (
-                    f"stopped waiting: {_describe(fail_fast)} after {polls} poll(s) "
-                    f"in {waited:.1f} s (seen: {seen})"
-                )
-                self._record_wait(until, fail_fast, False, detail, label, step, response)
-                return response, observed, False
             outcomes = self._judge(until, observed, resolved=True)
             if all(outcome.passed for _, outcome in outcomes):
                 for expectation, outcome in outcomes:
@@ -336,6 +341,15 @@ class _ScenarioRun:
                     outcome.detail = f"after {polls} poll(s) in {waited:.1f} s (seen: {seen})"
                     self._record(expectation.requirement_ids, outcome, label, step, response)
                 return response, observed, True
+            if fail_fast and all(evaluate(e, observed).passed for e in fail_fast.expectations):
+                if self.in_cleanup:  # nothing (more) to wait for: not a problem in cleanup
+                    return response, observed, False
+                detail = (
+                    f"stopped waiting: {_describe(fail_fast)} after {polls} poll(s) "
+                    f"in {waited:.1f} s (seen: {seen})"
+                )
+                self._record_wait(until, fail_fast, False, detail, label, step, response)
+                return response, observed, False
             if waited >= repeat.deadline_s:
                 detail = (
                     f"not within {repeat.deadline_s:g} s: {polls} poll(s), seen: {seen}; "
