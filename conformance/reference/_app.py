@@ -3,8 +3,9 @@
 Every request goes through ``ReferenceApp.handle`` in this order, so the answer to "which error
 wins?" is the order of the lines below:
 
-1. ``Zuora-Track-Id`` is checked (20; an invalid one is not echoed);
-2. the path and method are matched (40 unknown path, 45 wrong method; raised after step 3);
+1. the path and method are matched (40 unknown path, 45 wrong method; raised after step 3),
+   which fixes the resource code of any error;
+2. ``Zuora-Track-Id`` is checked (20; an invalid one is not echoed);
 3. the bearer token names the tenant (401, category 11), then the tenant's rate limit (429);
 4. due lifecycle steps of the tenant are applied, so a read never shows a stale status;
 5. ``Idempotency-Key`` on POST replays a stored answer or records this one;
@@ -197,9 +198,9 @@ class ReferenceApp:
         return self._decorate(response, exchange)
 
     async def _dispatch(self, request: Request, exchange: Exchange) -> Response:
-        exchange.track_id = check_track_id(request.headers.get("zuora-track-id"))
         found = match(request.method, request.url.path)
         exchange.resource = found.resource
+        exchange.track_id = check_track_id(request.headers.get("zuora-track-id"))
         if found.public:
             if found.error is not None:
                 raise found.error
