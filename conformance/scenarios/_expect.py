@@ -267,10 +267,14 @@ def _op_not_equals(value: Any, wanted: Any) -> str:
 
 
 def _op_in(value: Any, allowed: Any) -> str:
+    if not isinstance(allowed, list):
+        return f"cannot compare with {_show(allowed)}: not a list"
     return "" if any(_json_equal(value, item) for item in allowed) else f"got {_show(value)}"
 
 
 def _op_not_in(value: Any, refused: Any) -> str:
+    if not isinstance(refused, list):
+        return f"cannot compare with {_show(refused)}: not a list"
     return f"got {_show(value)}" if any(_json_equal(value, item) for item in refused) else ""
 
 
