@@ -176,6 +176,8 @@ class _ScenarioRun:
     check: CheckResult
     variables: Variables = field(init=False)
     cleanup_notes: list[str] = field(default_factory=list)
+    #: Variables a step could not save, and why (for the message when a later step needs one).
+    unsaved: dict[str, str] = field(default_factory=dict)
     in_cleanup: bool = False
 
     def __post_init__(self) -> None:
@@ -249,8 +251,8 @@ class _ScenarioRun:
             ok = all(outcome.passed for _, outcome in outcomes)
         if not self.in_cleanup:
             self._record_schema(schema, step, label)
-        if ok:
-            self._save(step, label, observed)
+        # Saved even when an expectation failed: cleanup needs what a server made regardless.
+        self._save(step, label, observed)
         return ok
 
     def _request(self, step: Step, label: str) -> Request:
@@ -282,7 +284,8 @@ class _ScenarioRun:
         except UndefinedVariable as exc:
             if self.in_cleanup:  # what it would clean up was never made
                 raise _Skip from None
-            raise _Abort(f"step {label!r}: {exc}") from None
+            why = self.unsaved.get(exc.name)
+            raise _Abort(f"step {label!r}: {exc}" + (f" ({why})" if why else "")) from None
 
     def _url(self, step: Step, label: str) -> str:
         """The step's ``url``: a path, or an absolute URL on the target itself (never elsewhere:
@@ -467,11 +470,11 @@ class _ScenarioRun:
                 matches = find(observed.body, save.path) if observed.body is not NOT_JSON else []
                 found = bool(matches) or "*" in save.path
                 value = matches if "*" in save.path else (matches[0] if matches else None)
-            if not found:
-                raise _Abort(
-                    f"step {label!r}: nothing at {save.source} to save as ${{{save.name}}}"
-                )
-            self.variables[save.name] = value
+            if found:
+                self.variables[save.name] = value
+                self.unsaved.pop(save.name, None)
+            else:
+                self.unsaved[save.name] = f"step {label!r} found nothing at {save.source}"
 
     def _resolve(self, value: Any) -> Any:
         return self.variables.resolve(value)
