@@ -140,3 +140,31 @@ class RateLimiter:
                 headers={**quota.headers(), "Retry-After": str(reset)},
             )
         return quota
+
+
+class Concurrency:
+    """Requests in flight per tenant, reported as the vendor's Concurrency-Limit-* headers.
+
+    Reported only: with one event loop a tenant rarely has many requests in flight, and a limit
+    the suite never needs to provoke would only add a way to fail.
+    """
+
+    LIMIT = 40
+
+    def __init__(self) -> None:
+        self._in_flight: dict[str, int] = {}
+
+    def enter(self, tenant: str) -> Mapping[str, str]:
+        self._in_flight[tenant] = self._in_flight.get(tenant, 0) + 1
+        return {
+            "Concurrency-Limit-Type": "Default",
+            "Concurrency-Limit-Limit": str(self.LIMIT),
+            "Concurrency-Limit-Remaining": str(max(0, self.LIMIT - self._in_flight[tenant])),
+        }
+
+    def leave(self, tenant: str) -> None:
+        left = self._in_flight.get(tenant, 1) - 1
+        if left > 0:
+            self._in_flight[tenant] = left
+        else:
+            self._in_flight.pop(tenant, None)

@@ -11,7 +11,8 @@ wins?" is the order of the lines below:
 5. ``Idempotency-Key`` on POST replays a stored answer or records this one;
 6. the body is read and parsed (90 / 20) and the operation runs.
 
-Every answer carries ``Zuora-Request-Id`` and, once a tenant is known, ``RateLimit-*``. Errors
+Every answer carries ``Zuora-Request-Id`` and, once a tenant is known, ``RateLimit-*`` and
+``Concurrency-Limit-*``. Errors
 use the vendor envelope; their HTTP status follows the request's ``Zuora-Version``.
 """
 
@@ -36,7 +37,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from . import _entries, _lifecycle, _runs
-from ._access import Quota, RateLimiter, Tokens
+from ._access import Concurrency, Quota, RateLimiter, Tokens
 from ._errors import (
     MODERN_STATUS,
     NO_BODY_RESOURCE,
@@ -175,6 +176,7 @@ class ReferenceApp:
         self.store = Store(settings.db_path)
         self.tokens = Tokens(self.store, settings)
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_window)
+        self.concurrency = Concurrency()
         self.idempotency = Idempotency(self.store, settings.idempotency_ttl)
 
     # An ASGI app, so that one Starlette route can hand it every method and path.
@@ -209,6 +211,15 @@ class ReferenceApp:
 
         tenant = self.tokens.tenant(request.headers.get("authorization"))
         exchange.quota = self.limiter.take(tenant)
+        exchange.extra_headers.update(self.concurrency.enter(tenant))
+        try:
+            return await self._serve(request, exchange, found, tenant)
+        finally:
+            self.concurrency.leave(tenant)
+
+    async def _serve(
+        self, request: Request, exchange: Exchange, found: Match, tenant: str
+    ) -> Response:
         if found.error is not None:
             raise found.error
         assert found.operation is not None
@@ -278,6 +289,8 @@ class ReferenceApp:
         if exchange.quota is not None:
             for name, value in exchange.quota.headers().items():
                 response.headers.setdefault(name, value)
+        for name, value in exchange.extra_headers.items():
+            response.headers.setdefault(name, value)
         return response
 
     def tick(self) -> None:

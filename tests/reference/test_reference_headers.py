@@ -124,6 +124,15 @@ def test_rate_limit_headers_count_down(tenant: Tenant) -> None:
     assert 0 < int(first.headers["RateLimit-Reset"]) <= 60
 
 
+def test_concurrency_headers_report_requests_in_flight(tenant: Tenant) -> None:
+    headers = tenant.http.get("/v1/journal-runs/JR-00000001").headers
+    assert headers["Concurrency-Limit-Type"] == "Default"
+    assert (headers["Concurrency-Limit-Limit"], headers["Concurrency-Limit-Remaining"]) == (
+        "40",
+        "39",
+    )
+
+
 def test_over_the_limit_is_429_with_retry_after_in_every_style(
     make_server: Callable[..., ReferenceServer], make_tenant: Callable[..., Tenant]
 ) -> None:
