@@ -52,6 +52,17 @@ CATEGORY_MEANING: Mapping[int, str] = {
     99: "integration error",
 }
 
+#: What the facets of a scenario's ``error`` expectation verify, whatever the step is about:
+#: the code format, and the HTTP status each version style asks for.
+CODE_FORMAT_REQUIREMENT = "JR-ERRORS-004"
+STYLE_REQUIREMENT: Mapping[str, str] = {
+    "modern": "JR-VERSIONS-003",
+    "legacy": "JR-VERSIONS-001",
+    "default": "JR-VERSIONS-002",
+}
+#: ... and, when the request sent a ``Zuora-Version`` the suite does not recognise.
+UNKNOWN_VERSION_REQUIREMENT = "JR-VERSIONS-004"
+
 #: Statuses a server may answer with in every style, whatever the category says: 401 for an
 #: authentication failure (JR-AUTH-001), 429 for the rate limit, 5xx for server failures
 #: (JR-VERSIONS-001).

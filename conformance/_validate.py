@@ -48,12 +48,23 @@ def fill_path(template: str, params: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """One way a body breaks the schema, and where (path segments into the body)."""
+
+    path: tuple[str | int, ...]
+    message: str
+
+    def __str__(self) -> str:
+        return f"{_where(self.path) or 'the body'}: {self.message}"
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What the spec says of one response."""
 
     #: ``False`` when the spec declares no JSON schema for this operation and status.
     checked: bool
-    problems: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
     #: Which response of the spec was used: ``GET_JournalRun 200`` (``4XX``, ``default``).
     response: str = ""
 
@@ -83,18 +94,19 @@ class ResponseValidator:
                 f"HTTP {status} is not a documented response of {operation_id} "
                 f"(documented: {declared})"
             )
-            return Verdict(True, (problem,), f"{operation_id} {status}")
+            return Verdict(True, (Problem((), problem),), f"{operation_id} {status}")
         key, pointer = found
         label = f"{operation_id} {key}"
         if pointer is None:
             return Verdict(False, (), label)
         if not is_json:
-            return Verdict(True, ("the body is not JSON",), label)
+            return Verdict(True, (Problem((), "is not JSON"),), label)
         validator = self._validator(pointer)
-        errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+        errors = [leaf for error in validator.iter_errors(body) for leaf in _leaves(error)]
+        errors.sort(key=lambda e: [str(part) for part in e.absolute_path])
         problems = tuple(_problem(error) for error in errors[:_MAX_PROBLEMS])
         if len(errors) > _MAX_PROBLEMS:
-            problems += (f"... and {len(errors) - _MAX_PROBLEMS} more",)
+            problems += (Problem((), f"... and {len(errors) - _MAX_PROBLEMS} more problems"),)
         return Verdict(True, problems, label)
 
     # -- look-ups -----------------------------------------------------------------------------
@@ -166,12 +178,23 @@ def _escape(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1")
 
 
-def _problem(error: jsonschema.ValidationError) -> str:
-    where = _where(error.absolute_path) or "the body"
+def _leaves(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+    """The errors worth reporting: inside a ``oneOf``/``anyOf`` (success or error envelope), those
+    of the branch the body came closest to (fewest errors), not "is not valid under any"."""
+    if error.validator not in ("oneOf", "anyOf") or not error.context:
+        return [error]
+    branches: dict[Any, list[jsonschema.ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.schema_path[0] if sub.schema_path else 0, []).append(sub)
+    closest = min(branches.values(), key=len)
+    return [leaf for sub in closest for leaf in _leaves(sub)]
+
+
+def _problem(error: jsonschema.ValidationError) -> Problem:
     message = error.message
     if len(message) > 200:
         message = message[:199] + "…"
-    return f"{where}: {message}"
+    return Problem(tuple(error.absolute_path), message)
 
 
 def _where(path: Iterable[Any]) -> str:

@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .._errors import CATEGORY_MEANING, error_style, parse_code, statuses_for
+from .._errors import (
+    CATEGORY_MEANING,
+    CODE_FORMAT_REQUIREMENT,
+    STYLE_REQUIREMENT,
+    UNKNOWN_VERSION_REQUIREMENT,
+    Style,
+    error_style,
+    parse_code,
+    statuses_for,
+)
 from ._model import OPERATORS, Expectation
 
 _MAX_SHOWN = 120
@@ -88,6 +97,10 @@ class Observed:
         return ", ".join(values) if values else None
 
 
+#: The requirements an outcome speaks for, and the outcome.
+Judged = tuple[tuple[str, ...], "Outcome"]
+
+
 @dataclass
 class Outcome:
     passed: bool
@@ -110,7 +123,12 @@ def evaluate(expectation: Expectation, observed: Observed) -> Outcome:
         detail = "" if passed else f"got HTTP {observed.status}"
         return Outcome(passed, description, allowed, observed.status, detail)
     if expectation.target == "error":
-        return _error(list(expectation.operators["category"]), observed)
+        facets = _error(expectation, observed)
+        first = facets[0][1]
+        failed = [outcome.detail for _, outcome in facets if not outcome.passed]
+        return Outcome(
+            not failed, first.description, first.expected, first.actual, "; ".join(failed)
+        )
     if expectation.target == "header":
         name = expectation.path[0]
         value = observed.header(name)
@@ -123,8 +141,20 @@ def evaluate(expectation: Expectation, observed: Observed) -> Outcome:
     return _check(_label(expectation.source), found, expectation.operators, what="value")
 
 
-def holds(expectations: tuple[Expectation, ...], observed: Observed) -> bool:
-    return all(evaluate(expectation, observed).passed for expectation in expectations)
+def reached(expectation: Expectation, observed: Observed) -> bool:
+    """Whether a wait for ``expectation`` is over: for an error, once the request is refused
+    with the expected category (its status and code format are judged, not waited for)."""
+    if expectation.target == "error":
+        return _error(expectation, observed)[0][1].passed
+    return evaluate(expectation, observed).passed
+
+
+def judge(expectation: Expectation, observed: Observed) -> list[Judged]:
+    """Like :func:`evaluate`, but an ``error`` expectation gives one outcome per facet, each with
+    the requirements it verifies; anything else gives one outcome, with its own requirements."""
+    if expectation.target == "error":
+        return _error(expectation, observed)
+    return [(expectation.requirement_ids, evaluate(expectation, observed))]
 
 
 def _check(label: str, found: list[Any], operators: Mapping[str, Any], *, what: str) -> Outcome:
@@ -156,54 +186,92 @@ def _check(label: str, found: list[Any], operators: Mapping[str, Any], *, what: 
 _PRESENCE = ("exists", "absent")
 
 
-def _error(categories: list[int], observed: Observed) -> Outcome:
-    """An error envelope of one of ``categories``, with a status the request's style allows."""
+def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
+    """An error envelope of one of the categories, with a status the request's style allows.
+
+    Three facets, each tied to what it verifies: the refusal and its category (the step's own
+    requirements), the 8-digit codes (JR-ERRORS-004) and the HTTP status for the request's
+    version style (JR-VERSIONS-003, -001 or -002). When the request was not refused at all,
+    only the first is judged: the others would only repeat it.
+    """
+    categories = list(expectation.operators["category"])
     style = error_style(observed.zuora_version)
-    by_default = style == "default" and observed.default_style in ("legacy", "modern")
-    if by_default:
-        style = observed.default_style  # type: ignore[assignment]
-    allowed = statuses_for(categories, style)
-    names = ", ".join(f"{c} ({CATEGORY_MEANING.get(c, '?')})" for c in categories)
-    description = f"an error of category {names}, HTTP {_either(list(allowed))}"
+    declared = style == "default" and observed.default_style in ("legacy", "modern")
+    judged_style: Style = observed.default_style if declared else style  # type: ignore[assignment]
+    allowed = statuses_for(categories, judged_style)
     body = observed.body
     codes = _codes(body)
     actual = {"status": observed.status, "success": _get(body, "success"), "codes": codes}
-    expected = {"category": categories, "status": list(allowed), "style": style}
+
+    # 1. Refused, with a reason of the expected category (read from the last two digits, so a
+    #    malformed code still tells its category and is blamed only on the code format).
+    names = _either([f"{c} ({CATEGORY_MEANING.get(c, '?')})" for c in categories])
+    refusal = Outcome(True, f"refused (success false) with category {names}", categories, actual)
     problems: list[str] = []
     # A 401 may come from a gateway before the API, with a body of any shape (JR-AUTH-002).
     any_body = observed.status == 401 and not _has_reasons(body)
     if not any_body:
         if not isinstance(body, dict):
             problems.append("the body is not a JSON object")
+        elif body.get("success") is not False:
+            problems.append(f"success is {_show(body.get('success', '<absent>'))}, not false")
+        elif not _has_reasons(body):
+            problems.append("reasons is missing or empty")
         else:
-            if body.get("success") is not False:
-                problems.append(f"success is {_show(body.get('success', '<absent>'))}, not false")
-            if not _has_reasons(body):
-                problems.append("reasons is missing or empty")
-            else:
-                parsed = [parse_code(code) for code in codes]
-                bad = [code for code, p in zip(codes, parsed, strict=True) if p is None]
-                if bad:
-                    problems.append(f"code {_show(bad[0])} is not eight digits")
-                seen = {p[1] for p in parsed if p is not None}
-                if not bad and not seen & set(categories):
-                    got = ", ".join(f"{c} ({CATEGORY_MEANING.get(c, '?')})" for c in sorted(seen))
-                    problems.append(f"category {got}, expected {_either(categories)}")
-    if observed.status not in allowed:
-        sent = observed.zuora_version
-        why = (
-            f"the target's default style is {style}"
-            if by_default
-            else {
-                "modern": f"Zuora-Version {sent} asks for the category's status",
-                "legacy": f"Zuora-Version {sent} asks for the legacy style (HTTP 200)",
-                "default": "without a known Zuora-Version either style is allowed",
-            }[style]
-        )
-        if sent is None:
-            why += ", no Zuora-Version sent"
-        problems.append(f"HTTP {observed.status}, expected {_either(list(allowed))} ({why})")
-    return Outcome(not problems, description, expected, actual, "; ".join(problems))
+            seen = [_category(code) for code in codes]
+            if not set(seen) & set(categories):
+                got = _either(
+                    [
+                        str(c) if c is not None else _show(code)
+                        for c, code in zip(seen, codes, strict=True)
+                    ]
+                )
+                problems.append(f"got category {got}")
+    refusal.passed, refusal.detail = not problems, "; ".join(problems)
+    judged: list[Judged] = [(expectation.requirement_ids, refusal)]
+    refused = not problems or (isinstance(body, dict) and body.get("success") is False)
+    if not refused:
+        return judged
+
+    # 2. Every code is eight digits.
+    if codes:
+        bad = [code for code in codes if parse_code(code) is None]
+        detail = f"got code {_show(bad[0])}" if bad else ""
+        outcome = Outcome(not bad, "every reason code is eight digits", r"^\d{8}$", codes, detail)
+        judged.append(((CODE_FORMAT_REQUIREMENT,), outcome))
+
+    # 3. The HTTP status the request's version style asks for.
+    sent = observed.zuora_version
+    if declared:
+        why = f"the target's default style is {judged_style}"
+    else:
+        why = {
+            "modern": f"Zuora-Version {sent}: the category's status",
+            "legacy": f"Zuora-Version {sent}: the legacy style",
+            "default": "without a known Zuora-Version either style",
+        }[style]
+    if sent is None:
+        why += ", no Zuora-Version sent"
+    description = f"HTTP status {_either(list(allowed))} ({why})"
+    passed = observed.status in allowed
+    outcome = Outcome(
+        passed,
+        description,
+        list(allowed),
+        observed.status,
+        "" if passed else f"got HTTP {observed.status}",
+    )
+    style_requirements = [STYLE_REQUIREMENT[style]]
+    if style == "default" and sent:  # a value sent but not recognised
+        style_requirements.append(UNKNOWN_VERSION_REQUIREMENT)
+    judged.append((tuple(style_requirements), outcome))
+    return judged
+
+
+def _category(code: Any) -> int | None:
+    """The category of a code: its last two digits, even when the code is malformed."""
+    text = str(code) if isinstance(code, int | str) and not isinstance(code, bool) else ""
+    return int(text[-2:]) if len(text) >= 2 and text[-2:].isdigit() else None
 
 
 def _has_reasons(body: Any) -> bool:

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .._catalogue import Catalogue
+from .._errors import CODE_FORMAT_REQUIREMENT
 from .._exceptions import ConformanceError, TransportError
 from .._http import Request, Response
 from .._results import Assertion, CheckResult
 from .._tenants import Tenant, Tenants
-from .._validate import ResponseValidator, fill_path
-from ._expect import NOT_JSON, Observed, Outcome, evaluate, find
-from ._model import Expectation, ExpectBlock, Repeat, Scenario, Step
+from .._validate import Problem, ResponseValidator, fill_path
+from ._expect import NOT_JSON, Judged, Observed, Outcome, evaluate, find, judge, reached
+from ._model import ExpectBlock, Repeat, Scenario, Step
 from ._vars import UndefinedVariable, Variables
 
 OnResult = Callable[[CheckResult], None]
@@ -91,13 +92,20 @@ class _Context:
     validator: ResponseValidator
     stop: threading.Event
 
-    def schema_requirements(self, operation_id: str, success: bool) -> tuple[str, ...]:
+    def schema_requirements(
+        self, operation_id: str, success: bool, problem: Problem | None = None
+    ) -> tuple[str, ...]:
         """The requirement a response-schema violation fails.
 
-        A requirement tagged ``response-schema`` if the catalogue has one; else, for a successful
-        answer, the first MUST tagged ``schema`` that lists the operation; else (and for errors)
-        the first MUST tagged ``error-envelope`` that lists it.
+        A field of the envelope names the envelope's own requirement (``/reasons/0/code``:
+        JR-ERRORS-004). Otherwise a requirement tagged ``response-schema`` if the catalogue has
+        one; else, for a successful answer, the first MUST tagged ``schema`` that lists the
+        operation; else (and for errors) the first MUST tagged ``error-envelope`` that lists it.
         """
+        if problem is not None:
+            envelope = _envelope_requirement(problem.path)
+            if envelope and envelope in self.catalogue.requirements:
+                return (envelope,)
         return _schema_requirements(self.catalogue, operation_id, success)
 
 
@@ -112,6 +120,21 @@ def _validator(catalogue: Catalogue) -> ResponseValidator:
             cached = (catalogue, ResponseValidator(catalogue.spec))
             _validators[id(catalogue)] = cached
         return cached[1]
+
+
+#: Fields of the envelope, and the requirement each one's shape belongs to.
+_ENVELOPE_FIELDS = {
+    "success": "JR-ERRORS-001",
+    "reasons": "JR-ERRORS-002",
+    "processId": "JR-ERRORS-003",
+    "requestId": "JR-VERSIONS-006",
+}
+
+
+def _envelope_requirement(path: tuple[str | int, ...]) -> str | None:
+    if len(path) >= 3 and path[0] == "reasons" and path[2] == "code":
+        return CODE_FORMAT_REQUIREMENT
+    return _ENVELOPE_FIELDS.get(str(path[0])) if path else None
 
 
 def _schema_requirements(catalogue: Catalogue, operation_id: str, success: bool) -> tuple[str, ...]:
@@ -246,8 +269,8 @@ class _ScenarioRun:
             ok = True
         if ok:
             outcomes = self._judge(step.expect, observed)
-            for expectation, outcome in outcomes:
-                self._record(expectation.requirement_ids, outcome, label, step, response)
+            for requirements, outcome in outcomes:
+                self._record(requirements, outcome, label, step, response)
             ok = all(outcome.passed for _, outcome in outcomes)
         if not self.in_cleanup:
             self._record_schema(schema, step, label)
@@ -338,13 +361,13 @@ class _ScenarioRun:
             waited = time.monotonic() - started
             seen = _trail(trail)
             outcomes = self._judge(until, observed, resolved=True)
-            if all(outcome.passed for _, outcome in outcomes):
-                for expectation, outcome in outcomes:
+            if all(reached(e, observed) for e in until.expectations):
+                for requirements, outcome in outcomes:
                     outcome.description = f"eventually {outcome.description}"
                     outcome.detail = f"after {polls} poll(s) in {waited:.1f} s (seen: {seen})"
-                    self._record(expectation.requirement_ids, outcome, label, step, response)
+                    self._record(requirements, outcome, label, step, response)
                 return response, observed, True
-            if fail_fast and all(evaluate(e, observed).passed for e in fail_fast.expectations):
+            if fail_fast and all(reached(e, observed) for e in fail_fast.expectations):
                 if self.in_cleanup:  # nothing (more) to wait for: not a problem in cleanup
                     return response, observed, False
                 detail = (
@@ -391,9 +414,9 @@ class _ScenarioRun:
 
     def _judge(
         self, block: ExpectBlock, observed: Observed, *, resolved: bool = False
-    ) -> list[tuple[Expectation, Outcome]]:
+    ) -> list[Judged]:
         block = block if resolved else self._resolved(block)
-        return [(e, evaluate(e, observed)) for e in block.expectations]
+        return [judged for e in block.expectations for judged in judge(e, observed)]
 
     def _record(
         self,
@@ -434,7 +457,8 @@ class _ScenarioRun:
         bad = schema.first_invalid
         response = bad[0] if bad else schema.last
         success = bad[2] if bad else schema.last_success
-        requirements = self.context.schema_requirements(step.operation, success)
+        problem = bad[1][0] if bad and bad[1] else None
+        requirements = self.context.schema_requirements(step.operation, success, problem)
         if not requirements:
             return
         count = f"{schema.checked} responses" if schema.checked > 1 else "the response"
@@ -442,7 +466,7 @@ class _ScenarioRun:
         message = ""
         problems: list[str] = []
         if bad:
-            problems = list(bad[1])
+            problems = [str(problem) for problem in bad[1]]
             message = (
                 f"{', '.join(requirements)}: step {label!r} ({step.operation}): the response "
                 f"does not match the spec: {'; '.join(problems)}"
@@ -490,7 +514,7 @@ class _SchemaTally:
 
     checked: int = 0
     responses: list[str] = field(default_factory=list)
-    first_invalid: tuple[Response, tuple[str, ...], bool] | None = None
+    first_invalid: tuple[Response, tuple[Problem, ...], bool] | None = None
     last: Response | None = None
     last_success: bool = True
 
