@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ._exceptions import ConformanceError
+from ._results import CheckResult
 from ._version import __version__
 
 EXIT_OK = 0
@@ -145,6 +146,74 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=_serve)
 
 
+def _scenarios(args: argparse.Namespace) -> int:
+    from ._config import load_config
+    from .scenarios import Status, result_lines, run_selected, summary_line
+
+    flags = {"config": args.config, "base_url": args.base_url, "select": args.select or None}
+    if args.capabilities is not None:
+        flags["capabilities"] = args.capabilities
+    config = load_config(flags)
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+    def show(result: CheckResult) -> None:
+        print("\n".join(result_lines(result, verbose=args.verbose)), flush=True)
+
+    run = run_selected(config, paths=args.scenarios, concurrency=args.concurrency, on_result=show)
+    print(summary_line(run))
+    statuses = {result.status for result in run.results}
+    if statuses == {Status.ERROR}:
+        return EXIT_SETUP
+    if statuses & {Status.FAIL, Status.ERROR}:
+        return EXIT_NONCONFORMANT
+    return EXIT_OK
+
+
+def _add_scenarios(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "scenarios",
+        help="run the YAML scenarios (the embedded reference when no --base-url)",
+        description="Run the scenario library (or --scenarios files) against a target and print "
+        "each scenario's verdict, and for each failed expectation the requirement it belongs to. "
+        "Credentials come from the environment only: JR_TOKEN, or JR_CLIENT_ID and "
+        "JR_CLIENT_SECRET. Exit 0 all passed (or skipped), 1 a scenario failed or errored, "
+        "2 bad usage or a malformed scenario file, 3 the target could not be tested.",
+    )
+    parser.add_argument(
+        "--base-url", metavar="URL", help="the target (default: the embedded reference)"
+    )
+    parser.add_argument("--config", type=Path, metavar="PATH", help="a TOML or YAML config file")
+    parser.add_argument(
+        "--select",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="scenario ids, tags, areas or requirement IDs (wildcards allowed); default: all",
+    )
+    parser.add_argument(
+        "--scenarios",
+        nargs="+",
+        action="extend",
+        type=Path,
+        metavar="PATH",
+        help="scenario files or folders instead of the bundled library",
+    )
+    parser.add_argument(
+        "--capabilities",
+        metavar="LIST",
+        help="comma-separated capabilities the target offers (journal-entries, manual-entries, "
+        "idempotency, gzip-requests, reference-controls)",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, metavar="N", help="scenarios at once (reference only; default 8)"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="list every expectation, not only failures"
+    )
+    parser.set_defaults(handler=_scenarios)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jr-conformance",
@@ -155,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_spec_info(commands)
     _add_diff(commands)
     _add_serve(commands)
+    _add_scenarios(commands)
     return parser
 
 

@@ -6,19 +6,30 @@ one :class:`~conformance.CheckResult` per scenario. The format is described in
 ``scenarios/README.md`` and by ``conformance/schemas/scenario.schema.json``.
 """
 
+from .._results import Status
+from ._api import ScenarioRun, result_lines, run_selected, select_scenarios, summary_line
 from ._loader import CAPABILITIES, load_scenario, load_scenarios, parse_scenario
 from ._model import Expectation, ExpectBlock, ForEach, Repeat, Save, Scenario, Step
+from ._runner import OnResult, run_scenarios
 
 __all__ = [
     "CAPABILITIES",
     "ExpectBlock",
     "Expectation",
     "ForEach",
+    "OnResult",
     "Repeat",
     "Save",
     "Scenario",
+    "ScenarioRun",
+    "Status",
     "Step",
     "load_scenario",
     "load_scenarios",
     "parse_scenario",
+    "result_lines",
+    "run_scenarios",
+    "run_selected",
+    "select_scenarios",
+    "summary_line",
 ]

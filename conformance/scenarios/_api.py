@@ -1,0 +1,166 @@
+"""Running a selection of scenarios from a :class:`~conformance._config.Config`: what the
+``jr-conformance scenarios`` command does, as a function.
+
+Against the embedded reference (no base URL) the server is started for the run and stopped after.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .._catalogue import Catalogue, load_catalogue
+from .._config import Config
+from .._exceptions import SetupError, TransportError, UsageError
+from .._http import Request
+from .._results import CheckResult, Status
+from .._tenants import Tenants, tenants_for
+from ._loader import load_scenarios
+from ._model import Scenario
+from ._runner import OnResult, run_scenarios
+
+
+@dataclass
+class ScenarioRun:
+    """What a run of scenarios gave: one result per scenario, and figures."""
+
+    results: list[CheckResult] = field(default_factory=list)
+    base_url: str = ""
+    requests: int = 0
+    wall_s: float = 0.0
+
+    @property
+    def status(self) -> Status:
+        worst = Status.worst(result.status for result in self.results)
+        return Status.ERROR if worst is None else worst
+
+    def counts(self) -> dict[str, int]:
+        counts = {status.label: 0 for status in Status}
+        for result in self.results:
+            counts[result.status.label] += 1
+        return counts
+
+
+def select_scenarios(scenarios: Sequence[Scenario], selectors: Iterable[str]) -> list[Scenario]:
+    """The scenarios any selector names (an id, tag, area or requirement ID; wildcards allowed).
+
+    No selector: all of them. A selector that names nothing is a :class:`UsageError` (a typo
+    must not silently test less), and so is an empty selection.
+    """
+    selectors = list(selectors)
+    if not selectors:
+        chosen = list(scenarios)
+    else:
+        unmatched = [s for s in selectors if not any(sc.matches(s) for sc in scenarios)]
+        if unmatched:
+            raise UsageError(
+                f"--select {', '.join(unmatched)}: names no scenario (select by scenario id, "
+                "tag, area or requirement ID; shell wildcards allowed)"
+            )
+        chosen = [sc for sc in scenarios if any(sc.matches(s) for s in selectors)]
+    if not chosen:
+        raise UsageError("no scenario to run")
+    return chosen
+
+
+def run_selected(
+    config: Config,
+    *,
+    paths: Sequence[str | Path] | None = None,
+    catalogue: Catalogue | None = None,
+    concurrency: int | None = None,
+    on_result: OnResult | None = None,
+) -> ScenarioRun:
+    """Load the scenarios (the library, or ``paths``), select them by ``config.select``, and run
+    them against ``config``'s target. Malformed files and bad selections raise before anything
+    is sent; an unreachable target or refused credentials raise :class:`SetupError`."""
+    catalogue = catalogue or load_catalogue()
+    scenarios = select_scenarios(load_scenarios(paths, catalogue=catalogue), config.select)
+    run_id = f"jrc-{secrets.token_hex(4)}"
+    started = time.monotonic()
+    with _target(config) as (base_url, secret):
+        tenants = tenants_for(config, run_id=run_id, base_url=base_url, client_secret=secret)
+        with tenants:
+            _check_target(tenants)
+            workers = concurrency or config.tenants or 8
+            results = run_scenarios(
+                catalogue, scenarios, tenants, concurrency=workers, on_result=on_result
+            )
+            requests = tenants.requests_sent
+    return ScenarioRun(results, base_url, requests, time.monotonic() - started)
+
+
+@contextmanager
+def _target(config: Config) -> Iterator[tuple[str, str]]:
+    """The base URL to test, and the client secret for fresh tenants (reference only)."""
+    if not config.is_reference:
+        assert config.base_url is not None
+        yield config.base_url, ""
+        return
+    # The embedded reference stands apart from the suite; it is only started here.
+    from ..reference import ReferenceServer, ReferenceSettings
+
+    settings = ReferenceSettings()
+    with ReferenceServer(settings) as server:
+        yield server.url, settings.client_secret
+
+
+def _check_target(tenants: Tenants) -> None:
+    """One harmless request: is the target there, and are the credentials accepted?"""
+    with tenants.acquire("setup-check") as tenant:
+        try:
+            response = tenant.session.do(
+                Request("GET", "/v1/journal-runs/JR-00000000"), track="scenarios.setup-check"
+            )
+        except TransportError as exc:
+            raise SetupError(f"the target cannot be reached: {exc}") from None
+    if response.status_code in (401, 403):
+        raise SetupError(
+            f"the target refused the credentials (HTTP {response.status_code}); "
+            "set JR_TOKEN, or JR_CLIENT_ID and JR_CLIENT_SECRET"
+        )
+
+
+def result_lines(result: CheckResult, *, verbose: bool = False) -> list[str]:
+    """How the command shows one scenario: a status line, then each failed expectation with the
+    requirement it belongs to (every expectation with ``verbose``)."""
+    label = result.status.label.upper()
+    head = f"{label:<6} {result.id} ({result.duration_s:.1f} s)"
+    if result.status in (Status.SKIP, Status.ERROR) and result.message:
+        head += f": {result.message}"
+    lines = [head]
+    for assertion in result.assertions:
+        if assertion.passed and not verbose:
+            continue
+        mark = "ok  " if assertion.passed else "FAIL"
+        text = assertion.message if not assertion.passed else assertion.description
+        if assertion.passed:
+            text = f"{', '.join(assertion.requirement_ids)}: step {assertion.step!r}: {text}"
+        lines.append(f"    {mark} {text}")
+    if result.status is Status.PASS and result.message:  # cleanup notes
+        lines.append(f"    note: {result.message}")
+    return lines
+
+
+def summary_line(run: ScenarioRun) -> str:
+    counts = run.counts()
+    parts = [
+        f"{counts[s.label]} {word}" for s, word in _WORDS if counts[s.label] or s is Status.PASS
+    ]
+    return (
+        f"{', '.join(parts)} ({len(run.results)} scenarios, {run.requests} requests, "
+        f"{run.wall_s:.1f} s, {run.base_url})"
+    )
+
+
+_WORDS = (
+    (Status.PASS, "passed"),
+    (Status.FAIL, "failed"),
+    (Status.ERROR, "errors"),
+    (Status.SKIP, "skipped"),
+    (Status.XFAIL, "expected failures"),
+)
