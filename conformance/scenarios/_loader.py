@@ -46,7 +46,6 @@ CAPABILITIES: Mapping[str, str] = {
     "reference-controls": "the reference server's X-Reference-* test controls",
     "idempotency": "Idempotency-Key on POST",
     "gzip-requests": "gzip-compressed request bodies (Content-Encoding: gzip)",
-    "fresh-tenant": "an empty tenant per scenario (numbers and lists start from nothing)",
 }
 
 Path_ = tuple[str | int, ...]
