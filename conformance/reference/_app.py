@@ -33,7 +33,6 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from . import _entries, _lifecycle, _runs
@@ -179,7 +178,7 @@ class ReferenceApp:
         self.concurrency = Concurrency()
         self.idempotency = Idempotency(self.store, settings.idempotency_ttl)
 
-    # An ASGI app, so that one Starlette route can hand it every method and path.
+    # An ASGI app, so that Starlette can hand it every method and path (see create_app).
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self.handle(Request(scope, receive))
         await response(scope, receive, send)
@@ -331,9 +330,12 @@ def create_app(settings: ReferenceSettings | None = None) -> Starlette:
             reference.store.close()
 
     app = Starlette(
-        routes=[Route("/{path:path}", endpoint=reference)],
         middleware=[Middleware(GZipMiddleware, minimum_size=1000)],
         lifespan=lifespan,
     )
+    # ReferenceApp routes by itself. Starlette's route patterns stop at a newline, so a path with
+    # an encoded one (%0A) would miss even a catch-all route and get a plain-text 404: every
+    # request goes to the router's default instead.
+    app.router.default = reference
     app.state.reference = reference
     return app

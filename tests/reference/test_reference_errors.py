@@ -98,6 +98,13 @@ def test_modern_default_style(
     assert old.status_code == 200 and category(old) == 40
 
 
+def test_odd_paths_still_get_the_json_envelope(tenant: Tenant) -> None:
+    for path in ("/v1/journal-runs/%0A/cancel", "/v1/journal-runs/JR-%0A0000001", "/%0A"):
+        response = tenant.http.put(path, headers=MODERN)
+        assert response.headers["Content-Type"] == "application/json", path
+        assert category(response) in (20, 40, 45)
+
+
 def test_unknown_paths_and_wrong_methods(tenant: Tenant) -> None:
     for path in ("/v1/journal-runs/JR-00000001/restart", "/", "/v1/journal-runs/", "/v2/x"):
         response = tenant.http.get(path, headers=MODERN)
@@ -133,6 +140,8 @@ def test_unknown_paths_and_wrong_methods(tenant: Tenant) -> None:
         (b"null", {}, 20),
         (b"{}", {}, 22),
         (b"{}", {"Content-Encoding": "br"}, 45),
+        (b"{}", {"Content-Encoding": "identity"}, 45),
+        (b"{}", {"Content-Encoding": ""}, 45),
         (b"not gzip", {"Content-Encoding": "gzip"}, 90),
     ],
 )
