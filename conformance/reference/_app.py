@@ -48,7 +48,7 @@ from ._errors import (
     is_modern,
 )
 from ._idempotency import Idempotency
-from ._request import Call, parse_json_object, read_body
+from ._request import Call, check_json_content_type, parse_json_object, read_body
 from ._settings import ReferenceSettings
 from ._store import Store
 
@@ -249,6 +249,7 @@ class ReferenceApp:
         try:
             body: dict[str, Any] = {}
             if operation.has_body:
+                check_json_content_type(request.headers.get("content-type"))
                 raw = await read_body(request, self.settings.max_body_bytes)
                 body = parse_json_object(raw)
             call = Call(
@@ -273,7 +274,7 @@ class ReferenceApp:
             return 200
         if self.settings.has_fault("modern-errors-as-200"):  # FAULT modern-errors-as-200
             return 200
-        return MODERN_STATUS[error.category]
+        return error.modern_status or MODERN_STATUS[error.category]
 
     def _error(self, error: ApiError, exchange: Exchange) -> Response:
         seven = self.settings.has_fault("seven-digit-codes")  # FAULT seven-digit-codes

@@ -76,7 +76,8 @@ class ApiError(Exception):
     """A rejected request: its category, a readable message and, rarely, a fixed HTTP status.
 
     ``status`` is set only where the vendor answers the same status whatever the version
-    (authentication 401, rate limit 429, the Idempotency-Key conflicts 409 and 422).
+    (authentication 401, rate limit 429, the Idempotency-Key conflicts 409 and 422);
+    ``modern_status`` picks among a category's statuses (45: 405, 406 or 415) in the modern style.
     """
 
     def __init__(
@@ -85,12 +86,14 @@ class ApiError(Exception):
         message: str,
         *,
         status: int | None = None,
+        modern_status: int | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.category = category
         self.message = message
         self.status = status
+        self.modern_status = modern_status
         self.headers = dict(headers or {})
 
 

@@ -49,6 +49,7 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise ApiError(
             Category.UNSUPPORTED_REQUEST,
             f"Content-Encoding {encoding[:40]!r} is not supported; send gzip or no header.",
+            modern_status=415,
         )
     # wbits 16+MAX_WBITS: a gzip wrapper; max_length stops a bomb before it fills memory.
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -63,6 +64,21 @@ async def read_body(request: Request, limit: int) -> bytes:
     if not inflater.eof:
         raise ApiError(Category.MALFORMED_REQUEST, "The gzip request body is truncated.")
     return plain
+
+
+def check_json_content_type(content_type: str | None) -> None:
+    """Bodies are JSON: ``application/json`` or ``application/<something>+json``, parameters
+    allowed. A missing Content-Type is read as JSON; any other media type is 45 (415)."""
+    if content_type is None:
+        return
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    kind, _, subtype = media_type.partition("/")
+    if kind != "application" or not (subtype == "json" or subtype.endswith("+json")):
+        raise ApiError(
+            Category.UNSUPPORTED_REQUEST,
+            f"Content-Type {media_type[:60]!r} is not supported; send application/json.",
+            modern_status=415,
+        )
 
 
 def _no_constants(name: str) -> Any:

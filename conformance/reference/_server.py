@@ -53,6 +53,10 @@ class ReferenceServer:
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # Accepted sockets inherit this. asyncio sets it only on sockets created with
+            # proto=IPPROTO_TCP, so without it every keep-alive answer waits ~40 ms (Nagle
+            # against the client's delayed ACK).
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.bind((self.settings.host, self.settings.port))
             sock.listen(128)
         except OSError as exc:

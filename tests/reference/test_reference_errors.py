@@ -98,6 +98,44 @@ def test_modern_default_style(
     assert old.status_code == 200 and category(old) == 40
 
 
+@pytest.mark.parametrize(
+    ("content_type", "accepted"),
+    [
+        ("application/json", True),
+        ("application/json; charset=utf-8", True),
+        ("Application/JSON", True),
+        ("application/merge-patch+json", True),
+        ("text/plain", False),
+        ("application/x-www-form-urlencoded", False),
+        ("application/xml", False),
+        ("", False),
+    ],
+)
+def test_bodies_must_be_json(tenant: Tenant, content_type: str, accepted: bool) -> None:
+    import json
+
+    response = tenant.http.post(
+        "/v1/journal-runs",
+        content=json.dumps(NOV_2014).encode(),
+        headers={**MODERN, "Content-Type": content_type},
+    )
+    if accepted:
+        assert response.json()["success"] is True
+    else:
+        assert (response.status_code, reason_code(response)) == (415, "53010045")
+        legacy = tenant.http.post(
+            "/v1/journal-runs", content=b"{}", headers={"Content-Type": content_type}
+        )
+        assert (legacy.status_code, category(legacy)) == (200, 45)
+
+
+def test_the_content_encoding_refusal_is_415(tenant: Tenant) -> None:
+    response = tenant.http.post(
+        "/v1/journal-runs", json=NOV_2014, headers={**MODERN, "Content-Encoding": "br"}
+    )
+    assert (response.status_code, category(response)) == (415, 45)
+
+
 def test_odd_paths_still_get_the_json_envelope(tenant: Tenant) -> None:
     for path in ("/v1/journal-runs/%0A/cancel", "/v1/journal-runs/JR-%0A0000001", "/%0A"):
         response = tenant.http.put(path, headers=MODERN)
