@@ -715,6 +715,12 @@ class Session:
 
     # -- authentication --------------------------------------------------------------------------
 
+    def bearer_token(self) -> str | None:
+        """The bearer token requests are sent with (fetched now with client credentials), for a
+        stage that sends requests through another client (schemathesis). ``None``: no auth."""
+        token = self._current_token(None, "token", self.stage)
+        return token.value if token else None
+
     def _current_token(
         self, check: CheckResult | None, track: str | None, stage: str
     ) -> _Token | None:

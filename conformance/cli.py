@@ -13,10 +13,14 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._exceptions import ConformanceError
 from ._results import CheckResult
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._config import Config
 
 EXIT_OK = 0
 EXIT_NONCONFORMANT = 1
@@ -214,6 +218,186 @@ def _add_scenarios(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     parser.set_defaults(handler=_scenarios)
 
 
+def _add_target_options(parser: argparse.ArgumentParser) -> None:
+    """Flags every command that talks to a target shares. Credentials are never flags: they come
+    from the environment (JR_TOKEN, or JR_CLIENT_ID and JR_CLIENT_SECRET)."""
+    parser.add_argument(
+        "--base-url", metavar="URL", help="the target (default: the embedded reference server)"
+    )
+    parser.add_argument("--config", type=Path, metavar="PATH", help="a TOML or YAML config file")
+    parser.add_argument(
+        "--select",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="scenario ids, fuzz check ids, areas, tags or requirement IDs (wildcards allowed)",
+    )
+    parser.add_argument(
+        "--capabilities",
+        metavar="LIST",
+        help="comma-separated capabilities the target offers (journal-entries, manual-entries, "
+        "idempotency, gzip-requests, reference-controls)",
+    )
+    parser.add_argument("--zuora-version", metavar="VERSION", help="Zuora-Version to send")
+
+
+def _rate(text: str) -> float:
+    number, _, unit = text.partition("/")
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a rate like 2500/min") from None
+    if unit not in ("", "min", "m"):
+        raise argparse.ArgumentTypeError(f"{text!r}: the rate is per minute, like 2500/min")
+    return value
+
+
+def _config_from(args: argparse.Namespace) -> Config:
+    from ._config import load_config
+
+    flags = {
+        name: getattr(args, attr, None)
+        for name, attr in (
+            ("config", "config"),
+            ("base_url", "base_url"),
+            ("select", "select"),
+            ("capabilities", "capabilities"),
+            ("zuora_version", "zuora_version"),
+            ("reports_dir", "reports"),
+            ("formats", "format"),
+            ("expected_failures", "expected_failures"),
+            ("max_examples", "max_examples"),
+            ("seed", "seed"),
+            ("max_time_s", "max_time"),
+            ("rate_limit_per_min", "rate_limit"),
+            ("tenants", "tenants"),
+            ("progress", "progress"),
+        )
+    }
+    for name in ("read_only", "allow_production"):
+        if getattr(args, name, False):
+            flags[name] = True
+    config = load_config(flags)
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return config
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ._progress import Progress
+    from ._results import Status
+    from ._run import run
+    from .report import (
+        apply_expected_failures,
+        load_expected_failures,
+        suggest_entry,
+        write_reports,
+    )
+
+    config = _config_from(args)
+    # A malformed expected-failures file is a usage error before anything is sent.
+    expected = (
+        load_expected_failures(config.expected_failures) if config.expected_failures else None
+    )
+    progress = Progress(config.progress)
+    result = run(config, progress=progress)
+    if expected is not None:
+        apply_expected_failures(result, expected)
+    paths = write_reports(result, config.reports_dir, config.formats)
+    must = result.score("MUST")
+    counts = ", ".join(f"{n} {label}" for label, n in result.counts().items() if n)
+    print(
+        f"{result.status.label.upper()}: MUST {must.passed}/{must.total} ({must.percent:.1f}%), "
+        f"{counts or 'no checks'}; {result.requests_sent()} requests against "
+        f"{result.target.base_url}"
+    )
+    if result.setup_error:
+        print(f"setup error: {result.setup_error}")
+    for problem in result.gate_problems:
+        print(f"expected-failures: {problem}")
+    new_failures = [c for c in result.checks if c.status >= Status.FAIL]
+    if new_failures and expected is not None:
+        print("new failures; if they are known, add to the expected-failures file:")
+        for check in new_failures:
+            print(suggest_entry(check))
+    for fmt, path in paths.items():
+        print(f"report ({fmt}): {path}")
+    if result.setup_error:
+        return EXIT_SETUP
+    if result.status >= Status.FAIL or result.gate_problems:
+        return EXIT_NONCONFORMANT
+    return EXIT_OK
+
+
+def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "run",
+        help="the whole suite: preflight, scenarios, fuzzing; writes the reports",
+        description="Run preflight, the scenarios and the fuzz stage against a target (the "
+        "embedded reference server when no --base-url) and write the reports. Exit 0 all as "
+        "expected, 1 non-conformance (or a stale expected-failures file), 2 usage or "
+        "configuration error, 3 setup error (the target could not be tested).",
+    )
+    _add_target_options(parser)
+    parser.add_argument("--reports", type=Path, metavar="DIR", help="report folder (reports/)")
+    parser.add_argument(
+        "--format",
+        action="append",
+        choices=("json", "junit", "html", "markdown"),
+        help="report formats to write (repeatable; default: all four)",
+    )
+    parser.add_argument(
+        "--expected-failures", type=Path, metavar="FILE", help="known deviations, with reasons"
+    )
+    parser.add_argument("--max-examples", type=int, metavar="N", help="fuzz examples per operation")
+    parser.add_argument("--seed", type=int, metavar="N", help="fuzz seed (default 0)")
+    parser.add_argument("--max-time", type=float, metavar="S", help="fuzz stage time budget")
+    parser.add_argument(
+        "--rate-limit", type=_rate, metavar="N/min", help="send at most N requests a minute"
+    )
+    parser.add_argument("--tenants", type=int, metavar="N", help="scenarios run in parallel")
+    parser.add_argument("--read-only", action="store_true", help="run only what reads")
+    parser.add_argument(
+        "--allow-production", action="store_true", help="allow a production host (careful)"
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--quiet", dest="progress", action="store_const", const="quiet", help="no progress"
+    )
+    mode.add_argument(
+        "--jsonl",
+        dest="progress",
+        action="store_const",
+        const="jsonl",
+        help="progress as JSON lines on stdout",
+    )
+    parser.set_defaults(handler=_run)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from ._catalogue import load_catalogue
+    from ._run import make_plan
+
+    config = _config_from(args)
+    plan = make_plan(config, load_catalogue())
+    for scenario in plan.scenarios:
+        needs = f" [needs {', '.join(scenario.capabilities)}]" if scenario.capabilities else ""
+        ids = ", ".join(scenario.all_requirement_ids())
+        print(f"scenario  {scenario.id}: {scenario.title} ({ids}){needs}")
+    for check in plan.fuzz_checks:
+        print(f"fuzz      {check.id}: {check.title} ({', '.join(check.requirement_ids)})")
+    print(f"{len(plan.scenarios)} scenarios, {len(plan.fuzz_checks)} fuzz checks")
+    return EXIT_OK
+
+
+def _add_list(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "list", help="show what `run` would run with the same selection (a dry run)"
+    )
+    _add_target_options(parser)
+    parser.set_defaults(handler=_list)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jr-conformance",
@@ -221,6 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_run(commands)
+    _add_list(commands)
     _add_spec_info(commands)
     _add_diff(commands)
     _add_serve(commands)

@@ -1,0 +1,42 @@
+"""The implementation under test: the embedded reference server, or whatever a base URL names.
+
+The reference stands apart from the suite: it is only ever started here, and the suite talks to it
+over HTTP exactly as to any other implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from ._config import Config
+
+
+@dataclass(frozen=True)
+class LiveTarget:
+    """A target that is up: where it listens and what it is."""
+
+    base_url: str
+    #: ``reference`` for the embedded reference server, ``external`` for anything else.
+    implementation: str
+    #: The OAuth client secret that makes fresh tenants (the embedded reference only).
+    client_secret: str = ""
+
+    @property
+    def is_reference(self) -> bool:
+        return self.implementation == "reference"
+
+
+@contextmanager
+def open_target(config: Config) -> Iterator[LiveTarget]:
+    """Yield the target of ``config``, starting (and afterwards stopping) the embedded reference
+    server when no base URL is configured."""
+    if config.base_url is not None:
+        yield LiveTarget(config.base_url, "external")
+        return
+    from .reference import ReferenceServer, ReferenceSettings
+
+    settings = ReferenceSettings()
+    with ReferenceServer(settings) as server:
+        yield LiveTarget(server.url, "reference", settings.client_secret)
