@@ -198,9 +198,12 @@ def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
     style = error_style(observed.zuora_version)
     declared = style == "default" and observed.default_style in ("legacy", "modern")
     judged_style: Style = observed.default_style if declared else style  # type: ignore[assignment]
-    allowed = statuses_for(categories, judged_style)
     body = observed.body
     codes = _codes(body)
+    # The status must fit the category the server gave (its own reading of the failure); the
+    # category the step expected is judged on its own, in the first facet.
+    given = [c for c in (_category(code) for code in codes) if c is not None]
+    allowed = statuses_for(given or categories, judged_style)
     actual = {"status": observed.status, "success": _get(body, "success"), "codes": codes}
 
     # 1. Refused, with a reason of the expected category (read from the last two digits, so a

@@ -1,0 +1,47 @@
+"""Responses against the spec: the schema of the operation and status, formats asserted."""
+
+from __future__ import annotations
+
+from conformance._catalogue import Catalogue
+from conformance._validate import ResponseValidator, fill_path
+
+
+def test_fill_path_encodes_every_parameter() -> None:
+    template = "/v1/journal-runs/{jr-number}/cancel"
+    assert (
+        fill_path(template, {"jr-number": "JR-1/../x"}) == "/v1/journal-runs/JR-1%2F..%2Fx/cancel"
+    )
+
+
+def test_valid_and_invalid_answers(catalogue: Catalogue) -> None:
+    validator = ResponseValidator(catalogue.spec)
+    run = {
+        "success": True,
+        "number": "JR-00000001",
+        "status": "Completed",
+        "journalEntryDate": "2014-11-04",
+        "transactionTypes": [{"type": "Invoice Item"}],
+    }
+    assert validator.validate("GET_JournalRun", 200, run, is_json=True).valid
+    bad = dict(run, status="Canceled", journalEntryDate="2014-13-01")
+    verdict = validator.validate("GET_JournalRun", 200, bad, is_json=True)
+    assert not verdict.valid
+    paths = {problem.path for problem in verdict.problems}
+    assert ("status",) in paths and ("journalEntryDate",) in paths
+    assert verdict.response == "GET_JournalRun 200"
+
+
+def test_a_legacy_error_is_judged_against_the_error_branch(catalogue: Catalogue) -> None:
+    """A 200 answer is a run or an error envelope: problems come from the closer branch."""
+    validator = ResponseValidator(catalogue.spec)
+    body = {"success": False, "reasons": [{"code": "5000040", "message": "gone"}]}
+    verdict = validator.validate("GET_JournalRun", 200, body, is_json=True)
+    assert [p.path for p in verdict.problems] == [("reasons", 0, "code")]
+
+
+def test_undocumented_status_and_non_json(catalogue: Catalogue) -> None:
+    validator = ResponseValidator(catalogue.spec)
+    verdict = validator.validate("GET_JournalRun", 418, {}, is_json=True)
+    assert not verdict.valid and "HTTP 418 is not a documented response" in str(verdict.problems[0])
+    verdict = validator.validate("GET_JournalRun", 200, None, is_json=False)
+    assert not verdict.valid and str(verdict.problems[0]) == "the body: is not JSON"
