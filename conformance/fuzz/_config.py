@@ -1,0 +1,205 @@
+"""From the suite's spec, target and options to a loaded schemathesis schema, ready to run.
+
+Everything schemathesis would otherwise pick up from its surroundings is pinned here, so that two
+runs with the same seed send the same requests: no ``schemathesis.toml`` discovery, no example
+database, no on-disk cache, one worker.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis.config import ConfigError as SchemathesisConfigError
+from schemathesis.config import SchemathesisConfig
+
+from .._exceptions import ConfigError
+from .._http import track_id
+from ._builtins import DISABLED
+from ._options import PHASES, FuzzOptions, FuzzTarget
+
+#: Header parameters the suite sets itself (or leaves out) rather than letting the fuzzer draw
+#: them: ``Zuora-Version`` picks the error style the checks judge by; ``Zuora-Track-Id`` must be
+#: a known value to check the echo; ``Content-Encoding: gzip`` would promise a compressed body
+#: the fuzzer does not send (the spec says so); and a drawn ``Idempotency-Key`` (mostly the
+#: spec's example value) turns every later POST into a replay or a 422 conflict, hiding the
+#: operation from the fuzzer. The scenarios test idempotency and compressed bodies on purpose.
+SUITE_HEADERS = frozenset(
+    {"zuora-version", "zuora-track-id", "content-encoding", "idempotency-key"}
+)
+
+
+def prepare_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``spec`` without the header parameters in :data:`SUITE_HEADERS`."""
+    prepared = copy.deepcopy(dict(spec))
+    components = prepared.get("components", {}).get("parameters", {})
+    for path_item in prepared.get("paths", {}).values():
+        if not isinstance(path_item, dict):
+            continue
+        for key, operation in path_item.items():
+            if key == "parameters" and isinstance(operation, list):
+                path_item[key] = _keep(operation, components)
+            elif isinstance(operation, dict) and isinstance(operation.get("parameters"), list):
+                operation["parameters"] = _keep(operation["parameters"], components)
+    return prepared
+
+
+def _keep(parameters: list[Any], components: Mapping[str, Any]) -> list[Any]:
+    kept = []
+    for parameter in parameters:
+        resolved = parameter
+        ref = parameter.get("$ref") if isinstance(parameter, dict) else None
+        if isinstance(ref, str) and ref.startswith("#/components/parameters/"):
+            resolved = components.get(ref.rsplit("/", 1)[1], {})
+        if (
+            isinstance(resolved, dict)
+            and resolved.get("in") == "header"
+            and str(resolved.get("name", "")).lower() in SUITE_HEADERS
+        ):
+            continue
+        kept.append(parameter)
+    return kept
+
+
+def operation_ids(spec: Mapping[str, Any]) -> list[str]:
+    ids = []
+    for path_item in spec.get("paths", {}).values():
+        for operation in path_item.values() if isinstance(path_item, dict) else ():
+            if isinstance(operation, dict) and isinstance(operation.get("operationId"), str):
+                ids.append(operation["operationId"])
+    return ids
+
+
+def track_for(target: FuzzTarget, operation_id: str) -> str:
+    """The Zuora-Track-Id of every request the fuzzer sends to one operation."""
+    return track_id(target.run_id, f"fuzz.{operation_id}")
+
+
+def build_config(
+    spec: Mapping[str, Any],
+    target: FuzzTarget,
+    options: FuzzOptions,
+    *,
+    zuora_version: str | None,
+    phases: Iterable[str],
+    max_examples: int,
+    max_time_s: float | None,
+    disabled: Iterable[str] = (),
+    builtin_only: bool = False,
+) -> SchemathesisConfig:
+    """The schemathesis configuration of one pass.
+
+    ``builtin_only`` keeps every built-in check schemathesis enables by default (the benchmark's
+    plain run); otherwise the checks in :data:`~._builtins.DISABLED` and ``disabled`` are off.
+    """
+    headers = dict(target.headers)
+    if zuora_version is not None:
+        headers["Zuora-Version"] = zuora_version
+    chosen = set(phases)
+    phase_config: dict[str, Any] = {name: {"enabled": name in chosen} for name in PHASES}
+    if options.max_steps is not None:
+        phase_config["stateful"]["max-steps"] = options.max_steps
+    checks = {} if builtin_only else {name: {"enabled": False} for name in (*DISABLED, *disabled)}
+    data: dict[str, Any] = {
+        "seed": options.seed,
+        "workers": 1,
+        "cache": {"enabled": False},
+        "suppress-health-check": ["all"],
+        "base-url": target.base_url,
+        "tls-verify": target.verify_tls,
+        "request-timeout": target.request_timeout_s,
+        "headers": _literal(headers),
+        "generation": {"max-examples": max_examples, "database": "none"},
+        "phases": phase_config,
+        "checks": checks,
+        "operations": [
+            {
+                "include-operation-id": operation_id,
+                "headers": _literal({"Zuora-Track-Id": track_for(target, operation_id)}),
+            }
+            for operation_id in operation_ids(spec)
+        ],
+    }
+    if max_time_s is not None:
+        data["max-time"] = max(1, math.ceil(max_time_s))
+    try:
+        return SchemathesisConfig.from_dict(data)
+    except SchemathesisConfigError as exc:
+        raise ConfigError(f"fuzzing configuration refused by schemathesis: {exc}") from None
+
+
+def load_schema(spec: Mapping[str, Any], config: SchemathesisConfig) -> Any:
+    """The schemathesis schema of ``spec`` (already prepared) under ``config``."""
+    try:
+        return schemathesis.openapi.from_dict(dict(spec), config=config)
+    except Exception as exc:
+        raise ConfigError(f"schemathesis cannot load the spec: {exc}") from None
+
+
+#: The operation whose created resources the lifecycle checks follow.
+CREATE_RUN = "POST_JournalRun"
+
+
+def seed_stateful_creates(schema: Any, spec: Mapping[str, Any]) -> None:
+    """In the stateful phase, send the spec's own create examples for part of the creates.
+
+    A random but schema-valid create is nearly always refused by business rules the schema
+    cannot express (an existing accounting period, target dates equal to its bounds), so the
+    stateful phase would seldom get a run to follow its links from (retrieve, cancel, delete,
+    list entries) and the lifecycle checks would have nothing to judge. Hypothesis picks, per
+    positive stateful create, the drawn body or one of the documented examples; every other
+    phase and every negative case is left alone.
+    """
+    examples = _create_examples(spec)
+    if not examples:
+        return
+    choices = [None, *range(len(examples))]
+
+    def flatmap_case(context: Any, case: Any) -> Any:
+        operation = context.operation
+        meta = case.meta
+        if (
+            operation is None
+            or operation.definition.raw.get("operationId") != CREATE_RUN
+            or meta is None
+            or meta.phase.name != "stateful"
+            or not meta.generation.mode.is_positive
+        ):
+            return st.just(case)
+        return st.sampled_from(choices).map(lambda i: _with_body(case, examples, i))
+
+    schema.hooks.register_hook_with_name(flatmap_case, "flatmap_case")
+
+
+def _with_body(case: Any, examples: list[Any], index: int | None) -> Any:
+    if index is not None:
+        case.body = copy.deepcopy(examples[index])
+    return case
+
+
+def _create_examples(spec: Mapping[str, Any]) -> list[Any]:
+    for path_item in spec.get("paths", {}).values():
+        operation = path_item.get("post") if isinstance(path_item, dict) else None
+        if not isinstance(operation, dict) or operation.get("operationId") != CREATE_RUN:
+            continue
+        media = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+        examples = media.get("examples") or {}
+        values = [
+            item["value"]
+            for item in examples.values()
+            if isinstance(item, dict) and "value" in item
+        ]
+        if "example" in media:
+            values.append(media["example"])
+        return values
+    return []
+
+
+def _literal(headers: Mapping[str, str]) -> dict[str, str]:
+    # schemathesis expands ${NAME} in header values from the environment; escape it so a value
+    # (a token, say) is sent exactly as given.
+    return {name: value.replace("${", "$${") for name, value in headers.items()}

@@ -1,0 +1,309 @@
+"""The fuzz stage: run schemathesis on the spec and judge what it sent and got back.
+
+schemathesis generates and sends the requests and runs its built-in checks; the suite reads its
+event stream, turns every recorded exchange into an :class:`~._observe.Observation` in the order
+it happened, and judges it by the Journal Runs rules (:mod:`._checks`). The rules are not
+registered as schemathesis checks on purpose: a registered check is global to the process (it
+would also run in the benchmark's plain run, or a user's own schemathesis tests), its failures
+would make Hypothesis shrink and replay (so a broken server would get a different request
+sequence than a conforming one), and the lifecycle model needs one ordered stream of exchanges,
+which the recorded scenarios give in the main thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemathesis.engine import events, from_schema
+
+from .._catalogue import Catalogue
+from .._exceptions import SetupError, TransportError
+from .._http import HttpSettings, Request, Session
+from .._redact import Redactor
+from .._results import CheckResult
+from . import _builtins, _config
+from ._checks import CUSTOM_CHECKS, FuzzCheck, Rules
+from ._observe import Observation, from_schemathesis
+from ._options import LEGACY_VERSION, FuzzOptions, FuzzTarget
+from ._tally import Tally
+
+#: Phases of the legacy pass: the examples and a little random fuzzing are enough to draw the
+#: errors whose status the pass is about.
+LEGACY_PHASES = ("examples", "fuzzing")
+
+#: Fraction of ``max_time_s`` the main pass may use when a legacy pass follows.
+_MAIN_SHARE = 0.85
+
+
+@dataclass
+class Sent:
+    """One request as sent, for comparing runs: method, path with query, and body."""
+
+    method: str
+    target: str
+    body: str | None
+
+
+@dataclass
+class FuzzOutcome:
+    """What the fuzz stage produced: the checks, plus figures for the run's stage record."""
+
+    checks: list[CheckResult]
+    requests: int
+    wall_s: float
+    sent: list[Sent] = field(default_factory=list)
+    #: Why schemathesis stopped, per pass (``completed``, ``max_time``, ...).
+    stop_reasons: dict[str, str] = field(default_factory=dict)
+
+
+def run_fuzz(
+    catalogue: Catalogue, target: FuzzTarget, options: FuzzOptions | None = None
+) -> list[CheckResult]:
+    """Fuzz ``target`` from the catalogue's spec; one CheckResult per fuzz check.
+
+    Raises :class:`~conformance._exceptions.SetupError` when the target cannot be tested at all:
+    unreachable, or every answer a 401/403 (a wrong token).
+    """
+    return fuzz(catalogue, target, options).checks
+
+
+def fuzz(
+    catalogue: Catalogue, target: FuzzTarget, options: FuzzOptions | None = None
+) -> FuzzOutcome:
+    """:func:`run_fuzz` with the figures: request count, wall time and the requests sent."""
+    options = options or FuzzOptions()
+    redactor = Redactor([target.token])
+    started = time.perf_counter()
+    _preflight(target, redactor)
+    spec = _config.prepare_spec(catalogue.spec)
+    judge = _Judge(redactor)
+    stop_reasons: dict[str, str] = {}
+    passes = _passes(target, options)
+    deadline = None if options.max_time_s is None else started + options.max_time_s
+    for name, version, phases, max_examples, disabled, share in passes:
+        budget = None
+        if deadline is not None:
+            budget = (deadline - time.perf_counter()) * share
+            if budget < 1:
+                stop_reasons[name] = "max_time"
+                continue
+        config = _config.build_config(
+            spec,
+            target,
+            options,
+            zuora_version=version,
+            phases=phases,
+            max_examples=max_examples,
+            max_time_s=budget,
+            disabled=disabled,
+        )
+        schema = _config.load_schema(spec, config)
+        _config.seed_stateful_creates(schema, spec)
+        stop_reasons[name] = judge.consume(name, from_schema(schema).execute())
+    judge.raise_if_unauthorised()
+    checks = judge.results(time.perf_counter() - started)
+    return FuzzOutcome(
+        checks=checks,
+        requests=len(judge.sent),
+        wall_s=time.perf_counter() - started,
+        sent=judge.sent,
+        stop_reasons=stop_reasons,
+    )
+
+
+def _passes(
+    target: FuzzTarget, options: FuzzOptions
+) -> list[tuple[str, str | None, tuple[str, ...], int, tuple[str, ...], float]]:
+    main = ("main", target.zuora_version, options.phases, options.max_examples, (), 1.0)
+    if not options.legacy_examples:
+        return [main]
+    legacy_phases = tuple(p for p in LEGACY_PHASES if p in options.phases) or LEGACY_PHASES
+    legacy = (
+        "legacy",
+        LEGACY_VERSION,
+        legacy_phases,
+        options.legacy_examples,
+        tuple(_builtins.DISABLED_IN_LEGACY),
+        1.0,
+    )
+    return [(*main[:5], _MAIN_SHARE), legacy]
+
+
+def _preflight(target: FuzzTarget, redactor: Redactor) -> None:
+    """One authenticated read, so a wrong base URL or token stops the stage before it starts."""
+    settings = HttpSettings(
+        base_url=target.base_url,
+        timeout_s=target.request_timeout_s,
+        verify_tls=target.verify_tls,
+        zuora_version=target.zuora_version,
+        run_id=target.run_id,
+        max_retries_429=1,
+        max_retry_wait_s=5.0,
+    )
+    with Session(settings, redactor=redactor) as session:
+        try:
+            response = session.do(
+                Request("GET", "/v1/journal-runs/JR-00000000", headers=dict(target.headers)),
+                track="fuzz.preflight",
+            )
+        except TransportError as exc:
+            raise SetupError(f"cannot reach {redactor.url(target.base_url)}: {exc}") from None
+    if response.status_code in (401, 403):
+        raise SetupError(_unauthorised_message(target, response.status_code))
+
+
+def _unauthorised_message(target: FuzzTarget, status: int) -> str:
+    what = "the bearer token was refused" if target.token else "no bearer token was sent"
+    return (
+        f"every answer was HTTP {status}: {what} by {target.base_url}; "
+        "check --token / JR_TOKEN (nothing was fuzzed)"
+    )
+
+
+class _Judge:
+    """Reads schemathesis's events, in order, into the tallies of every fuzz check."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self.rules = Rules()
+        self.tallies: dict[str, Tally] = {
+            check.id: Tally(check) for check in (*CUSTOM_CHECKS, *_builtins.BUILTIN_GROUPS)
+        }
+        self.sent: list[Sent] = []
+        self.engine_errors: list[str] = []
+        self.network_errors = 0
+        self.authenticated = 0
+        self.auth_refused = 0
+        self.auth_status = 401
+
+    def consume(self, pass_name: str, stream: Any) -> str:
+        """Judge one schemathesis run; returns why it stopped."""
+        stop_reason = "completed"
+        for event in stream:
+            if isinstance(event, events.ScenarioFinished):
+                self._scenario(pass_name, event)
+            elif isinstance(event, events.NonFatalError):
+                self.engine_errors.append(
+                    f"{pass_name} pass, {event.label}: {event.info.title}: "
+                    f"{self.redactor.scrub(event.info.message)}"
+                )
+            elif isinstance(event, events.FatalError):
+                message = self.redactor.scrub(str(event.exception))
+                self.engine_errors.append(f"{pass_name} pass: schemathesis failed: {message}")
+            elif isinstance(event, events.Interrupted):
+                raise KeyboardInterrupt
+            elif isinstance(event, events.EngineFinished):
+                stop_reason = str(event.stop_reason)
+        return stop_reason
+
+    def _scenario(self, pass_name: str, event: events.ScenarioFinished) -> None:
+        recorder = event.recorder
+        phase = str(event.phase.value) if event.phase is not None else "unknown"
+        observations: dict[str, Observation] = {}
+        for case_id, interaction in recorder.interactions.items():
+            node = recorder.cases.get(case_id)
+            if node is None:
+                continue
+            obs = from_schemathesis(
+                index=len(self.sent),
+                pass_name=pass_name,
+                phase=phase,
+                case=node.value,
+                request=interaction.request,
+                response=interaction.response,
+            )
+            observations[case_id] = obs
+            self._record(obs)
+        for case_id, check_nodes in recorder.checks.items():
+            judged = observations.get(case_id)
+            if judged is None:
+                continue
+            for check_node in check_nodes:
+                self._builtin(check_node, judged, observations)
+
+    def _record(self, obs: Observation) -> None:
+        body = obs.request_body.decode("utf-8", errors="replace") if obs.request_body else None
+        path = obs.url.split("://", 1)[-1]
+        self.sent.append(Sent(obs.method, path[path.find("/") :] if "/" in path else "/", body))
+        if obs.status is None:
+            self.network_errors += 1
+            return
+        if obs.request_header("authorization") is not None:
+            self.authenticated += 1
+            if obs.status in (401, 403):
+                self.auth_refused += 1
+                self.auth_status = obs.status
+        for finding in self.rules.judge(obs):
+            self.tallies[finding.check_id].add(
+                finding.requirement_id,
+                finding.passed,
+                obs,
+                description=finding.description,
+                expected=finding.expected,
+                actual=finding.actual,
+            )
+
+    def _builtin(self, node: Any, obs: Observation, observations: dict[str, Observation]) -> None:
+        group = _builtins.group_of(node.name)
+        if group is None or str(node.status.value) not in ("success", "failure"):
+            return
+        requirement = _builtins.requirement_for(node.name, obs.operation_id, obs.refused)
+        if node.failure_info is None:
+            self.tallies[group.id].add(requirement, True, obs, description=node.name)
+            return
+        failure = node.failure_info.failure
+        # A check may judge a request it sent itself (ignored_auth's probe without credentials).
+        culprit = observations.get(failure.case_id or "", obs)
+        self.tallies[group.id].add(
+            requirement,
+            False,
+            culprit,
+            description=f"schemathesis {node.name}: {failure.title}",
+            expected="no failure",
+            actual=_first_line(failure.message),
+            detail=failure.message,
+            dedupe=f"{node.name}|{culprit.operation_id}|{failure.title}",
+        )
+
+    def raise_if_unauthorised(self) -> None:
+        if self.authenticated and self.auth_refused == self.authenticated:
+            raise SetupError(
+                f"every answer to an authenticated request was HTTP {self.auth_status}: the "
+                "bearer token was refused; check --token / JR_TOKEN"
+            )
+        if self.network_errors and not self.authenticated:
+            raise SetupError("no request of the fuzz stage got an answer (network errors only)")
+
+    def results(self, wall_s: float) -> list[CheckResult]:
+        checks = [tally.result(self.redactor, wall_s) for tally in self.tallies.values()]
+        if self.engine_errors:
+            checks.append(_engine_check(self.engine_errors))
+        return checks
+
+
+def _engine_check(errors: list[str]) -> CheckResult:
+    """What schemathesis could not do; no verdict on those operations, so an error."""
+    check = CheckResult(
+        id="fuzz.engine",
+        title="schemathesis ran every operation it was given",
+        kind="fuzz",
+        area="errors",
+        tags=("fuzz", "schemathesis"),
+    )
+    shown = errors[:10]
+    more = f"\n… and {len(errors) - 10} more" if len(errors) > 10 else ""
+    check.error("schemathesis reported errors:\n" + "\n".join(shown) + more)
+    return check
+
+
+def _first_line(text: str) -> str:
+    return next(iter(text.strip().splitlines()), "")
+
+
+def fuzz_checks() -> Iterator[FuzzCheck]:
+    """Every fuzz check, custom and built-in group, in report order."""
+    yield from CUSTOM_CHECKS
+    yield from _builtins.BUILTIN_GROUPS

@@ -1,0 +1,112 @@
+"""What to fuzz and how hard: the two inputs of the fuzz stage, validated on construction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from .._exceptions import ConfigError
+
+#: The phases schemathesis runs, in its order.
+PHASES: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
+
+#: The Zuora-Version the fuzz stage sends by default: errors then carry their category's status.
+MODERN_VERSION = "2024-05-20"
+#: The Zuora-Version of the small legacy pass: an explicit pre-2024-05-20 version, so that errors
+#: must come as HTTP 200 with success false whatever the tenant's default (JR-VERSIONS-001).
+LEGACY_VERSION = "341.0"
+
+
+@dataclass(frozen=True)
+class FuzzTarget:
+    """The implementation under test.
+
+    ``headers`` go on every request; they carry ``Authorization: Bearer ...`` (kept out of
+    ``repr``). ``zuora_version`` is sent as ``Zuora-Version`` by the main pass (``None``: no
+    header, so the tenant's default error style applies and the status check cannot judge it).
+    """
+
+    base_url: str
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    zuora_version: str | None = MODERN_VERSION
+    #: Names the run in every Zuora-Track-Id (``<run_id>.fuzz.<operationId>``).
+    run_id: str = "jrc-fuzz"
+    verify_tls: bool = True
+    request_timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(
+                f"base URL must look like http(s)://host[:port][/path], not {self.base_url!r}"
+            )
+        if parts.query or parts.fragment:
+            raise ConfigError(f"base URL must not carry a query or fragment: {self.base_url!r}")
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        object.__setattr__(self, "headers", dict(self.headers))
+        for name, value in self.headers.items():
+            if not _is_header_text(name) or not _is_header_text(value, allow_space=True):
+                raise ConfigError(f"header {name!r} has a name or value that cannot be sent")
+        if self.zuora_version is not None and not _is_header_text(self.zuora_version):
+            raise ConfigError(f"Zuora-Version must be printable ASCII: {self.zuora_version!r}")
+        if not self.run_id or not _is_header_text(self.run_id):
+            raise ConfigError(f"run id must be printable ASCII without spaces: {self.run_id!r}")
+        if not self.request_timeout_s > 0:
+            raise ConfigError(f"request timeout must be > 0 s, not {self.request_timeout_s!r}")
+
+    @property
+    def token(self) -> str | None:
+        """The bearer token in ``headers``, if any (for redaction)."""
+        for name, value in self.headers.items():
+            if name.lower() == "authorization":
+                scheme, _, credential = value.partition(" ")
+                return credential.strip() or scheme
+        return None
+
+
+@dataclass(frozen=True)
+class FuzzOptions:
+    """The fuzzing budget. The defaults make two runs against the same server send the same
+    requests: a fixed seed and no example database."""
+
+    #: Hypothesis examples per operation (fuzzing phase) and scenarios (stateful phase).
+    max_examples: int = 25
+    seed: int = 0
+    #: A wall-clock bound for the whole stage; ``None``: none. A time bound ends the run where
+    #: the clock says, so it gives up exact reproducibility (see the README).
+    max_time_s: float | None = None
+    phases: tuple[str, ...] = PHASES
+    #: Examples per operation of the legacy pass (``Zuora-Version: 341.0``); 0 skips the pass.
+    legacy_examples: int = 3
+    #: Stateful steps per scenario; ``None``: schemathesis's default.
+    max_steps: int | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_examples, bool) or not isinstance(self.max_examples, int):
+            raise ConfigError(f"max examples must be a whole number, not {self.max_examples!r}")
+        if self.max_examples < 1:
+            raise ConfigError(f"max examples must be at least 1, not {self.max_examples}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"seed must be a whole number >= 0, not {self.seed!r}")
+        if self.max_time_s is not None and not self.max_time_s > 0:
+            raise ConfigError(f"max time must be > 0 seconds, not {self.max_time_s!r}")
+        phases = tuple(self.phases)
+        unknown = [phase for phase in phases if phase not in PHASES]
+        if unknown or not phases:
+            listed = ", ".join(map(repr, unknown))
+            raise ConfigError(f"unknown or no phases {listed}; choose from {', '.join(PHASES)}")
+        object.__setattr__(self, "phases", phases)
+        if not isinstance(self.legacy_examples, int) or self.legacy_examples < 0:
+            raise ConfigError(f"legacy examples must be >= 0, not {self.legacy_examples!r}")
+        if self.max_steps is not None and (
+            not isinstance(self.max_steps, int) or self.max_steps < 2
+        ):
+            raise ConfigError(f"max steps must be >= 2, not {self.max_steps!r}")
+
+
+def _is_header_text(value: str, *, allow_space: bool = False) -> bool:
+    if not isinstance(value, str) or not value:
+        return False
+    low = 0x20 if allow_space else 0x21
+    return all(low <= ord(char) < 0x7F for char in value)
