@@ -16,10 +16,12 @@ trickles one byte a second nor one that trickles its headers can hold a worker p
 from __future__ import annotations
 
 import email.utils
+import functools
 import gzip
 import hashlib
 import json
 import re
+import ssl
 import threading
 import time
 import zlib
@@ -245,10 +247,16 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context(verify: bool) -> ssl.SSLContext:
+    # Loading the CA bundle takes tens of milliseconds; one context serves every session.
+    return httpx.create_ssl_context(verify=verify, trust_env=False)
+
+
 class _Transport(httpx.HTTPTransport):
     def __init__(self, verify: bool) -> None:
-        super().__init__(verify=verify, trust_env=False)
-        ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
+        ssl_context = _ssl_context(verify)
+        super().__init__(verify=ssl_context, trust_env=False)
         # httpx offers no hook for the network backend, so the pool is rebuilt with ours.
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
