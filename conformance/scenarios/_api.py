@@ -1,5 +1,6 @@
 """Running a selection of scenarios from a :class:`~conformance._config.Config`: what the
-``jr-conformance scenarios`` command does, as a function.
+``jr-conformance scenarios`` command does, as a function (``jr-conformance run`` does the same
+among its other stages, through ``conformance._run``).
 
 Against the embedded reference (no base URL) the server is started for the run and stopped after.
 """
@@ -8,17 +9,17 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._catalogue import Catalogue, load_catalogue
 from .._config import Config
-from .._exceptions import SetupError, TransportError, UsageError
-from .._http import Request
+from .._exceptions import UsageError
+from .._preflight import preflight
 from .._results import CheckResult, Status
-from .._tenants import Tenants, tenants_for
+from .._target import open_target
+from .._tenants import tenants_for
 from ._loader import load_scenarios
 from ._model import Scenario
 from ._runner import OnResult, run_scenarios
@@ -82,47 +83,19 @@ def run_selected(
     scenarios = select_scenarios(load_scenarios(paths, catalogue=catalogue), config.select)
     run_id = f"jrc-{secrets.token_hex(4)}"
     started = time.monotonic()
-    with _target(config) as (base_url, secret):
-        tenants = tenants_for(config, run_id=run_id, base_url=base_url, client_secret=secret)
+    with open_target(config) as target:
+        tenants = tenants_for(
+            config, run_id=run_id, base_url=target.base_url, client_secret=target.client_secret
+        )
         with tenants:
-            _check_target(tenants)
+            with tenants.acquire("preflight") as tenant:
+                preflight(tenant.session)  # a broken setup raises SetupError, said in one line
             workers = concurrency or config.tenants or 8
             results = run_scenarios(
                 catalogue, scenarios, tenants, concurrency=workers, on_result=on_result
             )
             requests = tenants.requests_sent
-    return ScenarioRun(results, base_url, requests, time.monotonic() - started)
-
-
-@contextmanager
-def _target(config: Config) -> Iterator[tuple[str, str]]:
-    """The base URL to test, and the client secret for fresh tenants (reference only)."""
-    if not config.is_reference:
-        assert config.base_url is not None
-        yield config.base_url, ""
-        return
-    # The embedded reference stands apart from the suite; it is only started here.
-    from ..reference import ReferenceServer, ReferenceSettings
-
-    settings = ReferenceSettings()
-    with ReferenceServer(settings) as server:
-        yield server.url, settings.client_secret
-
-
-def _check_target(tenants: Tenants) -> None:
-    """One harmless request: is the target there, and are the credentials accepted?"""
-    with tenants.acquire("setup-check") as tenant:
-        try:
-            response = tenant.session.do(
-                Request("GET", "/v1/journal-runs/JR-00000000"), track="scenarios.setup-check"
-            )
-        except TransportError as exc:
-            raise SetupError(f"the target cannot be reached: {exc}") from None
-    if response.status_code in (401, 403):
-        raise SetupError(
-            f"the target refused the credentials (HTTP {response.status_code}); "
-            "set JR_TOKEN, or JR_CLIENT_ID and JR_CLIENT_SECRET"
-        )
+    return ScenarioRun(results, target.base_url, requests, time.monotonic() - started)
 
 
 def result_lines(result: CheckResult, *, verbose: bool = False) -> list[str]:

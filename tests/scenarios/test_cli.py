@@ -61,4 +61,4 @@ def test_an_unreachable_target_exits_3(tmp_path: Path, capsys: pytest.CaptureFix
     good = write(tmp_path, "good.yaml", PASSING)
     code = main(["scenarios", "--base-url", "http://127.0.0.1:9", "--scenarios", str(good)])
     assert code == 3
-    assert "SetupError: the target cannot be reached" in capsys.readouterr().err
+    assert "SetupError: cannot reach the target" in capsys.readouterr().err
