@@ -12,8 +12,8 @@ wins?" is the order of the lines below:
 6. the body is read and parsed (90 / 20) and the operation runs.
 
 Every answer carries ``Zuora-Request-Id`` and, once a tenant is known, ``RateLimit-*`` and
-``Concurrency-Limit-*``. Errors
-use the vendor envelope; their HTTP status follows the request's ``Zuora-Version``.
+``Concurrency-Limit-*``. Errors use the vendor envelope; their HTTP status follows the request's
+``Zuora-Version`` (``_errors``), except the few whose status never changes (401, 429, 409, 422).
 """
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ from ._settings import ReferenceSettings
 from ._store import Store
 
 logger = logging.getLogger("conformance.reference")
+
+#: How often the background task looks for due lifecycle steps, and for expired answers.
+TICK_SECONDS = 0.05
+PURGE_SECONDS = 60.0
 
 Handler = Callable[[Call], dict[str, Any]]
 
@@ -166,6 +170,7 @@ class Exchange:
     resource: int = NO_BODY_RESOURCE
     track_id: str | None = None
     quota: Quota | None = None
+    #: Further per-request headers (Concurrency-Limit-*), never replayed by Idempotency-Key.
     extra_headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -177,6 +182,7 @@ class ReferenceApp:
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_window)
         self.concurrency = Concurrency()
         self.idempotency = Idempotency(self.store, settings.idempotency_ttl)
+        self._purged_at = float("-inf")
 
     # An ASGI app, so that Starlette can hand it every method and path (see create_app).
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -294,13 +300,12 @@ class ReferenceApp:
         return response
 
     def tick(self) -> None:
-        """One round of background work: due lifecycle steps of every tenant, expired answers."""
+        """One round of background work: due lifecycle steps of every tenant and, once a
+        minute, forgetting expired Idempotency-Key answers."""
         _lifecycle.advance(self.store, self.settings)
-        self.idempotency.purge()
-
-
-#: How often the background task looks for due lifecycle steps.
-TICK_SECONDS = 0.05
+        if time.monotonic() - self._purged_at >= PURGE_SECONDS:
+            self.idempotency.purge()
+            self._purged_at = time.monotonic()
 
 
 def create_app(settings: ReferenceSettings | None = None) -> Starlette:
