@@ -49,6 +49,7 @@ class ReferenceServer:
     def start(self) -> None:
         if self._server is not None:
             raise RuntimeError("the reference server is already running")
+        app = create_app(self.settings)  # first: a bad database fails before a port is taken
         family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -67,7 +68,7 @@ class ReferenceServer:
         self._socket = sock
         self._port = sock.getsockname()[1]
         config = uvicorn.Config(
-            create_app(self.settings),
+            app,
             log_level="warning",
             access_log=False,
             lifespan="on",

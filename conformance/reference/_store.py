@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from .._exceptions import ConfigError
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (
     tenant TEXT NOT NULL, kind TEXT NOT NULL, value INTEGER NOT NULL,
@@ -133,17 +135,19 @@ def _run_to_row(run: Run) -> tuple[Any, ...]:
 class Store:
     def __init__(self, path: str | None) -> None:
         # One connection shared by the server's threads; the lock serialises every use of it.
-        self._db = sqlite3.connect(
-            path or ":memory:", check_same_thread=False, isolation_level=None, timeout=10
-        )
-        self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._depth = 0
-        with self._lock:
+        try:
+            self._db = sqlite3.connect(
+                path or ":memory:", check_same_thread=False, isolation_level=None, timeout=10
+            )
+            self._db.row_factory = sqlite3.Row
             self._db.executescript(_SCHEMA)
             # An answer can only be in progress while its server runs: after a restart it never
             # will finish, so forget it rather than answer 409 for 24 hours.
             self._db.execute("DELETE FROM idempotency WHERE done = 0")
+        except sqlite3.Error as exc:
+            raise ConfigError(f"cannot use {path} as the reference's database: {exc}") from None
 
     def close(self) -> None:
         with self._lock:

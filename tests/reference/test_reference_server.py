@@ -68,6 +68,14 @@ def test_bad_settings_are_config_errors(changes: dict[str, object]) -> None:
         ReferenceSettings(**changes)  # type: ignore[arg-type]
 
 
+def test_a_bad_database_is_a_config_error(tmp_path: Path) -> None:
+    not_sqlite = tmp_path / "notes.txt"
+    not_sqlite.write_text("not a database")
+    for path in (not_sqlite, tmp_path / "missing" / "x.sqlite"):
+        with pytest.raises(ConfigError, match=r"cannot use .* as the reference's database"):
+            ReferenceServer(db_path=str(path)).start()
+
+
 def test_secrets_stay_out_of_repr() -> None:
     text = repr(ReferenceSettings(client_secret="hush-1", tokens=("hush-2",)))
     assert "hush" not in text
