@@ -102,7 +102,7 @@ def result_lines(result: CheckResult, *, verbose: bool = False) -> list[str]:
     """How the command shows one scenario: a status line, then each failed expectation with the
     requirement it belongs to (every expectation with ``verbose``)."""
     label = result.status.label.upper()
-    head = f"{label:<6} {result.id} ({result.duration_s:.1f} s)"
+    head = f"{label:<6} {result.id} ({result.duration_s:.2f} s)"
     if result.status in (Status.SKIP, Status.ERROR) and result.message:
         head += f": {result.message}"
     lines = [head]
