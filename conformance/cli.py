@@ -152,7 +152,8 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _scenarios(args: argparse.Namespace) -> int:
     from ._config import load_config
-    from .scenarios import Status, result_lines, run_selected, summary_line
+    from ._results import Status
+    from .scenarios import result_lines, run_selected, summary_line
 
     flags = {"config": args.config, "base_url": args.base_url, "select": args.select or None}
     if args.capabilities is not None:

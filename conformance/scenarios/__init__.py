@@ -6,9 +6,9 @@ one :class:`~conformance.CheckResult` per scenario. The format is described in
 ``scenarios/README.md`` and by ``conformance/schemas/scenario.schema.json``.
 """
 
-from .._results import Status
+from .._tenants import CAPABILITIES
 from ._api import ScenarioRun, result_lines, run_selected, select_scenarios, summary_line
-from ._loader import CAPABILITIES, load_scenario, load_scenarios, parse_scenario
+from ._loader import load_scenario, load_scenarios, parse_scenario
 from ._model import Expectation, ExpectBlock, ForEach, Repeat, Save, Scenario, Step
 from ._runner import OnResult, run_scenarios
 
@@ -22,7 +22,6 @@ __all__ = [
     "Save",
     "Scenario",
     "ScenarioRun",
-    "Status",
     "Step",
     "load_scenario",
     "load_scenarios",

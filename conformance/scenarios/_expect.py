@@ -141,6 +141,19 @@ def evaluate(expectation: Expectation, observed: Observed) -> Outcome:
     return _check(_label(expectation.source), found, expectation.operators, what="value")
 
 
+def describe(expectation: Expectation) -> str:
+    """What the expectation asks for, in words (``/status equals "Completed"``)."""
+    if expectation.target == "status":
+        return "HTTP status is " + _either(list(expectation.operators["in"]))
+    if expectation.target == "error":
+        return "refused (success false) with category " + _categories(
+            list(expectation.operators["category"])
+        )
+    if expectation.target == "header":
+        return f"header {expectation.path[0]} {_describe(expectation.operators)}"
+    return f"{_label(expectation.source)} {_describe(expectation.operators)}"
+
+
 def reached(expectation: Expectation, observed: Observed) -> bool:
     """Whether a wait for ``expectation`` is over: for an error, once the request is refused
     with the expected category (its status and code format are judged, not waited for)."""
@@ -208,8 +221,7 @@ def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
 
     # 1. Refused, with a reason of the expected category (read from the last two digits, so a
     #    malformed code still tells its category and is blamed only on the code format).
-    names = _either([f"{c} ({CATEGORY_MEANING.get(c, '?')})" for c in categories])
-    refusal = Outcome(True, f"refused (success false) with category {names}", categories, actual)
+    refusal = Outcome(True, describe(expectation), categories, actual)
     problems: list[str] = []
     # A 401 may come from a gateway before the API, with a body of any shape (JR-AUTH-002).
     any_body = observed.status == 401 and not _has_reasons(body)
@@ -455,6 +467,10 @@ def _phrases(operators: Mapping[str, Any]) -> Iterator[str]:
             yield f">= {_show(value)}"
         elif name == "max":
             yield f"<= {_show(value)}"
+
+
+def _categories(categories: list[int]) -> str:
+    return _either([f"{c} ({CATEGORY_MEANING.get(c, '?')})" for c in categories])
 
 
 def _either(values: list[Any]) -> str:

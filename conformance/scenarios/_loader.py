@@ -25,6 +25,7 @@ import yaml
 from .._catalogue import AREAS, Catalogue
 from .._exceptions import ScenarioFormatError
 from .._resources import scenarios_dir, schema_path
+from .._tenants import CAPABILITIES
 from .._validate import path_params
 from ._expect import parse_path
 from ._model import (
@@ -38,15 +39,6 @@ from ._model import (
     Step,
 )
 from ._vars import BUILTINS, names_in
-
-#: What a target can declare it offers; a scenario needing one the target lacks is skipped.
-CAPABILITIES: Mapping[str, str] = {
-    "journal-entries": "the seven summary-journal-entry operations",
-    "manual-entries": "creating summary journal entries by hand (POST /v1/journal-entries)",
-    "reference-controls": "the reference server's X-Reference-* test controls",
-    "idempotency": "Idempotency-Key on POST",
-    "gzip-requests": "gzip-compressed request bodies (Content-Encoding: gzip)",
-}
 
 Path_ = tuple[str | int, ...]
 

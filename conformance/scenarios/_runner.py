@@ -24,7 +24,7 @@ from .._http import Request, Response
 from .._results import Assertion, CheckResult
 from .._tenants import Tenant, Tenants
 from .._validate import Problem, ResponseValidator, fill_path
-from ._expect import NOT_JSON, Judged, Observed, Outcome, evaluate, find, judge, reached
+from ._expect import NOT_JSON, Judged, Observed, Outcome, describe, find, judge, reached
 from ._model import ExpectBlock, Repeat, Scenario, Step
 from ._vars import UndefinedVariable, Variables
 
@@ -545,10 +545,7 @@ class _SchemaTally:
 
 
 def _describe(block: ExpectBlock) -> str:
-    parts = []
-    for expectation in block.expectations:
-        parts.append(evaluate(expectation, Observed(status=0)).description)
-    return " and ".join(parts)
+    return " and ".join(describe(expectation) for expectation in block.expectations)
 
 
 def _state(until: ExpectBlock, observed: Observed) -> str:
