@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
 from ._catalogue import Catalogue, load_catalogue
 from ._config import Config
@@ -25,6 +26,9 @@ from ._tenants import Tenants, tenants_for
 from ._version import __version__
 from .fuzz import FuzzCheck, FuzzOptions, FuzzTarget, fuzz, fuzz_checks
 from .scenarios import Scenario, load_scenarios
+
+if TYPE_CHECKING:
+    from .reference import ReferenceSettings
 
 #: The stage names, in the order a run goes through them.
 STAGES = ("preflight", "scenarios", "fuzz", "cleanup")
@@ -96,8 +100,12 @@ def run(
     *,
     progress: Progress | None = None,
     catalogue: Catalogue | None = None,
+    reference: ReferenceSettings | None = None,
 ) -> RunResult:
     """Run the selected checks against ``config``'s target and return the one result.
+
+    With no base URL the embedded reference server is started, with ``reference`` settings if
+    given (the self-test uses them for faults and other valid configurations).
 
     A broken setup does not raise: it ends the run early with ``setup_error`` set (and an ERROR
     status), so that a report is still written. Usage errors (a bad selection) raise before
@@ -115,7 +123,7 @@ def run(
         requirements=list(catalogue.requirements.values()),
         settings=config.redacted(),
     )
-    with open_target(config) as target, _tenants(config, run_id, target) as tenants:
+    with open_target(config, reference) as target, _tenants(config, run_id, target) as tenants:
         result.target = Target(
             base_url=target.base_url,
             implementation=target.implementation,

@@ -9,8 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ._config import Config
+
+if TYPE_CHECKING:
+    from .reference import ReferenceSettings
 
 
 @dataclass(frozen=True)
@@ -29,14 +33,15 @@ class LiveTarget:
 
 
 @contextmanager
-def open_target(config: Config) -> Iterator[LiveTarget]:
+def open_target(config: Config, reference: ReferenceSettings | None = None) -> Iterator[LiveTarget]:
     """Yield the target of ``config``, starting (and afterwards stopping) the embedded reference
-    server when no base URL is configured."""
+    server when no base URL is configured; ``reference`` configures it (the self-test starts it
+    with faults, delays or another error style)."""
     if config.base_url is not None:
         yield LiveTarget(config.base_url, "external")
         return
     from .reference import ReferenceServer, ReferenceSettings
 
-    settings = ReferenceSettings()
+    settings = reference or ReferenceSettings()
     with ReferenceServer(settings) as server:
         yield LiveTarget(server.url, "reference", settings.client_secret)
