@@ -219,6 +219,57 @@ def _add_scenarios(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     parser.set_defaults(handler=_scenarios)
 
 
+def _fuzz(args: argparse.Namespace) -> int:
+    from ._catalogue import load_catalogue
+    from ._results import Status
+    from .fuzz import FuzzOptions, command_target, exit_status, fuzz, outcome_lines
+
+    options = FuzzOptions(
+        max_examples=args.max_examples, seed=args.seed, max_time_s=args.max_time
+    )
+    catalogue = load_catalogue()
+    with command_target(args.base_url, args.token) as target:
+        outcome = fuzz(catalogue, target, options)
+    for line in outcome_lines(outcome, seed=options.seed, max_examples=options.max_examples):
+        print(line)
+    worst = exit_status(outcome.checks)
+    if worst is Status.FAIL:
+        return EXIT_NONCONFORMANT
+    return EXIT_NONCONFORMANT if worst is Status.ERROR else EXIT_OK
+
+
+def _add_fuzz(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "fuzz",
+        help="fuzz a target from the spec with schemathesis (the embedded reference by default)",
+        description="Run only the fuzz stage: schemathesis generates requests from the spec and "
+        "every answer is judged by its built-in checks and the Journal Runs rules. With no "
+        "--base-url the embedded reference server is started and a token minted for it. The "
+        "same seed and budget send the same requests. Exit 0 all passed, 1 a check failed or "
+        "reached no verdict, 2 bad usage, 3 the target could not be tested (unreachable, or "
+        "every answer 401/403).",
+    )
+    parser.add_argument(
+        "--base-url", metavar="URL", help="the target (default: the embedded reference server)"
+    )
+    parser.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help="bearer token (default: JR_TOKEN; prefer the variable, a flag shows in ps)",
+    )
+    parser.add_argument(
+        "--max-examples", type=int, default=25, metavar="N", help="examples per operation (25)"
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed (default 0)")
+    parser.add_argument(
+        "--max-time",
+        type=float,
+        metavar="S",
+        help="time budget in seconds (a bounded run is not exactly reproducible)",
+    )
+    parser.set_defaults(handler=_fuzz)
+
+
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
     """Flags every command that talks to a target shares. Credentials are never flags: they come
     from the environment (JR_TOKEN, or JR_CLIENT_ID and JR_CLIENT_SECRET)."""
@@ -412,6 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_diff(commands)
     _add_serve(commands)
     _add_scenarios(commands)
+    _add_fuzz(commands)
     return parser
 
 

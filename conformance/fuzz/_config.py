@@ -25,11 +25,19 @@ from ._options import PHASES, FuzzOptions, FuzzTarget
 #: Header parameters the suite sets itself (or leaves out) rather than letting the fuzzer draw
 #: them: ``Zuora-Version`` picks the error style the checks judge by; ``Zuora-Track-Id`` must be
 #: a known value to check the echo; ``Content-Encoding: gzip`` would promise a compressed body
-#: the fuzzer does not send (the spec says so); and a drawn ``Idempotency-Key`` (mostly the
-#: spec's example value) turns every later POST into a replay or a 422 conflict, hiding the
-#: operation from the fuzzer. The scenarios test idempotency and compressed bodies on purpose.
+#: the fuzzer does not send (the spec says so); a drawn ``Idempotency-Key`` (mostly the spec's
+#: example value) turns every later POST into a replay or a 422 conflict, hiding the operation
+#: from the fuzzer; and ``Zuora-Entity-Ids`` / ``Zuora-Org-Ids`` name tenant-specific entities
+#: the fuzzer cannot know (a drawn id names none). The scenarios test these on purpose.
 SUITE_HEADERS = frozenset(
-    {"zuora-version", "zuora-track-id", "content-encoding", "idempotency-key"}
+    {
+        "zuora-version",
+        "zuora-track-id",
+        "content-encoding",
+        "idempotency-key",
+        "zuora-entity-ids",
+        "zuora-org-ids",
+    }
 )
 
 
@@ -107,6 +115,10 @@ def build_config(
     data: dict[str, Any] = {
         "seed": options.seed,
         "workers": 1,
+        # A failure neither stops an operation's exploration nor makes Hypothesis shrink: the
+        # budget is spent the same on a broken server as on a conforming one, and the evidence
+        # is the failing exchange itself.
+        "continue-on-failure": True,
         "cache": {"enabled": False},
         "suppress-health-check": ["all"],
         "base-url": target.base_url,

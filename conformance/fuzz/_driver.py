@@ -262,10 +262,9 @@ class _Judge:
             False,
             culprit,
             description=f"schemathesis {node.name}: {failure.title}",
-            expected="no failure",
-            actual=_first_line(failure.message),
+            actual=f"HTTP {culprit.status}; {_last_line(failure.message)}",
             detail=failure.message,
-            dedupe=f"{node.name}|{culprit.operation_id}|{failure.title}",
+            dedupe=f"{node.name}|{culprit.operation_id}|{_last_line(failure.message)}",
         )
 
     def raise_if_unauthorised(self) -> None:
@@ -299,8 +298,10 @@ def _engine_check(errors: list[str]) -> CheckResult:
     return check
 
 
-def _first_line(text: str) -> str:
-    return next(iter(text.strip().splitlines()), "")
+def _last_line(text: str) -> str:
+    """The most specific line of a schemathesis failure message (it ends with the detail)."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
 
 
 def fuzz_checks() -> Iterator[FuzzCheck]:

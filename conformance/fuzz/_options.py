@@ -79,8 +79,9 @@ class FuzzOptions:
     phases: tuple[str, ...] = PHASES
     #: Examples per operation of the legacy pass (``Zuora-Version: 341.0``); 0 skips the pass.
     legacy_examples: int = 3
-    #: Stateful steps per scenario; ``None``: schemathesis's default.
-    max_steps: int | None = None
+    #: Stateful steps per scenario (schemathesis defaults to 6): longer scenarios follow a created
+    #: run through more of its lifecycle, so the lifecycle checks see it at small budgets too.
+    max_steps: int | None = 12
 
     def __post_init__(self) -> None:
         if isinstance(self.max_examples, bool) or not isinstance(self.max_examples, int):

@@ -105,8 +105,10 @@ class Tally:
             for violation in counts.kept:
                 exchange = violation.observation.exchange(redactor)
                 index = check.add_exchange(exchange)
-                text = f"{violation.description}: expected {violation.expected!r}, got "
-                text += f"{violation.actual!r}"
+                text = f"{violation.description}: "
+                if violation.expected is not None:
+                    text += f"expected {violation.expected!r}, "
+                text += f"got {violation.actual!r}"
                 if violation.detail:
                     text += f"\n{redactor.scrub(violation.detail)}"
                 check.record(
