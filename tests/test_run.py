@@ -1,0 +1,221 @@
+"""`jr-conformance run` end to end: reports, exit codes, selection, expected failures, coverage."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conformance import Status
+from conformance._catalogue import load_catalogue
+from conformance._config import load_config
+from conformance._resources import schema_path
+from conformance._run import make_plan, run
+from conformance.cli import main
+from conformance.fuzz import fuzz_checks
+from conformance.reference import ReferenceServer, ReferenceSettings
+from conformance.scenarios import load_scenarios
+
+TOKEN = "run-test-token-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("JR_BASE_URL", "JR_TOKEN", "JR_CLIENT_ID", "JR_CLIENT_SECRET", "JR_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def faulty_server() -> Iterator[ReferenceServer]:
+    settings = ReferenceSettings(tokens=(TOKEN,), faults=frozenset({"delete-completed"}))
+    with ReferenceServer(settings) as server:
+        yield server
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_run_against_the_embedded_reference_writes_four_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["run", "--select", "cancel", "--reports", str(tmp_path), "--max-examples", "2", "--quiet"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert {p.name for p in tmp_path.iterdir()} >= {
+        "results.json",
+        "junit.xml",
+        "report.html",
+        "summary.md",
+    }
+    data = json.loads((tmp_path / "results.json").read_text())
+    schema = json.loads(schema_path("results").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert data["status"] == "pass"
+    assert data["target"]["implementation"] == "reference"
+    assert any(c["id"] == "partial-cancel-jr-00000075" for c in data["checks"])
+    assert "PASS: MUST" in out
+
+
+def test_an_unreachable_target_is_a_setup_error_with_a_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    code = main(["run", "--base-url", url, "--reports", str(tmp_path), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 3
+    assert "setup error: cannot reach the target" in out
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["setup_error"].startswith("cannot reach the target")
+    assert data["status"] == "error"
+
+
+def test_bad_credentials_are_a_setup_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    faulty_server: ReferenceServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("JR_TOKEN", "not-the-token")
+    code = main(["run", "--base-url", faulty_server.url, "--reports", str(tmp_path), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 3
+    assert "refused the credentials" in out
+    assert "not-the-token" not in out
+    assert "not-the-token" not in (tmp_path / "results.json").read_text()
+
+
+def test_a_selection_that_names_nothing_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["run", "--select", "no-such-thing", "--reports", str(tmp_path)])
+    assert code == 2
+    assert "names no scenario or fuzz check" in capsys.readouterr().err
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_a_fault_is_non_conformance_and_the_html_shows_its_evidence(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    faulty_server: ReferenceServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("JR_TOKEN", TOKEN)
+    code = main(
+        [
+            "run",
+            "--base-url",
+            faulty_server.url,
+            "--select",
+            "delete",
+            "--reports",
+            str(tmp_path),
+            "--max-examples",
+            "2",
+            "--quiet",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1, out
+    data = json.loads((tmp_path / "results.json").read_text())
+    failing = [c for c in data["checks"] if c["status"] == "fail"]
+    assert failing
+    assert any(
+        "JR-DELETE-002" in a["requirement_ids"] and not a["passed"]
+        for c in failing
+        for a in c["assertions"]
+    )
+    html = (tmp_path / "report.html").read_text()
+    assert "JR-DELETE-002" in html
+    assert "DELETE" in html and "/v1/journal-runs/JR-" in html  # the exchange as evidence
+    assert TOKEN not in html and TOKEN not in out
+
+    # The same failure, declared as expected, passes the gate; a stale entry fails it.
+    failed_id = failing[0]["id"]
+    expected = tmp_path / "expected.yaml"
+    expected.write_text(
+        "version: 1\nexpected_failures:\n"
+        f"  - check: {json.dumps(failed_id)}\n    reason: known, tracked in #1\n"
+        + "".join(f"  - check: {json.dumps(c['id'])}\n    reason: known\n" for c in failing[1:])
+    )
+    code = main(
+        [
+            "run",
+            "--base-url",
+            faulty_server.url,
+            "--select",
+            "delete",
+            "--reports",
+            str(tmp_path / "xf"),
+            "--max-examples",
+            "2",
+            "--quiet",
+            "--expected-failures",
+            str(expected),
+        ]
+    )
+    assert code == 0, capsys.readouterr().out
+    with expected.open("a") as handle:
+        handle.write("  - check: no-such-check\n    reason: stale\n")
+    code = main(
+        [
+            "run",
+            "--base-url",
+            faulty_server.url,
+            "--select",
+            "delete",
+            "--reports",
+            str(tmp_path / "stale"),
+            "--max-examples",
+            "2",
+            "--quiet",
+            "--expected-failures",
+            str(expected),
+        ]
+    )
+    assert code == 1
+    assert "matches nothing" in capsys.readouterr().out
+
+
+def test_run_api_against_a_fault_names_the_requirement() -> None:
+    config = load_config({"select": ["delete"], "max_examples": 2}, env={})
+    result = run(config, reference=ReferenceSettings(faults=frozenset({"delete-completed"})))
+    assert result.status is Status.FAIL
+    outcomes = {o.requirement.id: o.status for o in result.outcomes()}
+    assert outcomes["JR-DELETE-002"] is Status.FAIL
+
+
+def test_list_is_a_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--select", "JR-CANCEL-*"]) == 0
+    out = capsys.readouterr().out
+    assert "scenario  partial-cancel-jr-00000075" in out
+    assert "fuzz      fuzz.cancel-rule" in out
+
+
+def test_every_testable_must_is_covered_by_a_scenario_or_a_fuzz_check() -> None:
+    catalogue = load_catalogue()
+    named: set[str] = set()
+    for scenario in load_scenarios(None, catalogue=catalogue):
+        named.update(scenario.all_requirement_ids())
+    for check in fuzz_checks():
+        named.update(check.requirement_ids)
+    missing = [r.id for r in catalogue.by_level("MUST") if r.testable and r.id not in named]
+    assert not missing, f"MUST requirements no check verifies: {missing}"
+
+
+def test_plan_selects_by_area_tag_and_requirement() -> None:
+    catalogue = load_catalogue()
+    plan = make_plan(load_config({"select": ["JR-CANCEL-006"]}, env={}), catalogue)
+    assert [s.id for s in plan.scenarios] and all(
+        "JR-CANCEL-006" in s.all_requirement_ids() for s in plan.scenarios
+    )
+    plan = make_plan(load_config({"select": ["fuzz"]}, env={}), catalogue)
+    assert not plan.scenarios and plan.fuzz_checks
