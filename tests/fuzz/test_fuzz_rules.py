@@ -1,0 +1,442 @@
+"""The Journal Runs rules and the tallies, on hand-made observations (no server involved)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+import pytest
+
+from conformance._catalogue import Catalogue
+from conformance._exceptions import ConfigError
+from conformance._redact import Redactor
+from conformance._results import Status
+from conformance.fuzz import (
+    BUILTIN_GROUPS,
+    CUSTOM_CHECKS,
+    DISABLED,
+    DISABLED_IN_LEGACY,
+    FuzzOptions,
+    FuzzTarget,
+)
+from conformance.fuzz._builtins import _FIXED_REQUIREMENT, _SCHEMA_REQUIREMENT, group_of
+from conformance.fuzz._checks import Finding, Rules
+from conformance.fuzz._config import prepare_spec
+from conformance.fuzz._observe import Observation
+from conformance.fuzz._tally import Tally
+
+TOKEN = "tok-SECRET-1234567890"
+REQUEST_ID = "0f8e7d6c-5b4a-3928-1706-f5e4d3c2b1a0"
+MODERN = "2024-05-20"
+
+
+def obs(
+    operation_id: str | None,
+    method: str,
+    status: int,
+    body: Any,
+    *,
+    number: str | None = None,
+    version: str | None = MODERN,
+    track: str | None = "jrc.fuzz.op",
+    echo: str | None = "same",
+    request_id: str | None = REQUEST_ID,
+    index: int = 0,
+) -> Observation:
+    request_headers = {"authorization": f"Bearer {TOKEN}"}
+    if version is not None:
+        request_headers["zuora-version"] = version
+    if track is not None:
+        request_headers["zuora-track-id"] = track
+    response_headers = {"content-type": "application/json"}
+    if request_id is not None:
+        response_headers["zuora-request-id"] = request_id
+    if echo is not None and track is not None:
+        response_headers["zuora-track-id"] = track if echo == "same" else echo
+    path = f"/v1/journal-runs/{number}" if number else "/v1/journal-runs"
+    return Observation(
+        index=index,
+        pass_name="main",
+        phase="stateful",
+        operation_id=operation_id,
+        method=method,
+        url=f"http://127.0.0.1:1{path}?token={TOKEN}",
+        path_parameters={"jr-number": number} if number else {},
+        request_headers=request_headers,
+        request_body=None,
+        status=status,
+        response_headers=response_headers,
+        response_body=json.dumps(body).encode() if body is not None else b"",
+    )
+
+
+def error(code: str = "50000040", message: str = "Not found.") -> dict[str, Any]:
+    return {
+        "success": False,
+        "processId": "3F7EA3FD706C7E7C",
+        "reasons": [{"code": code, "message": message}],
+    }
+
+
+def failed(findings: list[Finding]) -> set[tuple[str, str]]:
+    return {(f.check_id, f.requirement_id) for f in findings if not f.passed}
+
+
+def judge(rules: Rules, observation: Observation) -> list[Finding]:
+    return list(rules.judge(observation))
+
+
+# -- every ID named exists --------------------------------------------------------------------
+
+
+def test_every_requirement_id_the_fuzz_stage_names_is_in_the_catalogue(
+    catalogue: Catalogue,
+) -> None:
+    named = {rid for check in (*CUSTOM_CHECKS, *BUILTIN_GROUPS) for rid in check.requirement_ids}
+    named |= set(_SCHEMA_REQUIREMENT.values()) | set(_FIXED_REQUIREMENT.values())
+    missing = sorted(rid for rid in named if rid not in catalogue.requirements)
+    assert not missing, f"unknown requirement IDs: {missing}"
+    # And each mapped requirement belongs to the group that reports it.
+    for name, rid in _FIXED_REQUIREMENT.items():
+        group = group_of(name)
+        assert group is not None and rid in group.requirement_ids, name
+
+
+def test_check_ids_are_unique_and_areas_known(catalogue: Catalogue) -> None:
+    from conformance._catalogue import AREAS
+
+    ids = [check.id for check in (*CUSTOM_CHECKS, *BUILTIN_GROUPS)]
+    assert len(ids) == len(set(ids))
+    assert all(check.area in AREAS for check in (*CUSTOM_CHECKS, *BUILTIN_GROUPS))
+
+
+def test_disabled_builtins_are_explained_and_not_reported() -> None:
+    assert {"ensure_resource_availability", "use_after_free", "positive_data_acceptance"} <= set(
+        DISABLED
+    )
+    for name, why in {**DISABLED, **DISABLED_IN_LEGACY}.items():
+        assert len(why) > 40, name
+    for name in DISABLED:
+        assert group_of(name) is None
+
+
+# -- stateless rules --------------------------------------------------------------------------
+
+
+def test_a_conforming_error_and_success_pass_everything() -> None:
+    rules = Rules()
+    findings = judge(rules, obs("GET_JournalRun", "GET", 404, error(), number="JR-00000009"))
+    findings += judge(
+        rules,
+        obs("POST_JournalRun", "POST", 200, {"journalRunNumber": "JR-00000001", "success": True}),
+    )
+    assert findings and not failed(findings)
+    assert {f.check_id for f in findings} >= {
+        "fuzz.error-envelope",
+        "fuzz.error-status",
+        "fuzz.track-id-echo",
+        "fuzz.request-id",
+        "fuzz.number-format",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"success": False, "reasons": [{"code": "50000040", "message": "x"}]}, "JR-ERRORS-003"),
+        ({"success": False, "processId": "P"}, "JR-ERRORS-002"),
+        ({"success": False, "processId": "P", "reasons": []}, "JR-ERRORS-002"),
+        (
+            {"success": False, "processId": "P", "reasons": [{"code": "5000040", "message": "x"}]},
+            "JR-ERRORS-004",
+        ),
+        ({"processId": "P", "reasons": [{"code": "50000040", "message": "x"}]}, "JR-ERRORS-001"),
+        ("not an object", "JR-ERRORS-001"),
+    ],
+)
+def test_envelope_violations(body: Any, expected: str) -> None:
+    findings = judge(Rules(), obs("GET_JournalRun", "GET", 404, body, number="JR-00000009"))
+    assert ("fuzz.error-envelope", expected) in failed(findings)
+
+
+def test_a_500_may_carry_only_reasons_with_a_word_code() -> None:
+    body = {"reasons": [{"code": "SystemError", "message": "boom"}]}
+    findings = judge(Rules(), obs("GET_JournalRun", "GET", 500, body, number="JR-00000009"))
+    assert not failed(findings)
+    findings = judge(Rules(), obs("GET_JournalRun", "GET", 500, {}, number="JR-00000009"))
+    assert ("fuzz.error-envelope", "JR-ERRORS-007") in failed(findings)
+
+
+def test_a_success_carries_no_reasons() -> None:
+    body = {"success": True, "reasons": [{"code": "1", "message": "?"}]}
+    findings = judge(Rules(), obs("PUT_JournalRun", "PUT", 200, body, number="JR-00000009"))
+    assert ("fuzz.error-envelope", "JR-ERRORS-002") in failed(findings)
+
+
+def test_status_follows_the_category_under_the_modern_version() -> None:
+    # modern-errors-as-200: an error with HTTP 200 under 2024-05-20
+    findings = judge(Rules(), obs("GET_JournalRun", "GET", 200, error(), number="JR-00000009"))
+    assert ("fuzz.error-status", "JR-VERSIONS-003") in failed(findings)
+    # the wrong 4xx for the category
+    findings = judge(Rules(), obs("GET_JournalRun", "GET", 400, error(), number="JR-00000009"))
+    assert ("fuzz.error-status", "JR-VERSIONS-003") in failed(findings)
+
+
+def test_legacy_errors_are_http_200() -> None:
+    legacy = "341.0"
+    ok = judge(Rules(), obs("GET_JournalRun", "GET", 200, error(), number="JR-1", version=legacy))
+    assert not failed(ok)
+    bad = judge(Rules(), obs("GET_JournalRun", "GET", 404, error(), number="JR-1", version=legacy))
+    assert ("fuzz.error-status", "JR-VERSIONS-001") in failed(bad)
+    # 401 for authentication is answered whatever the version
+    auth = judge(
+        Rules(), obs("GET_JournalRun", "GET", 401, error("50000011"), number="JR-1", version=legacy)
+    )
+    assert not failed(auth)
+
+
+def test_without_a_version_the_status_is_not_judged() -> None:
+    findings = judge(Rules(), obs("GET_JournalRun", "GET", 200, error(), number="J", version=None))
+    assert not any(
+        f.check_id == "fuzz.error-status" and "VERSIONS" in f.requirement_id for f in findings
+    )
+
+
+def test_unknown_category() -> None:
+    findings = judge(Rules(), obs("GET_JournalRun", "GET", 400, error("50000077"), number="J"))
+    assert ("fuzz.error-status", "JR-ERRORS-005") in failed(findings)
+
+
+def test_track_id_must_come_back_unchanged_and_request_id_be_present() -> None:
+    findings = judge(
+        Rules(),
+        obs("GET_JournalRun", "GET", 404, error(), number="J", echo="other", request_id="short"),
+    )
+    assert {("fuzz.track-id-echo", "JR-HEADERS-001"), ("fuzz.request-id", "JR-HEADERS-007")} <= (
+        failed(findings)
+    )
+
+
+def test_number_formats() -> None:
+    bad = judge(
+        Rules(), obs("POST_JournalRun", "POST", 200, {"journalRunNumber": "JR-1", "success": True})
+    )
+    assert ("fuzz.number-format", "JR-CREATE-002") in failed(bad)
+    other = {"number": "JR-00000002", "status": "Completed", "success": True}
+    wrong = judge(Rules(), obs("GET_JournalRun", "GET", 200, other, number="JR-00000001"))
+    assert ("fuzz.number-format", "JR-RETRIEVE-002") in failed(wrong)
+
+
+# -- the lifecycle model ----------------------------------------------------------------------
+
+
+def created(rules: Rules, number: str = "JR-00000001") -> None:
+    body = {"journalRunNumber": number, "success": True}
+    assert not failed(judge(rules, obs("POST_JournalRun", "POST", 200, body)))
+
+
+def retrieved(rules: Rules, status: str, number: str = "JR-00000001") -> list[Finding]:
+    body = {"number": number, "status": status, "success": True}
+    return judge(rules, obs("GET_JournalRun", "GET", 200, body, number=number))
+
+
+def test_asynchronous_creation_is_not_a_failure() -> None:
+    rules = Rules()
+    created(rules)
+    for status in ("Pending", "Processing", "Completed"):
+        assert not failed(retrieved(rules, status))
+
+
+def test_going_back_is_a_lifecycle_failure() -> None:
+    rules = Rules()
+    created(rules)
+    assert not failed(retrieved(rules, "Completed"))
+    assert ("fuzz.lifecycle", "JR-RETRIEVE-006") in failed(retrieved(rules, "Processing"))
+
+
+def test_an_unknown_status_spelling() -> None:
+    rules = Rules()
+    created(rules)
+    assert ("fuzz.lifecycle", "JR-RETRIEVE-003") in failed(retrieved(rules, "CancelInProgress"))
+
+
+def test_delete_accepted_from_completed_is_a_failure() -> None:
+    rules = Rules()
+    created(rules)
+    retrieved(rules, "Completed")
+    deleted = judge(
+        rules, obs("DELETE_JournalRun", "DELETE", 200, {"success": True}, number="JR-00000001")
+    )
+    assert ("fuzz.delete-rule", "JR-DELETE-002") in failed(deleted)
+
+
+def test_delete_accepted_right_after_create_is_a_failure_too() -> None:
+    rules = Rules()
+    created(rules)  # Pending, Processing, Completed or Error: never Cancelled without a cancel
+    deleted = judge(
+        rules, obs("DELETE_JournalRun", "DELETE", 200, {"success": True}, number="JR-00000001")
+    )
+    assert ("fuzz.delete-rule", "JR-DELETE-002") in failed(deleted)
+
+
+def test_cancel_then_delete_then_gone() -> None:
+    rules = Rules()
+    created(rules)
+    number = "JR-00000001"
+    cancel = obs("PUT_JournalRun", "PUT", 200, {"success": True}, number=number)
+    assert not failed(judge(rules, cancel))
+    assert not failed(retrieved(rules, "Cancelled"))
+    delete = obs("DELETE_JournalRun", "DELETE", 200, {"success": True}, number=number)
+    assert not failed(judge(rules, delete))
+    assert not failed(retrieved(rules, "DeleteInprogress"))
+    gone = judge(rules, obs("GET_JournalRun", "GET", 404, error(), number=number))
+    assert ("fuzz.resource-availability", "JR-DELETE-003") in {
+        (f.check_id, f.requirement_id) for f in gone if f.passed
+    }
+
+
+def test_after_an_accepted_delete_the_run_does_not_come_back() -> None:
+    rules = Rules()
+    created(rules)
+    judge(rules, obs("PUT_JournalRun", "PUT", 200, {"success": True}, number="JR-00000001"))
+    retrieved(rules, "Cancelled")
+    judge(rules, obs("DELETE_JournalRun", "DELETE", 200, {"success": True}, number="JR-00000001"))
+    assert ("fuzz.resource-availability", "JR-DELETE-003") in failed(retrieved(rules, "Cancelled"))
+
+
+def test_a_created_run_that_is_not_found_is_a_failure() -> None:
+    rules = Rules()
+    created(rules)
+    findings = judge(rules, obs("GET_JournalRun", "GET", 404, error(), number="JR-00000001"))
+    assert ("fuzz.resource-availability", "JR-RETRIEVE-001") in failed(findings)
+
+
+def test_after_a_cancel_the_run_does_not_resume_processing() -> None:
+    rules = Rules()
+    created(rules)
+    judge(rules, obs("PUT_JournalRun", "PUT", 200, {"success": True}, number="JR-00000001"))
+    assert ("fuzz.lifecycle", "JR-CANCEL-004") in failed(retrieved(rules, "Processing"))
+
+
+def test_cancel_rules() -> None:
+    rules = Rules()
+    created(rules)
+    retrieved(rules, "Completed")
+    refused = obs("PUT_JournalRun", "PUT", 400, error("50000030"), number="JR-00000001")
+    assert ("fuzz.cancel-rule", "JR-CANCEL-001") in failed(judge(rules, refused))
+    # Accepted while certainly Cancelled: outside the cancellable statuses.
+    judge(rules, obs("PUT_JournalRun", "PUT", 200, {"success": True}, number="JR-00000001"))
+    retrieved(rules, "Cancelled")
+    again = obs("PUT_JournalRun", "PUT", 200, {"success": True}, number="JR-00000001")
+    assert ("fuzz.cancel-rule", "JR-CANCEL-002") in failed(judge(rules, again))
+
+
+def test_a_refusal_for_the_request_itself_says_nothing_about_the_state() -> None:
+    rules = Rules()
+    created(rules)
+    retrieved(rules, "Completed")
+    malformed = obs("PUT_JournalRun", "PUT", 400, error("50000020"), number="JR-00000001")
+    assert not any(f.check_id == "fuzz.cancel-rule" for f in judge(rules, malformed))
+
+
+def test_runs_the_fuzzer_did_not_create_are_not_modelled() -> None:
+    findings = retrieved(Rules(), "Completed", number="JR-00000042")
+    assert {f.check_id for f in findings} == {
+        "fuzz.error-envelope",
+        "fuzz.track-id-echo",
+        "fuzz.request-id",
+        "fuzz.number-format",
+        "fuzz.lifecycle",  # the spelling of the status, nothing about moves
+    }
+
+
+# -- tallies into CheckResults ----------------------------------------------------------------
+
+
+def test_a_check_that_judged_nothing_is_an_error() -> None:
+    result = Tally(CUSTOM_CHECKS[0]).result(Redactor([TOKEN]))
+    assert result.status is Status.ERROR
+    assert "asserted nothing" in result.message
+
+
+def test_failures_keep_redacted_evidence_and_a_curl() -> None:
+    rules = Rules()
+    tally = {check.id: Tally(check) for check in CUSTOM_CHECKS}
+    sample = obs("GET_JournalRun", "GET", 200, error(), number="JR-00000009")
+    for finding in rules.judge(sample):
+        tally[finding.check_id].add(
+            finding.requirement_id,
+            finding.passed,
+            sample,
+            description=finding.description,
+            expected=finding.expected,
+            actual=finding.actual,
+        )
+    result = tally["fuzz.error-status"].result(Redactor([TOKEN]))
+    assert result.status is Status.FAIL
+    bad = result.failed_assertions
+    assert {a.requirement_ids for a in bad} == {("JR-VERSIONS-003",)}
+    example = next(a for a in bad if a.exchange is not None)
+    assert "Reproduce: curl" in example.message
+    assert example.exchange is not None
+    assert result.evidence[example.exchange].status_code == 200
+    text = json.dumps(asdict(result))
+    assert TOKEN not in text
+    assert "[REDACTED]" in text
+
+
+# -- options and spec preparation -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"max_examples": 0},
+        {"seed": -1},
+        {"phases": ("nonsense",)},
+        {"max_time_s": 0},
+        {"max_steps": 1},
+        {"legacy_examples": -1},
+    ],
+)
+def test_bad_options_are_config_errors(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError):
+        FuzzOptions(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"base_url": "ftp://example.com"},
+        {"base_url": "http://127.0.0.1:1?x=1"},
+        {"base_url": "http://127.0.0.1:1", "headers": {"Authorization": "Bearer a\nb"}},
+        {"base_url": "http://127.0.0.1:1", "run_id": "has space"},
+    ],
+)
+def test_bad_targets_are_config_errors(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError):
+        FuzzTarget(**kwargs)
+
+
+def test_the_token_is_not_in_the_target_repr() -> None:
+    target = FuzzTarget("http://127.0.0.1:1/", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert TOKEN not in repr(target)
+    assert target.token == TOKEN
+    assert target.base_url == "http://127.0.0.1:1"
+
+
+def test_the_suite_sets_its_own_headers(catalogue: Catalogue) -> None:
+    prepared = prepare_spec(catalogue.spec)
+    components = prepared["components"]["parameters"]
+    for path_item in prepared["paths"].values():
+        for operation in path_item.values():
+            names = {
+                components[p["$ref"].rsplit("/", 1)[1]]["name"] if "$ref" in p else p["name"]
+                for p in operation.get("parameters", [])
+            }
+            assert not names & {"Zuora-Version", "Zuora-Track-Id", "Idempotency-Key"}
+    # the catalogue's own spec is left alone
+    assert catalogue.spec is not prepared
+    create = catalogue.spec["paths"]["/v1/journal-runs"]["post"]["parameters"]
+    assert any("ZuoraVersion" in p.get("$ref", "") for p in create)
