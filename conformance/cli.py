@@ -224,9 +224,7 @@ def _fuzz(args: argparse.Namespace) -> int:
     from ._results import Status
     from .fuzz import FuzzOptions, command_target, exit_status, fuzz, outcome_lines
 
-    options = FuzzOptions(
-        max_examples=args.max_examples, seed=args.seed, max_time_s=args.max_time
-    )
+    options = FuzzOptions(max_examples=args.max_examples, seed=args.seed, max_time_s=args.max_time)
     catalogue = load_catalogue()
     with command_target(args.base_url, args.token) as target:
         outcome = fuzz(catalogue, target, options)

@@ -23,7 +23,7 @@ from .._catalogue import Catalogue
 from .._exceptions import SetupError, TransportError
 from .._http import HttpSettings, Request, Session
 from .._redact import Redactor
-from .._results import CheckResult
+from .._results import Assertion, CheckResult
 from . import _builtins, _config
 from ._checks import CUSTOM_CHECKS, FuzzCheck, Rules
 from ._observe import Observation, from_schemathesis
@@ -278,23 +278,41 @@ class _Judge:
 
     def results(self, wall_s: float) -> list[CheckResult]:
         checks = [tally.result(self.redactor, wall_s) for tally in self.tallies.values()]
-        if self.engine_errors:
-            checks.append(_engine_check(self.engine_errors))
+        checks.append(_engine_check(self.engine_errors, len(self.sent)))
         return checks
 
 
-def _engine_check(errors: list[str]) -> CheckResult:
-    """What schemathesis could not do; no verdict on those operations, so an error."""
+#: schemathesis's own health: an operation it could not test gets no verdict from any check.
+ENGINE_CHECK = FuzzCheck(
+    "fuzz.engine",
+    "schemathesis tested every operation without an engine error",
+    "errors",
+    (),
+)
+
+
+def _engine_check(errors: list[str], requests: int) -> CheckResult:
     check = CheckResult(
-        id="fuzz.engine",
-        title="schemathesis ran every operation it was given",
+        id=ENGINE_CHECK.id,
+        title=ENGINE_CHECK.title,
         kind="fuzz",
-        area="errors",
+        area=ENGINE_CHECK.area,
         tags=("fuzz", "schemathesis"),
     )
-    shown = errors[:10]
-    more = f"\n… and {len(errors) - 10} more" if len(errors) > 10 else ""
-    check.error("schemathesis reported errors:\n" + "\n".join(shown) + more)
+    if errors:
+        shown = "\n".join(errors[:10])
+        more = f"\n… and {len(errors) - 10} more" if len(errors) > 10 else ""
+        check.error(f"schemathesis could not test everything:\n{shown}{more}")
+        return check
+    check.record(
+        Assertion(
+            description="schemathesis reported no error for any operation or phase",
+            requirement_ids=(),
+            passed=True,
+            actual=f"{requests} requests, no engine error",
+        )
+    )
+    check.settle()
     return check
 
 
@@ -308,3 +326,4 @@ def fuzz_checks() -> Iterator[FuzzCheck]:
     """Every fuzz check, custom and built-in group, in report order."""
     yield from CUSTOM_CHECKS
     yield from _builtins.BUILTIN_GROUPS
+    yield ENGINE_CHECK
