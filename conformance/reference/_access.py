@@ -79,7 +79,17 @@ class Tokens:
 
     def tenant(self, authorization: str | None) -> str:
         """The tenant a ``Authorization: Bearer <token>`` header belongs to, or 401."""
+        try:
+            return self._tenant(authorization)
+        except ApiError as error:
+            if self._settings.has_fault("auth-category-10"):  # FAULT auth-category-10
+                error.category = Category.PERMISSION_DENIED
+            raise
+
+    def _tenant(self, authorization: str | None) -> str:
         if not authorization:
+            if self._settings.has_fault("anonymous-access"):  # FAULT anonymous-access
+                return "anonymous"
             raise _unauthorised("Authentication required: send Authorization: Bearer <token>.")
         scheme, _, token = authorization.strip().partition(" ")
         token = token.strip()
@@ -90,6 +100,8 @@ class Tokens:
             return self._static[token_hash]
         found = self._store.token(token_hash)
         if found is None:
+            if self._settings.has_fault("any-token-accepted"):  # FAULT any-token-accepted
+                return f"token:{token_hash[:16]}"
             raise _unauthorised("The bearer token is invalid.")
         tenant, expires_at = found
         if expires_at <= time.time():

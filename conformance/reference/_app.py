@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import time
@@ -33,7 +34,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import _entries, _lifecycle, _runs
 from ._access import Concurrency, Quota, RateLimiter, Tokens
@@ -143,6 +144,10 @@ def match(method: str, path: str) -> Match:
 
 
 _TRACK_ID_FORBIDDEN = set(":;\"'")
+_VERSION_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_VERSION_NUMBER = re.compile(r"\d+(\.\d+)?")
+#: The resource code the fault resource-code-not-500000 gives requests without a body.
+_WRONG_NO_BODY_RESOURCE = 530000
 
 
 def check_track_id(value: str | None) -> str | None:
@@ -181,7 +186,7 @@ class ReferenceApp:
         self.tokens = Tokens(self.store, settings)
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_window)
         self.concurrency = Concurrency()
-        self.idempotency = Idempotency(self.store, settings.idempotency_ttl)
+        self.idempotency = Idempotency(self.store, settings)
         self._purged_at = float("-inf")
 
     # An ASGI app, so that Starlette can hand it every method and path (see create_app).
@@ -190,9 +195,11 @@ class ReferenceApp:
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        if self.settings.has_fault("request-id-hex"):  # FAULT request-id-hex
+            request_id = uuid.UUID(request_id).hex
         exchange = Exchange(
-            request_id=str(uuid.uuid4()),
-            modern=is_modern(request.headers.get("zuora-version"), self.settings.error_style),
+            request_id=request_id, modern=self._modern(request.headers.get("zuora-version"))
         )
         try:
             response = await self._dispatch(request, exchange)
@@ -204,10 +211,37 @@ class ReferenceApp:
             response = self._error(internal, exchange)
         return self._decorate(response, exchange)
 
+    def _modern(self, version: str | None) -> bool:
+        settings = self.settings
+        if version is None and settings.has_fault("no-version-modern"):  # FAULT no-version-modern
+            return True
+        numeric = version is not None and _VERSION_NUMBER.fullmatch(version.strip()) is not None
+        if numeric and settings.has_fault("legacy-versions-modern"):  # FAULT legacy-versions-modern
+            return True
+        return is_modern(version, settings.error_style)
+
     async def _dispatch(self, request: Request, exchange: Exchange) -> Response:
         found = match(request.method, request.url.path)
+        unsupported = (
+            found.error is not None and found.error.category is Category.UNSUPPORTED_REQUEST
+        )
+        if unsupported and self.settings.has_fault("unsupported-method-served"):
+            found = match("GET", request.url.path)  # FAULT unsupported-method-served
         exchange.resource = found.resource
-        exchange.track_id = check_track_id(request.headers.get("zuora-track-id"))
+        track_id = request.headers.get("zuora-track-id")
+        if self.settings.has_fault("track-id-not-validated"):  # FAULT track-id-not-validated
+            exchange.track_id = track_id
+        else:
+            exchange.track_id = check_track_id(track_id)
+        version = request.headers.get("zuora-version")
+        known = (
+            version is None
+            or _VERSION_DATE.fullmatch(version)
+            or _VERSION_NUMBER.fullmatch(version)
+        )
+        refuse_unknown = self.settings.has_fault("unknown-version-refused")
+        if not known and refuse_unknown:  # FAULT unknown-version-refused
+            raise ApiError(Category.INVALID_VALUE, "Zuora-Version is not a known version.")
         if found.public:
             if found.error is not None:
                 raise found.error
@@ -253,10 +287,15 @@ class ReferenceApp:
         """Run the operation; its rejections become answers here so Idempotency-Key keeps them."""
         assert operation.handler is not None
         try:
+            settings = self.settings
             body: dict[str, Any] = {}
             if operation.has_body:
                 check_json_content_type(request.headers.get("content-type"))
-                raw = await read_body(request, self.settings.max_body_bytes)
+                # FAULT gzip-request-ignored
+                gunzip = not settings.has_fault("gzip-request-ignored")
+                raw = await read_body(request, settings.max_body_bytes, decompress=gunzip)
+                if settings.has_fault("malformed-json-500"):  # FAULT malformed-json-500
+                    json.loads(raw)  # raises on anything that is not JSON: an unexpected error
                 body = parse_json_object(raw)
             call = Call(
                 tenant=tenant,
@@ -269,9 +308,27 @@ class ReferenceApp:
                 settings=self.settings,
                 now=time.time(),
             )
-            return JSONResponse(operation.handler(call))
+            return self._success(operation, operation.handler(call), exchange)
         except ApiError as error:
             return self._error(error, exchange)
+
+    def _success(
+        self, operation: Operation, answer: dict[str, Any], exchange: Exchange
+    ) -> Response:
+        settings = self.settings
+        if settings.has_fault("process-id-on-success"):  # FAULT process-id-on-success
+            answer["processId"] = uuid.uuid4().hex[:16].upper()
+        if settings.has_fault("reasons-on-success"):  # FAULT reasons-on-success
+            answer["reasons"] = []
+        operation_id = operation.operation_id
+        cancel = operation_id == "PUT_JournalRun" and settings.has_fault("cancel-answers-204")
+        delete = operation_id == "DELETE_JournalRun" and settings.has_fault("delete-answers-204")
+        if cancel or delete:  # FAULT cancel-answers-204, delete-answers-204
+            return Response(status_code=204)
+        create = operation_id == "POST_JournalRun" and exchange.modern
+        if create and settings.has_fault("created-201"):  # FAULT created-201
+            return JSONResponse(answer, 201)
+        return JSONResponse(answer)
 
     def _status(self, error: ApiError, modern: bool) -> int:
         if error.status is not None:  # 401, 429, 409/422: the same whatever the version
@@ -283,16 +340,35 @@ class ReferenceApp:
         return error.modern_status or MODERN_STATUS[error.category]
 
     def _error(self, error: ApiError, exchange: Exchange) -> Response:
-        seven = self.settings.has_fault("seven-digit-codes")  # FAULT seven-digit-codes
-        code = error_code(exchange.resource, error.category, seven_digits=seven)
-        body = envelope(code, error.message, exchange.request_id)
-        return JSONResponse(body, self._status(error, exchange.modern), headers=error.headers)
+        settings = self.settings
+        if error.category is Category.NOT_FOUND and settings.has_fault("not-found-as-30"):
+            error.category = Category.RULE_RESTRICTION  # FAULT not-found-as-30
+        resource = exchange.resource
+        # FAULT resource-code-not-500000
+        if resource == NO_BODY_RESOURCE and settings.has_fault("resource-code-not-500000"):
+            resource = _WRONG_NO_BODY_RESOURCE
+        seven = settings.has_fault("seven-digit-codes")  # FAULT seven-digit-codes
+        code = error_code(resource, error.category, seven_digits=seven)
+        message = error.message
+        if settings.has_fault("empty-reason-message"):  # FAULT empty-reason-message
+            message = ""
+        body = envelope(code, message, exchange.request_id)
+        if settings.has_fault("error-without-success"):  # FAULT error-without-success
+            del body["success"]
+        status = self._status(error, exchange.modern)
+        if settings.has_fault("errors-as-text"):  # FAULT errors-as-text
+            text = json.dumps(body)
+            return Response(text, status, headers=error.headers, media_type="text/plain")
+        return JSONResponse(body, status, headers=error.headers)
 
     def _decorate(self, response: Response, exchange: Exchange) -> Response:
+        settings = self.settings
         response.headers["Zuora-Request-Id"] = exchange.request_id
-        if exchange.track_id is not None:
+        # FAULT track-id-not-echoed
+        if exchange.track_id is not None and not settings.has_fault("track-id-not-echoed"):
             response.headers["Zuora-Track-Id"] = exchange.track_id
-        if exchange.quota is not None:
+        # FAULT rate-limit-headers-missing
+        if exchange.quota is not None and not settings.has_fault("rate-limit-headers-missing"):
             for name, value in exchange.quota.headers().items():
                 response.headers.setdefault(name, value)
         for name, value in exchange.extra_headers.items():
@@ -335,13 +411,29 @@ def create_app(settings: ReferenceSettings | None = None) -> Starlette:
                 await task
             reference.store.close()
 
-    app = Starlette(
-        middleware=[Middleware(GZipMiddleware, minimum_size=1000)],
-        lifespan=lifespan,
-    )
+    settings = reference.settings
+    middleware = [Middleware(GZipMiddleware, minimum_size=1000)]
+    if settings.has_fault("gzip-responses-off"):  # FAULT gzip-responses-off
+        middleware = []
+    if settings.has_fault("gzip-always"):  # FAULT gzip-always
+        middleware.insert(0, Middleware(_AcceptGzip))
+    app = Starlette(middleware=middleware, lifespan=lifespan)
     # ReferenceApp routes by itself. Starlette's route patterns stop at a newline, so a path with
     # an encoded one (%0A) would miss even a catch-all route and get a plain-text 404: every
     # request goes to the router's default instead.
     app.router.default = reference
     app.state.reference = reference
     return app
+
+
+class _AcceptGzip:
+    """The fault gzip-always: every request is treated as if it said Accept-Encoding: gzip."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
+            scope = dict(scope, headers=[*headers, (b"accept-encoding", b"gzip")])
+        await self.app(scope, receive, send)

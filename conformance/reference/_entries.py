@@ -19,20 +19,30 @@ from . import _lifecycle, _seed
 from ._errors import ApiError, Category
 from ._request import Call
 from ._runs import find_run, rule
+from ._settings import ReferenceSettings
 from ._store import Entry
 from ._validation import Fields, invalid, objects, query_int
 
 ENTRY_NUMBER = re.compile(r"JE-\d{8}")
+#: With the fault entry-numbers-unpadded: JE-1 ... JE-99999999.
+UNPADDED_ENTRY_NUMBER = re.compile(r"JE-\d{1,8}")
 TRANSFER_STATES = ("No", "Processing", "Yes", "Error", "Ignore")
 ITEM_TYPES = ("Credit", "Debit")
 DEFAULT_PAGE_SIZE = 8
+#: The default page size with the fault default-page-size.
+WRONG_DEFAULT_PAGE_SIZE = 10
+#: Longest notes of an entry.
+MAX_NOTES = 2000
 MAX_PAGE_SIZE = 300
 #: The vendor examples send amounts as JSON numbers although the spec declares decimal strings.
 AMOUNTS_AS_NUMBERS = True
 
 
 def find_entry(call: Call, number: str) -> Entry:
-    if not ENTRY_NUMBER.fullmatch(number):
+    pattern = ENTRY_NUMBER
+    if call.settings.has_fault("entry-numbers-unpadded"):  # FAULT entry-numbers-unpadded
+        pattern = UNPADDED_ENTRY_NUMBER
+    if not pattern.fullmatch(number):
         raise invalid("je-number", "must be a journal entry number in the format JE-00000001")
     entry = call.store.get_entry(call.tenant, number)
     if entry is None:
@@ -44,7 +54,7 @@ def _amount_out(text: str) -> float | str:
     return float(Decimal(text)) if AMOUNTS_AS_NUMBERS else text
 
 
-def entry_view(entry: Entry) -> dict[str, Any]:
+def entry_view(entry: Entry, settings: ReferenceSettings) -> dict[str, Any]:
     view = dict(entry.doc, number=entry.number)
     view["journalEntryItems"] = [
         dict(
@@ -54,6 +64,10 @@ def entry_view(entry: Entry) -> dict[str, Any]:
         )
         for item in entry.doc["journalEntryItems"]
     ]
+    if settings.has_fault("amounts-with-currency"):  # FAULT amounts-with-currency
+        for item in view["journalEntryItems"]:
+            item["amount"] = f"{item['amount']} {entry.doc['currency']}"
+            item["homeCurrencyAmount"] = f"{item['homeCurrencyAmount']} {entry.doc['homeCurrency']}"
     return dict(sorted(view.items()))
 
 
@@ -64,12 +78,19 @@ def _user_id(tenant: str) -> str:
 
 def _set_transfer(doc: dict[str, Any], state: str, call: Call) -> None:
     doc["transferredToAccounting"] = state
-    if state == "Yes":
+    always = call.settings.has_fault("transfer-fields-always")  # FAULT transfer-fields-always
+    if state == "Yes" or always:
         doc["transferDateTime"] = _lifecycle.timestamp(call.now)
         doc["transferredBy"] = _user_id(call.tenant)
     else:  # both are null unless the entry is transferred
         doc["transferDateTime"] = None
         doc["transferredBy"] = None
+
+
+def _notes_limit(call: Call) -> int:
+    if call.settings.has_fault("notes-unbounded"):  # FAULT notes-unbounded
+        return 1 << 20
+    return MAX_NOTES
 
 
 # --- create ----------------------------------------------------------------------------------
@@ -122,7 +143,7 @@ def create_entry(call: Call) -> dict[str, Any]:
     if not raw_items:
         raise invalid("journalEntryItems", "must include at least one item")
     items = [_item(item, currency) for item in objects(raw_items, "journalEntryItems")]
-    notes = fields.string("notes", max_length=2000)
+    notes = fields.string("notes", max_length=_notes_limit(call))
     transaction_type = fields.required_string("transactionType", max_length=100)
     organization_label = fields.string("organizationLabel", max_length=255)
     segments = _segments(fields)
@@ -140,7 +161,8 @@ def create_entry(call: Call) -> dict[str, Any]:
     for side in ("amount", "homeCurrencyAmount"):
         debits = sum((Decimal(i[side]) for i in items if i["type"] == "Debit"), Decimal(0))
         credits = sum((Decimal(i[side]) for i in items if i["type"] == "Credit"), Decimal(0))
-        if debits != credits:
+        # FAULT unbalanced-entry-accepted
+        if debits != credits and not call.settings.has_fault("unbalanced-entry-accepted"):
             raise rule(
                 f"The journal entry does not balance: debits {debits} and credits {credits} "
                 f"({side})."
@@ -164,7 +186,7 @@ def create_entry(call: Call) -> dict[str, Any]:
     _set_transfer(doc, transfer, call)
     with call.store.transaction():
         seq = call.store.next_number(call.tenant, "JE")
-        number = _lifecycle.entry_number(seq)
+        number = _lifecycle.entry_number(seq, call.settings)
         call.store.save_entry(Entry(call.tenant, number, None, doc), seq=seq)
     return {"journalEntryNumber": number, "success": True}
 
@@ -173,21 +195,26 @@ def create_entry(call: Call) -> dict[str, Any]:
 
 
 def get_entry(call: Call) -> dict[str, Any]:
-    return dict(entry_view(find_entry(call, call.params["je"])), success=True)
+    return dict(entry_view(find_entry(call, call.params["je"]), call.settings), success=True)
 
 
 def list_entries(call: Call) -> dict[str, Any]:
+    default_size = DEFAULT_PAGE_SIZE
+    if call.settings.has_fault("default-page-size"):  # FAULT default-page-size
+        default_size = WRONG_DEFAULT_PAGE_SIZE
     page = query_int(call.query, "page", default=1, low=1, high=10**9)
-    size = query_int(call.query, "pageSize", default=DEFAULT_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE)
+    size = query_int(call.query, "pageSize", default=default_size, low=1, high=MAX_PAGE_SIZE)
     run = find_run(call, call.params["jr"])
-    entries = call.store.entries_of_run(
-        call.tenant, run.number, offset=(page - 1) * size, limit=size + 1
-    )
+    offset = (page - 1) * size
+    if page > 1 and call.settings.has_fault("pages-overlap"):  # FAULT pages-overlap
+        offset -= 1
+    entries = call.store.entries_of_run(call.tenant, run.number, offset=offset, limit=size + 1)
     answer: dict[str, Any] = {
-        "journalEntries": [entry_view(entry) for entry in entries[:size]],
+        "journalEntries": [entry_view(entry, call.settings) for entry in entries[:size]],
         "success": True,
     }
-    if len(entries) > size:  # only when a next page exists
+    # FAULT next-page-always
+    if len(entries) > size or call.settings.has_fault("next-page-always"):
         query = urlencode({"page": page + 1, "pageSize": size})
         answer["nextPage"] = f"{call.base_url}/v1/journal-entries/journal-runs/{run.number}?{query}"
     return answer
@@ -209,14 +236,16 @@ def update_entry(call: Call) -> dict[str, Any]:
             )
         )
         item.string("notes", max_length=1000)
-    notes_given = "notes" in call.body
-    notes = fields.string("notes", max_length=2000)
+    # FAULT notes-not-saved
+    notes_given = "notes" in call.body and not call.settings.has_fault("notes-not-saved")
+    notes = fields.string("notes", max_length=_notes_limit(call))
     transfer = fields.choice("transferredToAccounting", TRANSFER_STATES)
 
     with call.store.transaction():
         entry = find_entry(call, call.params["je"])
         doc = entry.doc
-        if doc["status"] == "Cancelled":
+        # FAULT cancelled-entry-changes
+        if doc["status"] == "Cancelled" and not call.settings.has_fault("cancelled-entry-changes"):
             raise rule(f"Journal entry {entry.number} is cancelled and can no longer change.")
         if transfer is not None and transfer != doc["transferredToAccounting"]:
             if doc["transferredToAccounting"] == "Yes":
@@ -246,7 +275,9 @@ def cancel_entry(call: Call) -> dict[str, Any]:
         entry = find_entry(call, call.params["je"])
         if entry.doc["status"] == "Cancelled":
             raise rule(f"Journal entry {entry.number} is already cancelled.")
-        if entry.doc["transferredToAccounting"] in _lifecycle.TRANSFER_BLOCKS_CANCEL:
+        blocked = entry.doc["transferredToAccounting"] in _lifecycle.TRANSFER_BLOCKS_CANCEL
+        # FAULT cancel-transferred-entry
+        if blocked and not call.settings.has_fault("cancel-transferred-entry"):
             raise rule(
                 f"Journal entry {entry.number} cannot be cancelled: transferredToAccounting is "
                 f"{entry.doc['transferredToAccounting']}."
@@ -259,7 +290,9 @@ def cancel_entry(call: Call) -> dict[str, Any]:
 def delete_entry(call: Call) -> dict[str, Any]:
     with call.store.transaction():
         entry = find_entry(call, call.params["je"])
-        if entry.doc["status"] != "Cancelled":
+        cancelled = entry.doc["status"] == "Cancelled"
+        # FAULT delete-uncancelled-entry
+        if not cancelled and not call.settings.has_fault("delete-uncancelled-entry"):
             raise rule(f"Journal entry {entry.number} must be cancelled before it is deleted.")
         call.store.delete_entry(call.tenant, entry.number)
     return {"success": True}

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from starlette.responses import Response
 
 from ._errors import ApiError, Category
+from ._settings import ReferenceSettings
 from ._store import Store
 
 MAX_KEY_LENGTH = 255
@@ -31,9 +32,10 @@ def check_key(key: str) -> str:
 
 
 class Idempotency:
-    def __init__(self, store: Store, ttl: float) -> None:
+    def __init__(self, store: Store, settings: ReferenceSettings) -> None:
         self._store = store
-        self._ttl = ttl
+        self._settings = settings
+        self._ttl = settings.idempotency_ttl
 
     async def answer(
         self,
@@ -50,8 +52,15 @@ class Idempotency:
         if stored is not None and now - stored.created_at >= self._ttl:
             self._store.forget_answer(key)
             stored = None
+        # FAULT idempotency-replay-executes: a finished answer is forgotten, the request redone
+        redo = self._settings.has_fault("idempotency-replay-executes")
+        if stored is not None and stored.status is not None and redo:
+            self._store.forget_answer(key)
+            stored = None
         if stored is not None:
-            if (stored.tenant, stored.method, stored.path) != (tenant, method, path):
+            same = (stored.tenant, stored.method, stored.path) == (tenant, method, path)
+            # FAULT idempotency-key-any-request
+            if not same and not self._settings.has_fault("idempotency-key-any-request"):
                 raise ApiError(
                     Category.INVALID_VALUE,
                     "This Idempotency-Key was already used for another request "

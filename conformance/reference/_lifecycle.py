@@ -28,6 +28,17 @@ DELETABLE = ("Cancelled",)
 TRANSFER_BLOCKS_CANCEL = ("Yes", "Processing")
 
 
+def cancellable_statuses(settings: ReferenceSettings) -> tuple[str, ...]:
+    statuses: tuple[str, ...] = CANCELLABLE
+    if settings.has_fault("cancel-error-refused"):  # FAULT cancel-error-refused
+        statuses = tuple(status for status in statuses if status != "Error")
+    if settings.has_fault("cancel-from-processing"):  # FAULT cancel-from-processing
+        statuses = (*statuses, "Processing")
+    if settings.has_fault("cancel-from-cancelled"):  # FAULT cancel-from-cancelled
+        statuses = (*statuses, "Cancelled")
+    return statuses
+
+
 def deletable_statuses(settings: ReferenceSettings) -> tuple[str, ...]:
     if settings.has_fault("delete-completed"):  # FAULT delete-completed
         return (*DELETABLE, "Completed")
@@ -82,19 +93,23 @@ def _step(store: Store, settings: ReferenceSettings, run: Run, due_at: float) ->
         if run.outcome == "Error":
             run.status = "Error"
         else:
-            _write_entries(store, run)
+            _write_entries(store, settings, run)
             run.status = "Completed"
         store.save_run(run)
     elif run.status == "CancelInprogress":
-        _finish_cancel(store, run)
+        _finish_cancel(store, settings, run)
     elif run.status == "DeleteInprogress":
-        store.delete_run(run.tenant, run.number)
+        if settings.has_fault("deleted-run-readable"):  # FAULT deleted-run-readable
+            run.status, run.due_at = "Deleted", None
+            store.save_run(run)
+        else:
+            store.delete_run(run.tenant, run.number)
     else:  # at rest: nothing was due (defensive; due_at is cleared on every resting state)
         run.due_at = None
         store.save_run(run)
 
 
-def _write_entries(store: Store, run: Run) -> None:
+def _write_entries(store: Store, settings: ReferenceSettings, run: Run) -> None:
     period = _seed.period_named(run.period_name)
     assert period is not None
     docs = _seed.summary_entries(
@@ -102,33 +117,55 @@ def _write_entries(store: Store, run: Run) -> None:
         start=dt.date.fromisoformat(run.target_start_date),
         end=dt.date.fromisoformat(run.target_end_date),
         journal_entry_date=dt.date.fromisoformat(run.journal_entry_date),
-        transaction_types=run.transaction_types,
+        # Only documented types have activity (an undocumented one gets in only by a fault).
+        transaction_types=[
+            name for name in run.transaction_types if name in _seed.TRANSACTION_TYPES
+        ],
     )
     for doc in docs:
         seq = store.next_number(run.tenant, "JE")
-        store.save_entry(Entry(run.tenant, entry_number(seq), run.number, doc), seq=seq)
+        store.save_entry(Entry(run.tenant, entry_number(seq, settings), run.number, doc), seq=seq)
 
 
-def _finish_cancel(store: Store, run: Run) -> None:
-    """Cancel every entry that can be; the run is Cancelled only if none refused (JR-00000075)."""
+def cancel_entries(store: Store, settings: ReferenceSettings, run: Run) -> int:
+    """Cancel every entry of ``run`` that can be; returns how many refused (transferred)."""
     refused = 0
     for entry in store.entries_of_run(run.tenant, run.number):
         if entry.doc["status"] == "Cancelled":
             continue
-        if entry.doc["transferredToAccounting"] in TRANSFER_BLOCKS_CANCEL:
+        if settings.has_fault("entries-never-cancelled"):  # FAULT entries-never-cancelled
+            continue
+        blocked = entry.doc["transferredToAccounting"] in TRANSFER_BLOCKS_CANCEL
+        # FAULT cancel-ignores-transfer
+        if blocked and not settings.has_fault("cancel-ignores-transfer"):
             refused += 1
+            if settings.has_fault("cancel-stops-at-refusal"):  # FAULT cancel-stops-at-refusal
+                break
             continue
         entry.doc["status"] = "Cancelled"
         store.save_entry(entry)
+    return refused
+
+
+def _finish_cancel(store: Store, settings: ReferenceSettings, run: Run) -> None:
+    """Cancel every entry that can be; the run is Cancelled only if none refused (JR-00000075)."""
+    refused = cancel_entries(store, settings, run)
+    # FAULT partial-cancel-becomes-cancelled
+    if settings.has_fault("partial-cancel-becomes-cancelled"):
+        refused = 0
     run.status = "Cancelled" if refused == 0 else (run.status_before_cancel or "Completed")
     run.status_before_cancel = None
     run.due_at = None
     store.save_run(run)
 
 
-def run_number(seq: int) -> str:
+def run_number(seq: int, settings: ReferenceSettings) -> str:
+    if settings.has_fault("run-numbers-unpadded"):  # FAULT run-numbers-unpadded
+        return f"JR-{seq}"
     return f"JR-{seq:08d}"
 
 
-def entry_number(seq: int) -> str:
+def entry_number(seq: int, settings: ReferenceSettings) -> str:
+    if settings.has_fault("entry-numbers-unpadded"):  # FAULT entry-numbers-unpadded
+        return f"JE-{seq}"
     return f"JE-{seq:08d}"

@@ -35,15 +35,18 @@ class Call:
     now: float
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, decompressed when ``Content-Encoding: gzip``, never over ``limit``."""
+async def read_body(request: Request, limit: int, *, decompress: bool = True) -> bytes:
+    """The request body, decompressed when ``Content-Encoding: gzip``, never over ``limit``.
+
+    ``decompress=False`` ignores Content-Encoding altogether (the fault gzip-request-ignored).
+    """
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > limit:
             raise ApiError(Category.MALFORMED_REQUEST, f"The request body exceeds {limit} bytes.")
     encoding = request.headers.get("content-encoding")
-    if encoding is None:
+    if encoding is None or not decompress:
         return bytes(raw)
     if encoding.strip().lower() != "gzip":  # the only coding the API names (not even identity)
         raise ApiError(

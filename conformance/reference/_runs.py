@@ -15,10 +15,24 @@ from typing import Any
 from . import _lifecycle, _seed
 from ._errors import ApiError, Category
 from ._request import Call
+from ._settings import ReferenceSettings
 from ._store import Run
 from ._validation import Fields, invalid, missing, objects
 
 RUN_NUMBER = re.compile(r"JR-\d{8}")
+#: With the fault run-numbers-unpadded: JR-1 ... JR-99999999.
+UNPADDED_RUN_NUMBER = re.compile(r"JR-\d{1,8}")
+#: The body fields of a create; any other is ignored (or refused, with unknown-field-refused).
+CREATE_FIELDS = frozenset(
+    {
+        "accountingPeriodName",
+        "journalEntryDate",
+        "organizationLabels",
+        "targetEndDate",
+        "targetStartDate",
+        "transactionTypes",
+    }
+)
 
 #: Scenario controls, honoured only on the operation they name (capability reference-controls).
 OUTCOME_HEADER = "x-reference-outcome"
@@ -33,7 +47,12 @@ def rule(message: str) -> ApiError:
 
 def find_run(call: Call, number: str) -> Run:
     """The caller's run, 20 for a malformed number, 40 for an unknown one."""
-    if not RUN_NUMBER.fullmatch(number):
+    if call.settings.has_fault("lenient-run-numbers"):  # FAULT lenient-run-numbers
+        number = number.strip().upper()
+    pattern = RUN_NUMBER
+    if call.settings.has_fault("run-numbers-unpadded"):  # FAULT run-numbers-unpadded
+        pattern = UNPADDED_RUN_NUMBER
+    if not pattern.fullmatch(number):
         raise invalid("jr-number", "must be a journal run number in the format JR-00000001")
     run = call.store.get_run(call.tenant, number)
     if run is None:
@@ -54,14 +73,18 @@ def _hold(headers: Mapping[str, str], name: str) -> float | None:
     return seconds
 
 
-def _transaction_types(fields: Fields) -> list[str]:
+def _transaction_types(fields: Fields, settings: ReferenceSettings) -> list[str]:
     items = fields.array("transactionTypes", max_items=100, required=True)
     assert items is not None
-    if not items:
+    # FAULT empty-transaction-types
+    if not items and not settings.has_fault("empty-transaction-types"):
         raise invalid("transactionTypes", "must include at least one transaction type")
     chosen: list[str] = []
     for item in objects(items, "transactionTypes"):
-        name = item.choice("type", _seed.TRANSACTION_TYPES, required=True)
+        if settings.has_fault("unknown-transaction-type"):  # FAULT unknown-transaction-type
+            name = item.string("type", max_length=200, required=True)
+        else:
+            name = item.choice("type", _seed.TRANSACTION_TYPES, required=True)
         assert name is not None
         if name not in chosen:  # a repeated type adds nothing
             chosen.append(name)
@@ -81,22 +104,32 @@ def _organization_labels(fields: Fields) -> list[Any]:
 
 
 def _period_and_dates(
-    fields: Fields, types: list[str]
+    fields: Fields, types: list[str], settings: ReferenceSettings
 ) -> tuple[str | None, _seed.AccountingPeriod, dt.date, dt.date]:
     """(accountingPeriodName as given, the period, target start, target end) or a rejection."""
     name = fields.string("accountingPeriodName", max_length=100)
     start = fields.date("targetStartDate")
     end = fields.date("targetEndDate")
-    if end is not None and start is None:
+    # FAULT end-date-without-start
+    if end is not None and start is None and not settings.has_fault("end-date-without-start"):
         raise missing("targetStartDate (required with targetEndDate)")
     if name is not None:
         period = _seed.period_named(name)
         if period is None:
             raise rule(f"Accounting period {name!r} does not exist.")
+        if settings.has_fault("period-dates-ignored"):  # FAULT period-dates-ignored
+            start = end = None
         if start is not None and start != period.start:
             raise rule(f"targetStartDate must be empty or {period.start} (the start of {name}).")
         if end is not None and end != period.end:
             raise rule(f"targetEndDate must be empty or {period.end} (the end of {name}).")
+    elif (start is None or end is None) and settings.has_fault("period-optional"):
+        # FAULT period-optional: the period of the start date, else the current one
+        anchor = start or dt.date.today()
+        found = _seed.period_containing(anchor, anchor)
+        if found is None:
+            raise rule("There is no accounting period for this date.")
+        period, start, end = found, None, None
     else:
         if start is None or end is None:
             raise missing(
@@ -105,11 +138,16 @@ def _period_and_dates(
         if end < start:
             raise rule("targetEndDate must not be before targetStartDate.")
         found = _seed.period_containing(start, end)
+        if found is None and settings.has_fault("range-across-periods"):
+            # FAULT range-across-periods: the period of the start date, the range cut to it
+            found = _seed.period_containing(start, start)
+            end = min(end, found.end) if found is not None else end
         if found is None:
             raise rule("The target date range must fall within one accounting period.")
         period = found
         only_with_period = [t for t in types if t in _seed.PERIOD_ONLY_TYPES]
-        if only_with_period:
+        # FAULT revenue-event-item-with-dates
+        if only_with_period and not settings.has_fault("revenue-event-item-with-dates"):
             raise rule(f"{only_with_period[0]} can be used only with accountingPeriodName.")
     if period.status != "Open":
         raise rule(f"Accounting period {period.name} is {period.status}.")
@@ -117,21 +155,31 @@ def _period_and_dates(
 
 
 def create_run(call: Call) -> dict[str, Any]:
+    settings = call.settings
+    if settings.has_fault("unknown-field-refused"):  # FAULT unknown-field-refused
+        unknown = sorted(set(call.body) - CREATE_FIELDS)
+        if unknown:
+            raise ApiError(Category.UNKNOWN_FIELD, f"Unknown field: {unknown[0][:100]}.")
     fields = Fields(call.body)
-    journal_entry_date = fields.required_date("journalEntryDate")
-    types = _transaction_types(fields)
+    if settings.has_fault("entry-date-optional"):  # FAULT entry-date-optional
+        given_date = fields.date("journalEntryDate")
+    else:
+        given_date = fields.required_date("journalEntryDate")
+    types = _transaction_types(fields, settings)
     labels = _organization_labels(fields)
-    name, period, start, end = _period_and_dates(fields, types)
+    name, period, start, end = _period_and_dates(fields, types, settings)
+    journal_entry_date = given_date or period.start
     outcome = "Error" if call.headers.get(OUTCOME_HEADER, "").strip().lower() == "error" else ""
     hold = _hold(call.headers, HOLD_HEADER)
 
     with call.store.transaction():
-        if call.store.count_runs(call.tenant, _lifecycle.EXECUTING):
+        executing = call.store.count_runs(call.tenant, _lifecycle.EXECUTING)
+        if executing and not settings.has_fault("concurrent-runs"):  # FAULT concurrent-runs
             raise rule(
                 "Another journal run is pending or processing; only one journal run can be "
                 "executed at a time."
             )
-        number = _lifecycle.run_number(call.store.next_number(call.tenant, "JR"))
+        number = _lifecycle.run_number(call.store.next_number(call.tenant, "JR"), settings)
         call.store.save_run(
             Run(
                 tenant=call.tenant,
@@ -151,10 +199,17 @@ def create_run(call: Call) -> dict[str, Any]:
                 due_at=call.now + call.settings.delay,
             )
         )
+    if settings.has_fault("create-number-field"):  # FAULT create-number-field
+        return {"number": number, "success": True}
     return {"journalRunNumber": number, "success": True}
 
 
+#: How the fault status-spelling spells two of the seven statuses.
+_MISSPELLED = {"CancelInprogress": "CancelInProgress", "DeleteInprogress": "DeleteInProgress"}
+
+
 def run_view(call: Call, run: Run) -> dict[str, Any]:
+    settings = call.settings
     view: dict[str, Any] = {
         "aggregateCurrency": False,
         "journalEntryDate": run.journal_entry_date,
@@ -170,6 +225,15 @@ def run_view(call: Call, run: Run) -> dict[str, Any]:
     }
     if run.executed_on is not None:  # absent until the run starts processing
         view["executedOn"] = run.executed_on
+        if settings.has_fault("executed-on-epoch"):  # FAULT executed-on-epoch
+            when = dt.datetime.strptime(run.executed_on, "%Y-%m-%d %H:%M:%S")
+            view["executedOn"] = int(when.replace(tzinfo=dt.UTC).timestamp())
+    if settings.has_fault("status-spelling"):  # FAULT status-spelling
+        view["status"] = _MISSPELLED.get(run.status, run.status)
+    if settings.has_fault("number-field-renamed"):  # FAULT number-field-renamed
+        view["journalRunNumber"] = view.pop("number")
+    if settings.has_fault("transaction-types-truncated"):  # FAULT transaction-types-truncated
+        view["transactionTypes"] = view["transactionTypes"][:1]
     return dict(sorted(view.items()))
 
 
@@ -181,13 +245,27 @@ def cancel_run(call: Call) -> dict[str, Any]:
     hold = _hold(call.headers, HOLD_CANCEL_HEADER)
     with call.store.transaction():
         run = find_run(call, call.params["jr"])
-        if run.status not in _lifecycle.CANCELLABLE:
+        if run.status not in _lifecycle.cancellable_statuses(call.settings):
             raise rule(
                 f"Journal run {run.number} is {run.status}; only a Pending, Error or Completed "
                 "journal run can be cancelled."
             )
+        if call.settings.has_fault("cancel-synchronous"):  # FAULT cancel-synchronous
+            return _cancel_now(call, run)
         _lifecycle.start_cancel(run, call.now, hold, call.settings)
         call.store.save_run(run)
+    return {"success": True}
+
+
+def _cancel_now(call: Call, run: Run) -> dict[str, Any]:
+    """The fault cancel-synchronous: refuse when an entry cannot be cancelled, else cancel the
+    entries and the run before answering."""
+    for entry in call.store.entries_of_run(call.tenant, run.number):
+        if entry.doc["transferredToAccounting"] in _lifecycle.TRANSFER_BLOCKS_CANCEL:
+            raise rule(f"Journal entry {entry.number} cannot be cancelled.")
+    _lifecycle.cancel_entries(call.store, call.settings, run)
+    run.status, run.due_at = "Cancelled", None
+    call.store.save_run(run)
     return {"success": True}
 
 
