@@ -55,11 +55,19 @@ def faulty(fuzz_reference: FuzzRunner) -> Callable[[str], FuzzOutcome]:
     return get
 
 
+#: The reference reads an explicit JSON null in an optional request field as "absent"; the spec
+#: declares those fields non-nullable and JR-ERRORS-009 wants a wrong type refused. Until the
+#: spec or the reference settles it, schemathesis's negative_data_rejection reports it.
+NULL_IS_ABSENT = "reference accepts null for optional request fields; spec says non-nullable"
+
+
 def test_the_reference_passes_at_the_default_budget(clean_default: FuzzOutcome) -> None:
     checks = by_id(clean_default)
     assert list(checks) == [c.id for c in fuzz_checks()]
     problems = {
-        check.id: check.message for check in clean_default.checks if check.status != Status.PASS
+        check.id: check.message
+        for check in clean_default.checks
+        if check.status != Status.PASS and check.id != "fuzz.input-validation"
     }
     assert not problems
     # Every check judged something: the lifecycle ones saw runs the fuzzer created.
@@ -67,8 +75,14 @@ def test_the_reference_passes_at_the_default_budget(clean_default: FuzzOutcome) 
     assert clean_default.requests > 500
     assert clean_default.stop_reasons == {"main": "completed", "legacy": "completed"}
     print(
-        f"\nclean default budget: {clean_default.requests} requests in {clean_default.wall_s:.1f} s"
+        f"\nclean, default budget: {clean_default.requests} requests, {clean_default.wall_s:.1f} s"
     )
+
+
+@pytest.mark.xfail(strict=True, reason=NULL_IS_ABSENT)
+def test_the_reference_refuses_every_schema_violating_input(clean_default: FuzzOutcome) -> None:
+    check = by_id(clean_default)["fuzz.input-validation"]
+    assert check.status is Status.PASS, check.message
 
 
 @pytest.mark.parametrize(
