@@ -125,6 +125,7 @@ _DELETE = "DELETE_JournalRun"
 _LIST_ENTRIES = "GET_AllSummaryJournalEntries"
 _CREATE_ENTRY = "POST_SummaryJournalEntry"
 _RETRIEVE_ENTRY = "GET_SummaryJournalEntry"
+_DELETE_ENTRY = "DELETE_SummaryJournalEntry"
 #: Operations on one run, named by the path parameter ``jr-number``.
 _RUN_OPERATIONS: Final = frozenset({_RETRIEVE, _CANCEL, _DELETE, _LIST_ENTRIES})
 
@@ -146,7 +147,19 @@ class Rules:
 
     def __init__(self) -> None:
         self.runs: dict[str, RunModel] = {}
+        #: Manual entries the fuzzer created and has not seen deleted (for cleanup).
+        self.entries: set[str] = set()
         self._idempotency_keys: set[tuple[str, str, str]] = set()
+
+    def left_behind(self) -> dict[str, str]:
+        """Runs and entries the fuzzer created and did not see deleted: number -> what it may be."""
+        left = {
+            number: _possibly(run)
+            for number, run in self.runs.items()
+            if not run.possible <= {lifecycle.DELETE_IN_PROGRESS, GONE}
+        }
+        left.update(dict.fromkeys(sorted(self.entries), "Created or Cancelled"))
+        return left
 
     def judge(self, obs: Observation) -> Iterator[Finding]:
         if obs.status is None:
@@ -175,6 +188,7 @@ class Rules:
         return seen
 
     def _lifecycle(self, obs: Observation) -> Iterator[Finding]:
+        self._track_entries(obs)
         if obs.operation_id == _CREATE:
             number = obs.body.get("journalRunNumber")
             if obs.succeeded and isinstance(number, str) and number not in self.runs:
@@ -193,6 +207,16 @@ class Rules:
             yield from self._delete(run, obs)
         elif obs.operation_id == _LIST_ENTRIES:
             yield from self._availability(run, obs)
+
+    def _track_entries(self, obs: Observation) -> None:
+        if not obs.succeeded:
+            return
+        if obs.operation_id == _CREATE_ENTRY:
+            number = obs.body.get("journalEntryNumber")
+            if isinstance(number, str):
+                self.entries.add(number)
+        elif obs.operation_id == _DELETE_ENTRY:
+            self.entries.discard(str(obs.path_parameters.get("je-number")))
 
     def _retrieved(self, obs: Observation) -> Iterator[Finding]:
         status = obs.body.get("status") if obs.succeeded else None

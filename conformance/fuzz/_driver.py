@@ -57,6 +57,9 @@ class FuzzOutcome:
     sent: list[Sent] = field(default_factory=list)
     #: Why schemathesis stopped, per pass (``completed``, ``max_time``, ...).
     stop_reasons: dict[str, str] = field(default_factory=dict)
+    #: Journal runs and manual entries the fuzzer created and did not see deleted, with the
+    #: status each may be in: what a cleanup has to cancel and delete.
+    left_behind: dict[str, str] = field(default_factory=dict)
 
 
 def run_fuzz(
@@ -107,10 +110,11 @@ def fuzz(
     checks = judge.results(time.perf_counter() - started)
     return FuzzOutcome(
         checks=checks,
-        requests=len(judge.sent),
+        requests=len(judge.sent) + 1,  # and the preflight read
         wall_s=time.perf_counter() - started,
         sent=judge.sent,
         stop_reasons=stop_reasons,
+        left_behind=judge.rules.left_behind(),
     )
 
 

@@ -296,6 +296,16 @@ def test_cancel_then_delete_then_gone() -> None:
     }
 
 
+def test_what_the_fuzzer_left_behind() -> None:
+    rules = Rules()
+    created(rules, "JR-00000001")
+    created(rules, "JR-00000002")
+    retrieved(rules, "Completed", "JR-00000002")
+    judge(rules, obs("PUT_JournalRun", "PUT", 200, {"success": True}, number="JR-00000001"))
+    judge(rules, obs("DELETE_JournalRun", "DELETE", 200, {"success": True}, number="JR-00000001"))
+    assert rules.left_behind() == {"JR-00000002": "Completed"}
+
+
 def test_after_an_accepted_delete_the_run_does_not_come_back() -> None:
     rules = Rules()
     created(rules)
