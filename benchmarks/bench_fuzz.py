@@ -27,8 +27,8 @@ from schemathesis.engine import events, from_schema
 
 from conformance._catalogue import Catalogue, load_catalogue
 from conformance.fuzz import FuzzOptions, FuzzTarget, fuzz, mint_token
-from conformance.fuzz import _config
-from conformance.fuzz._driver import _passes
+from conformance.fuzz._config import prepare_spec
+from conformance.fuzz._driver import load_pass, passes
 from conformance.reference import ReferenceServer, ReferenceSettings
 
 TARGET_RATIO = 1.15
@@ -39,22 +39,10 @@ def fuzz_stage(catalogue: Catalogue, target: FuzzTarget, options: FuzzOptions) -
 
 
 def schemathesis_alone(catalogue: Catalogue, target: FuzzTarget, options: FuzzOptions) -> int:
-    spec = _config.prepare_spec(catalogue.spec)
+    spec = prepare_spec(catalogue.spec)
     requests = 0
-    for _name, version, phases, max_examples, disabled, _share in _passes(target, options):
-        config = _config.build_config(
-            spec,
-            target,
-            options,
-            zuora_version=version,
-            phases=phases,
-            max_examples=max_examples,
-            max_time_s=None,
-            disabled=disabled,
-        )
-        schema = _config.load_schema(spec, config)
-        _config.seed_stateful_creates(schema, spec)
-        for event in from_schema(schema).execute():
+    for run in passes(target, options):
+        for event in from_schema(load_pass(spec, target, options, run)).execute():
             if isinstance(event, events.ScenarioFinished):
                 requests += len(event.recorder.interactions)
     return requests

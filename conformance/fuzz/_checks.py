@@ -149,7 +149,6 @@ class Rules:
         self.runs: dict[str, RunModel] = {}
         #: Manual entries the fuzzer created and has not seen deleted (for cleanup).
         self.entries: set[str] = set()
-        self._idempotency_keys: set[tuple[str, str, str]] = set()
 
     def left_behind(self) -> dict[str, str]:
         """Runs and entries the fuzzer created and did not see deleted: number -> what it may be."""
@@ -164,28 +163,16 @@ class Rules:
     def judge(self, obs: Observation) -> Iterator[Finding]:
         if obs.status is None:
             return
-        replay = self._is_replay(obs)
+        # The fuzzer never sends Idempotency-Key (see _config.SUITE_HEADERS), so no answer is a
+        # replay of an earlier one and every answer speaks for its own request.
         yield from _envelope(obs)
-        if not replay:
-            # A replayed answer keeps the status of the first request, whatever this one sent.
-            yield from _error_status(obs)
+        yield from _error_status(obs)
         yield from _track_id(obs)
         yield from _request_id(obs)
         yield from _numbers(obs)
-        if not replay:
-            yield from self._lifecycle(obs)
+        yield from self._lifecycle(obs)
 
     # -- the per-run model -----------------------------------------------------------------------
-
-    def _is_replay(self, obs: Observation) -> bool:
-        """Whether the answer may be a stored Idempotency-Key answer (a repeated key)."""
-        key = obs.request_header("idempotency-key")
-        if key is None or obs.method not in ("POST", "PATCH"):
-            return False
-        marker = (obs.method, obs.url, key)
-        seen = marker in self._idempotency_keys
-        self._idempotency_keys.add(marker)
-        return seen
 
     def _lifecycle(self, obs: Observation) -> Iterator[Finding]:
         self._track_entries(obs)
@@ -477,8 +464,6 @@ def _error_status(obs: Observation) -> Iterator[Finding]:
     assert obs.status is not None
     if not obs.refused:
         return
-    if obs.request_header("idempotency-key") is not None and obs.status in (409, 422):
-        return  # the Idempotency-Key conflicts have fixed statuses (JR-HEADERS-013, -014)
     categories = obs.categories()
     if categories:
         unknown = sorted({c for c in categories if c not in CATEGORY_STATUS})

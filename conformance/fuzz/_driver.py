@@ -12,6 +12,7 @@ which the recorded scenarios give in the main thread.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -84,28 +85,16 @@ def fuzz(
     spec = _config.prepare_spec(catalogue.spec)
     judge = _Judge(redactor)
     stop_reasons: dict[str, str] = {}
-    passes = _passes(target, options)
     deadline = None if options.max_time_s is None else started + options.max_time_s
-    for name, version, phases, max_examples, disabled, share in passes:
+    for run in passes(target, options):
         budget = None
         if deadline is not None:
-            budget = (deadline - time.perf_counter()) * share
+            budget = (deadline - time.perf_counter()) * run.share
             if budget < 1:
-                stop_reasons[name] = "max_time"
+                stop_reasons[run.name] = "max_time"
                 continue
-        config = _config.build_config(
-            spec,
-            target,
-            options,
-            zuora_version=version,
-            phases=phases,
-            max_examples=max_examples,
-            max_time_s=budget,
-            disabled=disabled,
-        )
-        schema = _config.load_schema(spec, config)
-        _config.seed_stateful_creates(schema, spec)
-        stop_reasons[name] = judge.consume(name, from_schema(schema).execute())
+        schema = load_pass(spec, target, options, run, max_time_s=budget)
+        stop_reasons[run.name] = judge.consume(run.name, from_schema(schema).execute())
     judge.raise_if_unauthorised()
     checks = judge.results(time.perf_counter() - started)
     return FuzzOutcome(
@@ -118,22 +107,60 @@ def fuzz(
     )
 
 
-def _passes(
-    target: FuzzTarget, options: FuzzOptions
-) -> list[tuple[str, str | None, tuple[str, ...], int, tuple[str, ...], float]]:
-    main = ("main", target.zuora_version, options.phases, options.max_examples, (), 1.0)
+@dataclass(frozen=True)
+class Pass:
+    """One schemathesis run of the stage."""
+
+    name: str
+    zuora_version: str | None
+    phases: tuple[str, ...]
+    max_examples: int
+    #: Built-in checks turned off on top of ``_builtins.DISABLED``.
+    disabled: tuple[str, ...] = ()
+    #: Share of the remaining time budget this pass may use.
+    share: float = 1.0
+
+
+def passes(target: FuzzTarget, options: FuzzOptions) -> list[Pass]:
+    """The main pass (the target's Zuora-Version) and, unless turned off, the legacy pass."""
+    main = Pass("main", target.zuora_version, options.phases, options.max_examples)
     if not options.legacy_examples:
         return [main]
     legacy_phases = tuple(p for p in LEGACY_PHASES if p in options.phases) or LEGACY_PHASES
-    legacy = (
-        "legacy",
-        LEGACY_VERSION,
-        legacy_phases,
-        options.legacy_examples,
-        tuple(_builtins.DISABLED_IN_LEGACY),
-        1.0,
+    return [
+        dataclasses.replace(main, share=_MAIN_SHARE),
+        Pass(
+            "legacy",
+            LEGACY_VERSION,
+            legacy_phases,
+            options.legacy_examples,
+            disabled=tuple(_builtins.DISABLED_IN_LEGACY),
+        ),
+    ]
+
+
+def load_pass(
+    spec: dict[str, Any],
+    target: FuzzTarget,
+    options: FuzzOptions,
+    run: Pass,
+    *,
+    max_time_s: float | None = None,
+) -> Any:
+    """The schemathesis schema of one pass, configured and seeded, ready to execute."""
+    config = _config.build_config(
+        spec,
+        target,
+        options,
+        zuora_version=run.zuora_version,
+        phases=run.phases,
+        max_examples=run.max_examples,
+        max_time_s=max_time_s,
+        disabled=run.disabled,
     )
-    return [(*main[:5], _MAIN_SHARE), legacy]
+    schema = _config.load_schema(spec, config)
+    _config.seed_stateful_creates(schema, spec)
+    return schema
 
 
 def _preflight(target: FuzzTarget, redactor: Redactor) -> None:
