@@ -305,10 +305,12 @@ class Config:
             problems.append("client_id is set but JR_CLIENT_SECRET is not")
         elif self.client_secret and not self.client_id:
             problems.append("JR_CLIENT_SECRET is set but client_id (JR_CLIENT_ID) is not")
-        if self.base_url and is_production_host(self.base_url) and not self.allow_production:
+        production = self.base_url and is_production_host(self.base_url)
+        if production and not self.allow_production and not self.read_only:
             problems.append(
-                f"base_url {self.base_url} is a production host: test a sandbox, or set "
-                "allow_production (and probably read_only) if you really mean it"
+                f"base_url {self.base_url} is a production host: the suite refuses to write "
+                "there. Test a sandbox, set read_only (--read-only) to run only what reads, or "
+                "set allow_production if you really mean to create and cancel journal runs there"
             )
         return problems
 

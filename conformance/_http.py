@@ -419,6 +419,12 @@ class Session:
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
         self._generation = 0
+        #: Called with each request before :meth:`do` sends it (token requests excepted); one may
+        #: raise a :class:`ConformanceError` to refuse it (the ledger's safety rules).
+        self.guards: list[Callable[[Request], None]] = []
+        #: Called with each request :meth:`do` sent and its final response, or ``None`` when it
+        #: failed below HTTP (the ledger records what a request created).
+        self.observers: list[Callable[[Request, Response | None], None]] = []
         if isinstance(auth, BearerToken):
             self.redactor.add(auth.token)
         elif isinstance(auth, ClientCredentials):
@@ -478,6 +484,23 @@ class Session:
         ``check.evidence``. Failures below HTTP raise :class:`TransportError`.
         """
         stage = stage or self.stage
+        for guard in list(self.guards):
+            guard(request)
+        try:
+            response = self._do(request, check=check, track=track, stage=stage)
+        except TransportError:
+            self._observe(request, None)
+            raise
+        self._observe(request, response)
+        return response
+
+    def _observe(self, request: Request, response: Response | None) -> None:
+        for observer in list(self.observers):
+            observer(request, response)
+
+    def _do(
+        self, request: Request, *, check: CheckResult | None, track: str | None, stage: str
+    ) -> Response:
         attempts_429 = 0
         refreshed = False
         while True:

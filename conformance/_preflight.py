@@ -7,8 +7,15 @@ one line; anything else is left for the checks to judge.
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+from collections.abc import Callable
+
+from ._errors import parse_code
 from ._exceptions import SetupError, TransportError
-from ._http import Request, Session
+from ._http import Request, Response, Session
+from ._ledger import Ledger
 from ._results import Assertion, CheckResult
 
 #: No journal run has this number (numbering starts at JR-00000001), so reading it is harmless.
@@ -56,3 +63,128 @@ def _reason(message: str) -> str:
     if "certificate" in lowered or "tls" in lowered or "ssl" in lowered:
         return f"TLS failed ({message}); fix the certificate, or set verify_tls = false"
     return message
+
+
+# -- is another journal run executing? ---------------------------------------------------------
+
+#: The create the idle check sends: the scenario library's usual run.
+CANARY_BODY = {
+    "accountingPeriodName": "Nov-2014",
+    "journalEntryDate": "2014-11-04",
+    "transactionTypes": [{"type": "Invoice Item"}],
+}
+#: How long the idle check waits for a run the suite did not create to finish.
+PENDING_WAIT_S = 120.0
+#: Refusals that may mean "another journal run is pending or processing".
+_BUSY_CATEGORIES = frozenset({30, 50})
+
+
+def check_idle(
+    session: Session,
+    ledger: Ledger,
+    tenant: str,
+    check: CheckResult,
+    *,
+    wait_s: float = PENDING_WAIT_S,
+    cleanup_wait_s: float = 120.0,
+    stop: threading.Event | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> None:
+    """Make sure no journal run the suite did not create is executing on the tenant.
+
+    The API has no operation that lists runs, so the only way to know is to ask for one: the
+    check creates one run (recorded in the ledger like any other, and cleaned up at once). A
+    refusal that may mean "busy" (category 30 or 50, or HTTP 409) is retried with backoff for up
+    to ``wait_s``; if the tenant still refuses, the run stops with a :class:`SetupError` that says
+    so. A run the suite did not create is never cancelled. Any other answer is left for the
+    checks to judge.
+    """
+    from ._cleanup import clean
+
+    stop = stop or threading.Event()
+    started = time.monotonic()
+    told = False
+    while True:
+        mark = ledger.mark()
+        try:
+            response = session.do(
+                Request("POST", "/v1/journal-runs", json=CANARY_BODY),
+                check=check,
+                track="preflight.idle",
+            )
+        except TransportError as exc:
+            check.message = f"the idle check's create failed: {exc}"
+            return
+        created = ledger.open_items(tenant, after=mark)
+        if created:
+            left = clean(ledger, created, lambda key: session, wait_s=cleanup_wait_s, check=check)
+            check.record(
+                Assertion(
+                    "no other journal run is executing: the tenant accepts a run (cleaned up)",
+                    (),
+                    passed=True,
+                    actual=created[0].number,
+                )
+            )
+            if left:
+                check.message = "the idle check's run was left behind: " + ", ".join(
+                    f"{item.number} ({item.status}: {item.reason})" for item in left
+                )
+            return
+        refusal = _refusal(response)
+        if refusal is None:
+            check.message = (
+                f"the idle check's create answered HTTP {response.status_code} without a run "
+                "number; the checks will judge the target"
+            )
+            return
+        category, reason = refusal
+        if category not in _BUSY_CATEGORIES and response.status_code != 409:
+            check.message = (
+                f"the idle check's create was refused ({reason}); not a sign of another run, so "
+                "the checks will judge it"
+            )
+            return
+        waited = time.monotonic() - started
+        if waited >= wait_s:
+            raise SetupError(
+                f"the tenant refuses to create a journal run ({reason}) and kept refusing for "
+                f"{wait_s:g} s. Only one journal run executes at a time per tenant, and this "
+                "suite has none there: another journal run is probably pending or processing "
+                "(or the tenant cannot run the idle check's create: "
+                f"{json.dumps(CANARY_BODY)}). The suite never cancels a run it did not create: "
+                "let that run finish, or cancel it yourself, then run again"
+            )
+        if not told and notify is not None:
+            notify(
+                f"the tenant refuses a new journal run ({reason}): another run is probably "
+                f"executing; waiting up to {wait_s:g} s for it (it will not be cancelled)"
+            )
+            told = True
+        pause = min(5.0, 0.25 + 0.1 * waited, max(0.0, wait_s - waited))
+        if stop.wait(pause):
+            check.message = "interrupted while waiting for another journal run to finish"
+            return
+
+
+def _refusal(response: Response) -> tuple[int | None, str] | None:
+    """``(category, reason)`` when ``response`` refuses; ``None`` when it does not."""
+    body = response.json_or_none()
+    refused = not 200 <= response.status_code < 300 or (
+        isinstance(body, dict) and body.get("success") is False
+    )
+    if not refused:
+        return None
+    category: int | None = None
+    message = ""
+    reasons = body.get("reasons") if isinstance(body, dict) else None
+    if isinstance(reasons, list) and reasons and isinstance(reasons[0], dict):
+        parsed = parse_code(reasons[0].get("code"))
+        category = parsed[1] if parsed else None
+        message = str(reasons[0].get("message") or "")
+    parts = [f"HTTP {response.status_code}"]
+    if category is not None:
+        parts.append(f"category {category}")
+    if message:
+        parts.append(repr(message[:200]))
+    return category, ", ".join(parts)

@@ -2,27 +2,37 @@
 
 This is the product: one call, one result, from which every report is rendered. Data flows one
 way: catalogue + scenarios + config -> plan -> stages -> RunResult.
+
+Safety: every session of the run reports to the ledger (``<reports>/ledger.jsonl``), which is
+what the cleanup stage (and each scenario's hand-back of its tenant) cleans, newest first. A
+read-only run plans only what reads, and its sessions refuse any write. SIGINT and SIGTERM stop
+the run at the next boundary; cleanup still runs and the reports are still written.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
 from ._catalogue import Catalogue, load_catalogue
+from ._cleanup import CLEANUP_WAIT_S, Outcome, clean, lost_items
 from ._config import Config
 from ._exceptions import SetupError, UsageError
-from ._preflight import preflight
+from ._ledger import LEDGER_FILE, SAFE_METHODS, Item, Ledger
+from ._preflight import PENDING_WAIT_S, check_idle, preflight
 from ._progress import Progress
 from ._results import CheckResult, RunResult, Stage, Target
 from ._target import LiveTarget, open_target
-from ._tenants import Tenants, tenants_for
+from ._tenants import Protection, Tenants, tenants_for
 from ._version import __version__
 from .fuzz import FuzzCheck, FuzzOptions, FuzzTarget, fuzz, fuzz_checks
 from .scenarios import Scenario, load_scenarios
@@ -43,10 +53,23 @@ class Plan:
 
     scenarios: list[Scenario]
     fuzz_checks: list[FuzzCheck]
+    #: Selected, but left out of a read-only run because they write.
+    left_out: list[Scenario | FuzzCheck] = field(default_factory=list)
+    #: Whether anything planned may create, cancel, delete or change something.
+    writes: bool = True
 
     @property
     def empty(self) -> bool:
         return not self.scenarios and not self.fuzz_checks
+
+
+def writes(scenario: Scenario, catalogue: Catalogue) -> bool:
+    """Whether a step (or cleanup step) of ``scenario`` uses a method other than GET."""
+    for step in (*scenario.steps, *scenario.cleanup):
+        method = step.method or catalogue.operation(step.operation).method
+        if method.upper() not in SAFE_METHODS:
+            return True
+    return False
 
 
 def _fuzz_matches(check: FuzzCheck, selector: str) -> bool:
@@ -58,6 +81,10 @@ def make_plan(config: Config, catalogue: Catalogue) -> Plan:
     """Select scenarios and fuzz checks by ``config.select`` (ids, areas, tags, requirement IDs,
     ``fuzz``; shell wildcards allowed). A selector that names nothing, or an empty selection, is a
     :class:`UsageError`: a typo must never silently test less."""
+    return _finish(_select(config, catalogue), config, catalogue)
+
+
+def _select(config: Config, catalogue: Catalogue) -> Plan:
     scenarios = load_scenarios(None, catalogue=catalogue)
     checks = list(fuzz_checks())
     selectors = list(config.select)
@@ -83,6 +110,23 @@ def make_plan(config: Config, catalogue: Catalogue) -> Plan:
     return plan
 
 
+def _finish(plan: Plan, config: Config, catalogue: Catalogue) -> Plan:
+    """Leave out what writes when the run is read-only; an empty remainder is a usage error."""
+    if not config.read_only:
+        # The fuzz stage sends every operation of the spec, creates included.
+        plan.writes = bool(plan.fuzz_checks) or any(writes(s, catalogue) for s in plan.scenarios)
+        return plan
+    reading = [s for s in plan.scenarios if not writes(s, catalogue)]
+    left_out: list[Scenario | FuzzCheck] = [s for s in plan.scenarios if s not in reading]
+    result = Plan(reading, [], left_out=[*left_out, *plan.fuzz_checks], writes=False)
+    if result.empty:
+        raise UsageError(
+            "--read-only: nothing selected only reads (every selected scenario or fuzz check "
+            "creates, cancels, deletes or changes something)"
+        )
+    return result
+
+
 # -- the run -------------------------------------------------------------------------------------
 
 
@@ -101,6 +145,9 @@ def run(
     progress: Progress | None = None,
     catalogue: Catalogue | None = None,
     reference: ReferenceSettings | None = None,
+    stop: threading.Event | None = None,
+    pending_wait_s: float = PENDING_WAIT_S,
+    cleanup_wait_s: float = CLEANUP_WAIT_S,
 ) -> RunResult:
     """Run the selected checks against ``config``'s target and return the one result.
 
@@ -110,9 +157,15 @@ def run(
     A broken setup does not raise: it ends the run early with ``setup_error`` set (and an ERROR
     status), so that a report is still written. Usage errors (a bad selection) raise before
     anything is sent.
+
+    ``stop`` (set by SIGINT or SIGTERM when called from the main thread, or by the caller) ends
+    the run at the next boundary: nothing new starts, what the run created is cleaned up, and
+    the result is returned as far as it got. ``pending_wait_s`` bounds the wait for a journal run
+    the suite did not create; ``cleanup_wait_s`` the cleanup of each item.
     """
     catalogue = catalogue or load_catalogue()
     progress = progress or Progress("quiet")
+    stop = stop or threading.Event()
     plan = make_plan(config, catalogue)
     run_id = new_run_id()
     result = RunResult(
@@ -123,33 +176,156 @@ def run(
         requirements=list(catalogue.requirements.values()),
         settings=config.redacted(),
     )
-    with open_target(config, reference) as target, _tenants(config, run_id, target) as tenants:
+    with (
+        _interruptible(stop),
+        open_target(config, reference) as target,
+        _tenants(config, run_id, target) as tenants,
+    ):
+        ledger = Ledger(
+            config.reports_dir / LEDGER_FILE,
+            run_id=run_id,
+            base_url=target.base_url,
+            implementation=target.implementation,
+        )
+        tenants.protect(
+            Protection(
+                ledger,
+                read_only=config.read_only,
+                foreign=not target.is_reference,
+                cleanup_wait_s=cleanup_wait_s,
+            )
+        )
         result.target = Target(
             base_url=target.base_url,
             implementation=target.implementation,
             zuora_version=config.zuora_version,
             capabilities=tuple(sorted(tenants.capabilities)),
         )
+        earlier = [item for item in ledger.earlier if item.base_url == target.base_url]
+        if earlier:
+            progress.message(
+                f"{len(earlier)} run(s) or entries from earlier runs of the suite were never "
+                f"cleaned up; finish with: jr-conformance cleanup --ledger {ledger.path}"
+            )
         stages = _Stages(result, tenants)
         try:
             with stages.stage("preflight"):
                 progress.stage("preflight")
                 with tenants.acquire("preflight") as tenant:
                     check = preflight(tenant.session)
+                    if plan.writes and not target.is_reference and not stop.is_set():
+                        check_idle(
+                            tenant.session,
+                            ledger,
+                            tenant.key,
+                            check,
+                            wait_s=pending_wait_s,
+                            cleanup_wait_s=cleanup_wait_s,
+                            stop=stop,
+                            notify=progress.message,
+                        )
+                        check.settle()
                 result.checks.append(check)
                 progress.check_done(check)
         except SetupError as exc:
             result.setup_error = str(exc)
             progress.message(f"setup error: {exc}")
         else:
+            _left_out(plan, result)
             if plan.scenarios:
                 with stages.stage("scenarios"):
-                    _scenarios(catalogue, plan, tenants, config, result, progress)
+                    _scenarios(catalogue, plan, tenants, config, result, progress, stop)
             if plan.fuzz_checks:
-                with stages.stage("fuzz") as stage:
-                    _fuzz(catalogue, plan, tenants, target, config, result, progress, stage)
+                if stop.is_set():
+                    _not_run(plan.fuzz_checks, result, "not run: the run was interrupted")
+                else:
+                    with stages.stage("fuzz") as stage:
+                        _fuzz(catalogue, plan, tenants, target, config, result, progress, stage)
+        if stop.is_set():
+            progress.message("interrupted: cleaning up what this run created")
+        with stages.stage("cleanup"):
+            _cleanup(ledger, tenants, result, progress, cleanup_wait_s)
     result.finished_at = _now()
     return result
+
+
+@contextmanager
+def _interruptible(stop: threading.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set ``stop`` (once; a second one aborts at once with
+    KeyboardInterrupt). Signal handlers belong to the main thread: elsewhere, only ``stop``."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.getsignal(sig) for sig in signals}
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        # Only a raw write is safe here: the interrupted code may hold any lock.
+        os.write(
+            2,
+            b"jr-conformance: interrupted; finishing the current step, then cleaning up "
+            b"(interrupt again to abort at once)\n",
+        )
+
+    for sig in signals:
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _cleanup(
+    ledger: Ledger,
+    tenants: Tenants,
+    result: RunResult,
+    progress: Progress,
+    wait_s: float,
+) -> None:
+    """Clean what this run created and no scenario's hand-back could, newest first."""
+    items = ledger.open_items()
+    progress.stage("cleanup", total=len(items))
+
+    def said(item: Item, outcome: Outcome) -> None:
+        if not outcome.cleaned:
+            progress.message(
+                f"left behind: {item.kind} {item.number} ({outcome.status}): {outcome.reason}"
+            )
+
+    left = clean(ledger, items, tenants.session_for, wait_s=wait_s, on_item=said)
+    result.left_behind = left + lost_items(ledger)
+
+
+def _left_out(plan: Plan, result: RunResult) -> None:
+    """Checks a read-only run leaves out are reported as skipped, not forgotten."""
+    for item in plan.left_out:
+        ids = item.requirements if isinstance(item, Scenario) else item.requirement_ids
+        check = CheckResult(
+            id=item.id,
+            title=item.title,
+            kind="scenario" if isinstance(item, Scenario) else "fuzz",
+            area=item.area,
+            requirement_ids=ids,
+        )
+        check.skip("not run: it writes, and this run is read-only")
+        result.checks.append(check)
+
+
+def _not_run(checks: list[FuzzCheck], result: RunResult, reason: str) -> None:
+    for fuzz_check in checks:
+        check = CheckResult(
+            id=fuzz_check.id,
+            title=fuzz_check.title,
+            kind="fuzz",
+            area=fuzz_check.area,
+            requirement_ids=fuzz_check.requirement_ids,
+        )
+        check.skip(reason)
+        result.checks.append(check)
 
 
 @contextmanager
@@ -188,13 +364,19 @@ def _scenarios(
     config: Config,
     result: RunResult,
     progress: Progress,
+    stop: threading.Event,
 ) -> None:
     from .scenarios import run_scenarios
 
     progress.stage("scenarios", total=len(plan.scenarios))
     workers = config.tenants or (8 if tenants.max_parallel is None else tenants.max_parallel)
     checks = run_scenarios(
-        catalogue, plan.scenarios, tenants, concurrency=workers, on_result=progress.check_done
+        catalogue,
+        plan.scenarios,
+        tenants,
+        concurrency=workers,
+        on_result=progress.check_done,
+        stop=stop,
     )
     result.checks.extend(checks)
 

@@ -12,13 +12,19 @@ from __future__ import annotations
 import threading
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._config import Config
 from ._http import Auth, ClientCredentials, HttpSettings, Session
+from ._ledger import Ledger, tenant_key
+from ._results import LeftBehind
+
+if TYPE_CHECKING:
+    from ._cleanup import Outcome
+    from ._ledger import Item
 
 #: The client secret the embedded reference server accepts for any client id.
 REFERENCE_CLIENT_SECRET = "reference-secret"
@@ -45,6 +51,23 @@ class Tenant:
 
     name: str
     session: Session
+    #: The tenant's name in the ledger (a client id or a token fingerprint, never a secret).
+    key: str = ""
+    #: What the cleanup after the holder's block could not remove.
+    left_behind: list[LeftBehind] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Protection:
+    """How the sessions of a run are kept to what the run created."""
+
+    ledger: Ledger
+    #: Refuse every write.
+    read_only: bool = False
+    #: Refuse changes to runs and entries the ledger does not hold (an external tenant).
+    foreign: bool = True
+    #: How long cleaning one item may take.
+    cleanup_wait_s: float = 120.0
 
 
 class Tenants(ABC):
@@ -74,10 +97,59 @@ class Tenants(ABC):
         self.description = description
         self._lock = threading.Lock()
         self._sessions: list[Session] = []
+        self.protection: Protection | None = None
+        #: Called after each item a release cleans (progress, tests).
+        self.on_cleaned: Callable[[Item, Outcome], None] | None = None
+
+    def protect(self, protection: Protection) -> None:
+        """Record, guard and clean up every session handed out from now on (and the ones
+        already made)."""
+        self.protection = protection
+        with self._lock:
+            sessions = list(self._sessions)
+        for session in sessions:
+            self._protect(session, self.key_of(session))
+
+    @contextmanager
+    def acquire(self, label: str) -> Iterator[Tenant]:
+        """A tenant for the ``with`` block; ``label`` names who holds it (for messages). With a
+        ledger, what the block created is cleaned up before the tenant is handed back (even when
+        the block raised); what could not be is in ``tenant.left_behind``."""
+        with self._hold(label) as tenant:
+            protection = self.protection
+            mark = protection.ledger.mark() if protection else 0
+            try:
+                yield tenant
+            finally:
+                if protection is not None:
+                    tenant.left_behind = self._clean(protection, tenant, mark)
+
+    def _clean(self, protection: Protection, tenant: Tenant, mark: int) -> list[LeftBehind]:
+        from ._cleanup import clean
+
+        items = protection.ledger.open_items(tenant.key, after=mark)
+        if not items:
+            return []
+        return clean(
+            protection.ledger,
+            items,
+            lambda key: tenant.session if key == tenant.key else None,
+            wait_s=protection.cleanup_wait_s,
+            on_item=self.on_cleaned,
+        )
 
     @abstractmethod
-    def acquire(self, label: str) -> AbstractContextManager[Tenant]:
-        """A tenant for the ``with`` block; ``label`` names who holds it (for messages)."""
+    def _hold(self, label: str) -> AbstractContextManager[Tenant]:
+        """A tenant for the ``with`` block, without the cleanup."""
+
+    @abstractmethod
+    def key_of(self, session: Session) -> str:
+        """The ledger name of the tenant ``session`` belongs to."""
+
+    def session_for(self, key: str) -> Session | None:
+        """A session of the tenant named ``key`` in the ledger (for the cleanup at the end of a
+        run), or ``None`` if it cannot be reached with these credentials."""
+        return None
 
     @property
     def requests_sent(self) -> int:
@@ -97,10 +169,20 @@ class Tenants(ABC):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _track(self, session: Session) -> Session:
+    def _track(self, session: Session, key: str) -> Session:
         with self._lock:
             self._sessions.append(session)
+        if self.protection is not None:
+            self._protect(session, key)
         return session
+
+    def _protect(self, session: Session, key: str) -> None:
+        protection = self.protection
+        assert protection is not None
+        protection.ledger.watch(session, key)
+        protection.ledger.guard(
+            session, key, read_only=protection.read_only, foreign=protection.foreign
+        )
 
 
 class FreshTenants(Tenants):
@@ -128,15 +210,25 @@ class FreshTenants(Tenants):
         self._client_secret = client_secret
 
     @contextmanager
-    def acquire(self, label: str) -> Iterator[Tenant]:
+    def _hold(self, label: str) -> Iterator[Tenant]:
         client_id = str(uuid.uuid4())  # 36 characters, like the vendor's client ids
-        session = self._track(
-            Session(self._settings, ClientCredentials(client_id, self._client_secret))
-        )
+        auth = ClientCredentials(client_id, self._client_secret)
+        key = tenant_key(auth)
+        session = self._track(Session(self._settings, auth), key)
         try:
-            yield Tenant(f"tenant {client_id[:8]}", session)
+            yield Tenant(f"tenant {client_id[:8]}", session, key)
         finally:
             session.close()
+
+    def key_of(self, session: Session) -> str:
+        return tenant_key(session.auth)
+
+    def session_for(self, key: str) -> Session | None:
+        client_id = key.removeprefix("client ")
+        if client_id == key:
+            return None
+        auth = ClientCredentials(client_id, self._client_secret)
+        return self._track(Session(self._settings, auth), key)
 
 
 class SharedTenant(Tenants):
@@ -159,7 +251,8 @@ class SharedTenant(Tenants):
             max_parallel=1,
             description=f"the configured tenant at {settings.base_url}",
         )
-        self._session = self._track(Session(settings, auth))
+        self._key = tenant_key(auth)
+        self._session = self._track(Session(settings, auth), self._key)
         self._turn = threading.Lock()
 
     @property
@@ -167,9 +260,15 @@ class SharedTenant(Tenants):
         return self._session
 
     @contextmanager
-    def acquire(self, label: str) -> Iterator[Tenant]:
+    def _hold(self, label: str) -> Iterator[Tenant]:
         with self._turn:
-            yield Tenant("configured tenant", self._session)
+            yield Tenant("configured tenant", self._session, self._key)
+
+    def key_of(self, session: Session) -> str:
+        return self._key
+
+    def session_for(self, key: str) -> Session | None:
+        return self._session if key == self._key else None
 
 
 def tenants_for(

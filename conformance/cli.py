@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -350,7 +351,8 @@ def _run(args: argparse.Namespace) -> int:
         load_expected_failures(config.expected_failures) if config.expected_failures else None
     )
     progress = Progress(config.progress)
-    result = run(config, progress=progress)
+    stop = threading.Event()  # set by SIGINT or SIGTERM: the run stops, cleans up, reports
+    result = run(config, progress=progress, stop=stop)
     if expected is not None:
         apply_expected_failures(result, expected)
     paths = write_reports(result, config.reports_dir, config.formats)
@@ -363,6 +365,11 @@ def _run(args: argparse.Namespace) -> int:
     )
     if result.setup_error:
         print(f"setup error: {result.setup_error}")
+    for item in result.left_behind:
+        print(f"left behind: {item.kind} {item.number} ({item.status}): {item.reason}")
+    if result.left_behind:
+        ledger = config.reports_dir / "ledger.jsonl"
+        print(f"retry the cleanup later with: jr-conformance cleanup --ledger {ledger}")
     for problem in result.gate_problems:
         print(f"expected-failures: {problem}")
     new_failures = [c for c in result.checks if c.status >= Status.FAIL]
@@ -372,6 +379,9 @@ def _run(args: argparse.Namespace) -> int:
             print(suggest_entry(check))
     for fmt, path in paths.items():
         print(f"report ({fmt}): {path}")
+    if stop.is_set():
+        print("interrupted: the reports show what ran before the interruption")
+        return EXIT_INTERRUPTED
     if result.setup_error:
         return EXIT_SETUP
     if result.status >= Status.FAIL or result.gate_problems:
@@ -384,9 +394,11 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "run",
         help="the whole suite: preflight, scenarios, fuzzing; writes the reports",
         description="Run preflight, the scenarios and the fuzz stage against a target (the "
-        "embedded reference server when no --base-url) and write the reports. Exit 0 all as "
-        "expected, 1 non-conformance (or a stale expected-failures file), 2 usage or "
-        "configuration error, 3 setup error (the target could not be tested).",
+        "embedded reference server when no --base-url), clean up what the run created (its "
+        "ledger is reports/ledger.jsonl) and write the reports. Exit 0 all as expected, 1 "
+        "non-conformance (or a stale expected-failures file), 2 usage or configuration error, "
+        "3 setup error (the target could not be tested), 130 interrupted (SIGINT or SIGTERM: "
+        "the run still cleans up and writes its reports).",
     )
     _add_target_options(parser)
     parser.add_argument("--reports", type=Path, metavar="DIR", help="report folder (reports/)")
@@ -406,9 +418,15 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--rate-limit", type=_rate, metavar="N/min", help="send at most N requests a minute"
     )
     parser.add_argument("--tenants", type=int, metavar="N", help="scenarios run in parallel")
-    parser.add_argument("--read-only", action="store_true", help="run only what reads")
     parser.add_argument(
-        "--allow-production", action="store_true", help="allow a production host (careful)"
+        "--read-only",
+        action="store_true",
+        help="run only what reads; every write is refused (the way to test a production host)",
+    )
+    parser.add_argument(
+        "--allow-production",
+        action="store_true",
+        help="allow writes to a production host (careful: prefer a sandbox, or --read-only)",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -436,6 +454,8 @@ def _list(args: argparse.Namespace) -> int:
         print(f"scenario  {scenario.id}: {scenario.title} ({ids}){needs}")
     for check in plan.fuzz_checks:
         print(f"fuzz      {check.id}: {check.title} ({', '.join(check.requirement_ids)})")
+    for item in plan.left_out:
+        print(f"skipped   {item.id}: writes, and the run is read-only")
     print(f"{len(plan.scenarios)} scenarios, {len(plan.fuzz_checks)} fuzz checks")
     return EXIT_OK
 
@@ -445,7 +465,45 @@ def _add_list(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "list", help="show what `run` would run with the same selection (a dry run)"
     )
     _add_target_options(parser)
+    parser.add_argument("--read-only", action="store_true", help="only what reads")
     parser.set_defaults(handler=_list)
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    from ._cleanup import cleanup_ledger
+
+    flags = {"config": args.config, "base_url": args.base_url}
+    if args.allow_production:
+        flags["allow_production"] = True
+    outcome = cleanup_ledger(args.ledger, flags, wait_s=args.wait, say=print)
+    if outcome.setup_error:
+        return EXIT_SETUP
+    return EXIT_NONCONFORMANT if outcome.left_behind else EXIT_OK
+
+
+def _add_cleanup(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "cleanup",
+        help="finish the cleanup of an interrupted or crashed run from its ledger",
+        description="Cancel and delete what a run's ledger (reports/ledger.jsonl) says the suite "
+        "created and did not clean up, newest first, on the ledger's target (or --base-url) "
+        "with the credentials of the environment (JR_TOKEN, or JR_CLIENT_ID and "
+        "JR_CLIENT_SECRET). Nothing outside the ledger is touched; an item recorded for other "
+        "credentials is left alone. Exit 0 all cleaned (or nothing to do), 1 something left "
+        "behind, 2 usage error (no such ledger), 3 the target could not be reached.",
+    )
+    parser.add_argument("--ledger", type=Path, required=True, metavar="FILE", help="the ledger")
+    parser.add_argument(
+        "--base-url", metavar="URL", help="the target (default: the one the ledger names)"
+    )
+    parser.add_argument("--config", type=Path, metavar="PATH", help="a TOML or YAML config file")
+    parser.add_argument(
+        "--wait", type=float, default=120.0, metavar="S", help="seconds each item may take (120)"
+    )
+    parser.add_argument(
+        "--allow-production", action="store_true", help="the ledger's target is a production host"
+    )
+    parser.set_defaults(handler=_cleanup)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -457,6 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_run(commands)
     _add_list(commands)
+    _add_cleanup(commands)
     _add_spec_info(commands)
     _add_diff(commands)
     _add_serve(commands)

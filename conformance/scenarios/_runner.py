@@ -21,6 +21,7 @@ from .._catalogue import Catalogue
 from .._errors import CODE_FORMAT_REQUIREMENT
 from .._exceptions import ConformanceError, TransportError
 from .._http import Request, Response
+from .._ledger import UnsafeRequest
 from .._results import Assertion, CheckResult
 from .._tenants import Tenant, Tenants
 from .._validate import Problem, ResponseValidator, fill_path
@@ -58,7 +59,10 @@ def run_scenarios(
     report_lock = threading.Lock()
 
     def one(index: int) -> None:
-        result = _run_one(context, scenarios[index])
+        if context.stop.is_set():  # interrupted: start nothing new
+            result = _not_started(scenarios[index])
+        else:
+            result = _run_one(context, scenarios[index])
         results[index] = result
         if on_result is not None:
             with report_lock:
@@ -186,8 +190,26 @@ def _run_one(context: _Context, scenario: Scenario) -> CheckResult:
                 _ScenarioRun(context, scenario, tenant, check).run()
         except ConformanceError as exc:  # the tenant could not be set up
             check.error(f"no tenant: {exc}")
+        else:
+            if tenant.left_behind:
+                left = ", ".join(f"{i.number} ({i.status})" for i in tenant.left_behind)
+                note = f"left behind: {left}"
+                check.message = f"{check.message} ({note})" if check.message else note
     check.duration_s = time.monotonic() - started
     check.settle()
+    return check
+
+
+def _not_started(scenario: Scenario) -> CheckResult:
+    check = CheckResult(
+        id=scenario.id,
+        title=scenario.title,
+        kind="scenario",
+        area=scenario.area,
+        requirement_ids=scenario.requirements,
+        tags=scenario.tags,
+    )
+    check.skip("not run: the run was interrupted")
     return check
 
 
@@ -217,6 +239,8 @@ class _ScenarioRun:
             for step in self.scenario.steps:
                 if not self._step(step):
                     break
+        except UnsafeRequest as exc:  # the target holds something this run must not touch
+            check.skip(f"not run to the end against this target: {exc}")
         except (TransportError, _Abort) as exc:
             check.error(str(exc))
         except _Stopped:

@@ -1,0 +1,296 @@
+"""Cleaning up what the ledger holds: cancel, wait for the cancel to settle, delete, confirm.
+
+Each item is driven by what a read of it shows, so cleanup works from any state and after any
+crash: a run that is still executing is waited for (it cannot be cancelled while Processing), a
+Pending, Completed or Error run is cancelled, a Cancelled one deleted, and not-found at any point
+means cleaned. An entry the suite created by hand is un-transferred if it must be, cancelled and
+deleted. Every wait is bounded; what is still there at the deadline is *left behind*, with its
+number and last status, never retried for ever.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._exceptions import ConformanceError, SetupError, UsageError
+from ._http import Request, Response, Session
+from ._ledger import RUN, Item, Ledger, _read_path, is_absent, load_ledger, tenant_key
+from ._results import CheckResult, LeftBehind
+
+__all__ = ["CLEANUP_WAIT_S", "Cleaner", "LedgerCleanup", "Outcome", "clean", "cleanup_ledger"]
+
+#: How long one item may take to reach not-found.
+CLEANUP_WAIT_S = 120.0
+#: Backoff between reads: grows with the time waited, like the scenario runner's polling.
+_FIRST_WAIT_S = 0.05
+_GROWTH = 0.1
+_MAX_WAIT_S = 2.0
+#: Each action is sent at most this often per item: a server that keeps refusing is not hammered.
+_MAX_ACTIONS = 2
+#: An action is repeated only when the item shows the same state this long after it.
+_RESEND_S = 1.5
+#: Run states that end by themselves: cleanup waits for them (up to its deadline).
+_TRANSIENT = frozenset({"Pending", "Processing", "CancelInprogress", "DeleteInprogress"})
+
+#: Run statuses a cancel is allowed from (the documented Pending, Error and Completed).
+_RUN_CANCELLABLE = frozenset({"Completed", "Error"})
+
+
+@dataclass
+class Outcome:
+    """What cleanup made of one item."""
+
+    cleaned: bool
+    status: str
+    reason: str = ""
+
+
+class Cleaner:
+    """Cleans items through one session (of the tenant that created them)."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        wait_s: float = CLEANUP_WAIT_S,
+        check: CheckResult | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.session = session
+        self.wait_s = wait_s
+        self.check = check
+        self._sleep = sleep
+
+    def clean(self, item: Item) -> Outcome:
+        """Drive ``item`` to not-found within ``wait_s``.
+
+        An action (cancel, delete) is sent again only when the item still shows the same state
+        ``_RESEND_S`` later, at most ``_MAX_ACTIONS`` times; when none is left and the state is
+        not one that ends by itself, cleanup gives up on the item at once.
+        """
+        started = time.monotonic()
+        deadline = started + self.wait_s
+        sent: dict[str, int] = {}
+        last_name, last_at = "", float("-inf")
+        status, reason = "unknown", ""
+        while True:
+            try:
+                response = self._send("GET", _read_path(item.kind, item.number), item, "read")
+                if is_absent(response):
+                    return Outcome(True, "not found")
+                status, body = _status(response)
+                action = self._next(item, status, body, sent)
+                now = time.monotonic()
+                settled = now - last_at >= _RESEND_S
+                if action is not None and (action[3] != last_name or settled):
+                    method, path, json_body, name = action
+                    sent[name] = sent.get(name, 0) + 1
+                    last_name, last_at = name, now
+                    answer = self._send(method, path, item, name, json_body)
+                    reason = "" if _accepted(answer) else f"{name} refused: {_reason(answer)}"
+                    continue  # read again at once: the action may have finished it
+                if action is None and status not in _TRANSIENT and settled:
+                    return Outcome(False, status, reason or f"stays {status}")
+            except ConformanceError as exc:  # transport, or a guard
+                reason = str(exc)
+            waited = time.monotonic() - started
+            if time.monotonic() >= deadline:
+                why = reason or f"still {status} after {self.wait_s:g} s"
+                return Outcome(False, status, why)
+            pause = min(_MAX_WAIT_S, _FIRST_WAIT_S + _GROWTH * waited)
+            self._sleep(max(0.0, min(pause, deadline - time.monotonic())))
+
+    def _next(
+        self, item: Item, status: str, body: dict[str, object], sent: dict[str, int]
+    ) -> tuple[str, str, object, str] | None:
+        """The next action for ``item`` in ``status``, or ``None`` to wait."""
+        base = _read_path(item.kind, item.number)
+        if status == "Cancelled":
+            if sent.get("delete", 0) < _MAX_ACTIONS:
+                return ("DELETE", base, None, "delete")
+            return None
+        if item.kind == RUN:
+            # Processing and the in-progress states end by themselves: wait for them.
+            cancellable = status in _RUN_CANCELLABLE or status == "Pending"
+            if cancellable and sent.get("cancel", 0) < _MAX_ACTIONS:
+                return ("PUT", f"{base}/cancel", None, "cancel")
+            return None
+        # An entry: one that is being transferred to accounting cannot be cancelled.
+        transferred = body.get("transferredToAccounting")
+        if transferred not in (None, "No") and sent.get("untransfer", 0) < _MAX_ACTIONS:
+            return (
+                "PUT",
+                f"{base}/basic-information",
+                {"transferredToAccounting": "No"},
+                "untransfer",
+            )
+        if sent.get("cancel", 0) < _MAX_ACTIONS:
+            return ("PUT", f"{base}/cancel", None, "cancel")
+        return None
+
+    def _send(self, method: str, path: str, item: Item, step: str, body: object = None) -> Response:
+        request = Request(method, path, json=body)
+        return self.session.do(request, check=self.check, track=f"cleanup.{item.number}.{step}")
+
+
+def clean(
+    ledger: Ledger,
+    items: Sequence[Item],
+    session_for: Callable[[str], Session | None],
+    *,
+    wait_s: float = CLEANUP_WAIT_S,
+    check: CheckResult | None = None,
+    on_item: Callable[[Item, Outcome], None] | None = None,
+) -> list[LeftBehind]:
+    """Clean ``items`` in reverse order of creation (entries before the runs made after them;
+    the newest first), record each outcome in the ledger, and return what was left behind.
+
+    ``session_for(tenant)`` gives a session of the tenant that created an item, or ``None`` when
+    that tenant cannot be reached any more."""
+    left: list[LeftBehind] = []
+    for item in sorted(items, key=lambda i: i.seq, reverse=True):
+        session = session_for(item.tenant)
+        if session is None:
+            outcome = Outcome(False, "unknown", f"no credentials for {item.tenant}")
+        else:
+            outcome = Cleaner(session, wait_s=wait_s, check=check).clean(item)
+        if outcome.cleaned:
+            ledger.settle(item, "cleaned", outcome.status)
+        else:
+            ledger.settle(item, "left-behind", outcome.status, outcome.reason)
+            left.append(LeftBehind(item.kind, item.number, outcome.status, outcome.reason))
+        if on_item is not None:
+            on_item(item, outcome)
+    return left
+
+
+def lost_items(ledger: Ledger) -> list[LeftBehind]:
+    """Creates whose answer never came: reported, since nothing can find them by number."""
+    return [LeftBehind(i.kind, i.number, i.status, i.reason) for i in ledger.lost()]
+
+
+# -- reading answers -----------------------------------------------------------------------------
+
+
+def _status(response: Response) -> tuple[str, dict[str, object]]:
+    body = response.json_or_none()
+    if not isinstance(body, dict):
+        kind = response.headers.get("content-type", "no content type")
+        return f"HTTP {response.status_code} ({kind}, not JSON)", {}
+    status = body.get("status")
+    if isinstance(status, str) and status:
+        return status, body
+    return f"HTTP {response.status_code} without a status", body
+
+
+def _accepted(response: Response) -> bool:
+    body = response.json_or_none()
+    return 200 <= response.status_code < 300 and not (
+        isinstance(body, dict) and body.get("success") is False
+    )
+
+
+def _reason(response: Response) -> str:
+    body = response.json_or_none()
+    if isinstance(body, dict):
+        reasons = body.get("reasons")
+        if isinstance(reasons, list) and reasons and isinstance(reasons[0], dict):
+            message = reasons[0].get("message")
+            code = reasons[0].get("code")
+            return f"{message} (code {code}, HTTP {response.status_code})"
+    return f"HTTP {response.status_code}"
+
+
+# -- jr-conformance cleanup --ledger FILE ----------------------------------------------------------
+
+
+@dataclass
+class LedgerCleanup:
+    """What ``jr-conformance cleanup`` did."""
+
+    cleaned: int = 0
+    left_behind: list[LeftBehind] = field(default_factory=list)
+    setup_error: str | None = None
+
+
+def cleanup_ledger(
+    path: Path,
+    flags: Mapping[str, Any],
+    *,
+    wait_s: float = CLEANUP_WAIT_S,
+    say: Callable[[str], None] = print,
+    env: Mapping[str, str] | None = None,
+) -> LedgerCleanup:
+    """Finish the cleanup a crashed or interrupted run could not: every open item of the ledger
+    at ``path`` on its target, with the credentials of the environment, newest first. Items of
+    another target or other credentials are left alone (and reported)."""
+    from ._config import load_config
+    from ._preflight import preflight
+
+    items, lost = load_ledger(path)
+    outcome = LedgerCleanup()
+    pending = [item for item in items if item.open]
+    for item in lost:
+        say(
+            f"unknown: a {item.kind} create of run {item.run_id} got no readable answer "
+            f"({item.reason}); the suite cannot name it, check the tenant"
+        )
+    if not pending:
+        say(f"nothing to clean up in {path}")
+        return outcome
+    ledger = Ledger(path, run_id=pending[-1].run_id, base_url=pending[-1].base_url)
+    # The embedded reference kept its data in memory: it went when its run ended.
+    for item in [i for i in pending if i.implementation == "reference"]:
+        ledger.settle(item, "cleaned", "gone", "the embedded reference server is gone")
+    pending = [i for i in pending if i.implementation != "reference"]
+    if not pending:
+        say(f"nothing to clean up in {path} (its items were on the embedded reference server)")
+        return outcome
+    base_url = flags.get("base_url")
+    if base_url is None:
+        targets = sorted({item.base_url for item in pending})
+        if len(targets) > 1:
+            raise UsageError(
+                f"ledger {path} names several targets ({', '.join(targets)}): pass --base-url"
+            )
+        base_url = targets[0]
+    config = load_config({**flags, "base_url": base_url}, env=env)
+    assert config.base_url is not None
+    session = Session(config.http_settings("jrc-cleanup"), config.auth())
+    key = tenant_key(config.auth())
+    with session:
+        try:
+            preflight(session)
+        except SetupError as exc:
+            outcome.setup_error = str(exc)
+            say(f"setup error: {exc}")
+            return outcome
+        eligible: list[Item] = []
+        for item in pending:
+            why = ""
+            if item.base_url.rstrip("/") != config.base_url.rstrip("/"):
+                why = f"recorded for {item.base_url}, not {config.base_url}"
+            elif item.tenant != key:
+                why = f"recorded for tenant {item.tenant}; these credentials are {key}"
+            if why:
+                outcome.left_behind.append(LeftBehind(item.kind, item.number, "unknown", why))
+                say(f"left alone: {item.kind} {item.number}: {why}")
+            else:
+                eligible.append(item)
+
+        def report(item: Item, result: Outcome) -> None:
+            if result.cleaned:
+                outcome.cleaned += 1
+                say(f"cleaned: {item.kind} {item.number}")
+            else:
+                say(f"left behind: {item.kind} {item.number} ({result.status}): {result.reason}")
+
+        outcome.left_behind += clean(
+            ledger, eligible, lambda k: session if k == key else None, wait_s=wait_s, on_item=report
+        )
+    say(f"{outcome.cleaned} cleaned, {len(outcome.left_behind)} left behind")
+    return outcome
