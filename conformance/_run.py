@@ -27,7 +27,7 @@ from ._catalogue import Catalogue, load_catalogue
 from ._cleanup import CLEANUP_WAIT_S, Outcome, clean, lost_items
 from ._config import Config
 from ._exceptions import SetupError, UsageError
-from ._ledger import LEDGER_FILE, SAFE_METHODS, Item, Ledger
+from ._ledger import ENTRY, LEDGER_FILE, RUN, SAFE_METHODS, Item, Ledger
 from ._preflight import PENDING_WAIT_S, check_idle, preflight
 from ._progress import Progress
 from ._results import CheckResult, RunResult, Stage, Target
@@ -298,6 +298,9 @@ def _cleanup(
 
     left = clean(ledger, items, tenants.session_for, wait_s=wait_s, on_item=said)
     result.left_behind = left + lost_items(ledger)
+    if ledger.implementation == "reference":
+        for item in result.left_behind:
+            item.reason += " (on the embedded reference server, gone with it)"
 
 
 def _left_out(plan: Plan, result: RunResult) -> None:
@@ -422,6 +425,12 @@ def _fuzz(
         else:
             outcome_checks = [c for c in outcome.checks if c.id in wanted]
             requests = outcome.requests
+            # What the fuzzer created and did not delete is cleaned when the tenant is handed
+            # back, like a scenario's.
+            if tenants.protection is not None:
+                for number in outcome.left_behind:
+                    kind = ENTRY if number.startswith("JE-") else RUN
+                    tenants.protection.ledger.record(tenant.key, kind, number)
     stage.requests += requests
     for check in outcome_checks:
         result.checks.append(check)

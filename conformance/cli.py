@@ -352,7 +352,13 @@ def _run(args: argparse.Namespace) -> int:
     )
     progress = Progress(config.progress)
     stop = threading.Event()  # set by SIGINT or SIGTERM: the run stops, cleans up, reports
-    result = run(config, progress=progress, stop=stop)
+    result = run(
+        config,
+        progress=progress,
+        stop=stop,
+        pending_wait_s=args.pending_wait,
+        cleanup_wait_s=args.cleanup_wait,
+    )
     if expected is not None:
         apply_expected_failures(result, expected)
     paths = write_reports(result, config.reports_dir, config.formats)
@@ -418,6 +424,20 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--rate-limit", type=_rate, metavar="N/min", help="send at most N requests a minute"
     )
     parser.add_argument("--tenants", type=int, metavar="N", help="scenarios run in parallel")
+    parser.add_argument(
+        "--pending-wait",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="how long to wait for a journal run the suite did not create to finish (120)",
+    )
+    parser.add_argument(
+        "--cleanup-wait",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="how long cleaning up one run or entry may take (120)",
+    )
     parser.add_argument(
         "--read-only",
         action="store_true",

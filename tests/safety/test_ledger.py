@@ -1,0 +1,230 @@
+"""The ledger records what the suite creates, at once; the guard keeps sessions off everything
+else; cleanup drives what the ledger holds to not-found, or reports it left behind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import TOKEN
+
+from conformance._cleanup import clean
+from conformance._http import BearerToken, HttpSettings, Request, Session
+from conformance._ledger import RUN, Ledger, UnsafeRequest, load_ledger, tenant_key
+from conformance.cli import main
+from conformance.reference import ReferenceServer
+
+NOV_2014 = {
+    "accountingPeriodName": "Nov-2014",
+    "journalEntryDate": "2014-11-04",
+    "transactionTypes": [{"type": "Invoice Item"}],
+}
+ENTRY = {
+    "accountingPeriodName": "Nov-2014",
+    "currency": "USD",
+    "journalEntryDate": "2014-11-10",
+    "transactionType": "Invoice Adjustment",
+    "journalEntryItems": [
+        {"accountingCodeName": "Accounts Receivable", "type": "Debit", "amount": 10},
+        {"accountingCodeName": "Sales Revenue", "type": "Credit", "amount": 10},
+    ],
+}
+
+
+def _session(server: ReferenceServer, token: str = TOKEN) -> Session:
+    return Session(HttpSettings(base_url=server.url, run_id="jrc-test"), BearerToken(token))
+
+
+def _protected(
+    server: ReferenceServer, path: Path | None, *, read_only: bool = False
+) -> tuple[Session, Ledger, str]:
+    session = _session(server)
+    ledger = Ledger(path, run_id="jrc-test", base_url=server.url)
+    key = tenant_key(session.auth)
+    ledger.watch(session, key)
+    ledger.guard(session, key, read_only=read_only, foreign=True)
+    return session, ledger, key
+
+
+def _status(session: Session, number: str) -> Any:
+    body = session.do(Request("GET", f"/v1/journal-runs/{number}")).json()
+    return body.get("status") if body.get("success") is not False else "not found"
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_every_create_is_on_disk_as_soon_as_it_answers(
+    reference: ReferenceServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "ledger.jsonl"
+    session, ledger, key = _protected(reference, path)
+    with session:
+        run = session.do(Request("POST", "/v1/journal-runs", json=NOV_2014)).json()
+        # Read back from the file (a crash right now would still leave the number behind).
+        lines = _lines(path)
+        assert [(x["kind"], x["number"], x["state"]) for x in lines] == [
+            ("journal-run", run["journalRunNumber"], "created")
+        ]
+        assert lines[0]["base_url"] == reference.url and lines[0]["tenant"] == key
+        entry = session.do(Request("POST", "/v1/journal-entries", json=ENTRY)).json()
+        refused = session.do(Request("POST", "/v1/journal-runs", json={"bad": 1})).json()
+        assert refused["success"] is False
+    numbers = [x["number"] for x in _lines(path)]
+    assert numbers == [run["journalRunNumber"], entry["journalEntryNumber"]]
+    assert TOKEN not in path.read_text()
+
+
+def test_the_guard_never_touches_a_run_the_suite_did_not_create(
+    reference: ReferenceServer, tmp_path: Path
+) -> None:
+    with _session(reference) as outsider:  # someone else's run on the same tenant
+        foreign = outsider.do(Request("POST", "/v1/journal-runs", json=NOV_2014)).json()
+        number = foreign["journalRunNumber"]
+    session, ledger, _ = _protected(reference, tmp_path / "ledger.jsonl")
+    with session:
+        for request in (
+            Request("PUT", f"/v1/journal-runs/{number}/cancel"),
+            Request("DELETE", f"/v1/journal-runs/{number}"),
+            Request("PATCH", f"/v1/journal-runs/{number}", json={}),
+        ):
+            sent = session.requests_sent
+            with pytest.raises(UnsafeRequest, match=f"would change journal-run {number}"):
+                session.do(request)
+            assert session.requests_sent == sent + 1  # the read that found it; nothing else
+        assert _status(session, number) == "Completed"
+        # A number nobody has can be asked about: that is how not-found is tested.
+        answer = session.do(Request("DELETE", "/v1/journal-runs/JR-99999999"))
+        assert answer.json()["success"] is False
+        # What the suite created, it may change.
+        mine = session.do(Request("POST", "/v1/journal-runs", json=NOV_2014)).json()
+        assert session.do(Request("PUT", f"/v1/journal-runs/{mine['journalRunNumber']}/cancel"))
+        assert ledger.owns(ledger.items()[0].tenant, RUN, mine["journalRunNumber"])
+
+
+def test_entries_of_an_owned_run_are_the_runs(reference: ReferenceServer, tmp_path: Path) -> None:
+    session, ledger, _ = _protected(reference, tmp_path / "ledger.jsonl")
+    with session:
+        run = session.do(Request("POST", "/v1/journal-runs", json=NOV_2014)).json()
+        number = run["journalRunNumber"]
+        listed = session.do(Request("GET", f"/v1/journal-entries/journal-runs/{number}")).json()
+        first = listed["journalEntries"][0]["number"]
+        answer = session.do(Request("PUT", f"/v1/journal-entries/{first}/cancel"))
+        assert answer.json()["success"] is True
+    assert [item.number for item in ledger.items()] == [number]  # entries are not items
+
+
+def test_a_read_only_session_sends_no_write(reference: ReferenceServer, tmp_path: Path) -> None:
+    session, _, _ = _protected(reference, tmp_path / "ledger.jsonl", read_only=True)
+    with session:
+        with pytest.raises(UnsafeRequest, match="read-only"):
+            session.do(Request("POST", "/v1/journal-runs", json=NOV_2014))
+        assert session.requests_sent == 0
+        assert session.do(Request("GET", "/v1/journal-runs/JR-00000001")).status_code in (200, 404)
+
+
+def test_cleanup_waits_for_a_processing_run_then_cancels_and_deletes(
+    reference: ReferenceServer, tmp_path: Path
+) -> None:
+    session, ledger, key = _protected(reference, tmp_path / "ledger.jsonl")
+    with session:
+        held = session.do(
+            Request("POST", "/v1/journal-runs", json=NOV_2014, headers={"X-Reference-Hold": "1"})
+        ).json()["journalRunNumber"]
+        assert _status(session, held) == "Processing"
+        left = clean(ledger, ledger.open_items(), lambda k: session if k == key else None)
+        assert left == []
+        assert _status(session, held) == "not found"
+    states = [(x["number"], x["state"]) for x in _lines(tmp_path / "ledger.jsonl")]
+    assert states == [(held, "created"), (held, "cleaned")]
+
+
+def test_what_cannot_be_cleaned_is_left_behind_with_its_number_and_status(
+    reference: ReferenceServer, tmp_path: Path
+) -> None:
+    session, ledger, key = _protected(reference, tmp_path / "ledger.jsonl")
+    with session:
+        number = session.do(Request("POST", "/v1/journal-runs", json=NOV_2014)).json()[
+            "journalRunNumber"
+        ]
+        entries = session.do(Request("GET", f"/v1/journal-entries/journal-runs/{number}")).json()
+        first = entries["journalEntries"][0]["number"]
+        # An entry transferred to accounting keeps the run from being cancelled (the reference
+        # refuses to reset it without the override permission).
+        session.do(
+            Request(
+                "PUT",
+                f"/v1/journal-entries/{first}/basic-information",
+                json={"transferredToAccounting": "Yes"},
+            )
+        )
+        gone = session.do(Request("POST", "/v1/journal-entries", json=ENTRY)).json()
+        left = clean(ledger, ledger.open_items(), lambda k: session, wait_s=10)
+    assert [(i.kind, i.number, i.status) for i in left] == [("journal-run", number, "Completed")]
+    assert left[0].reason
+    items, _ = load_ledger(tmp_path / "ledger.jsonl")
+    assert {i.number: i.state for i in items} == {
+        number: "left-behind",
+        gone["journalEntryNumber"]: "cleaned",
+    }
+
+
+def test_not_found_counts_as_cleaned(reference: ReferenceServer, tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.jsonl", run_id="jrc-test", base_url=reference.url)
+    ledger.record("token x", RUN, "JR-00000042")  # never existed on this tenant
+    with _session(reference) as session:
+        assert clean(ledger, ledger.open_items(), lambda k: session) == []
+    assert ledger.items()[0].state == "cleaned"
+
+
+def test_cleanup_command_finishes_the_job_from_the_ledger(
+    reference: ReferenceServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "ledger.jsonl"
+    session, ledger, _ = _protected(reference, path)
+    with session:
+        numbers = [
+            session.do(Request("POST", "/v1/journal-runs", json=NOV_2014)).json()[
+                "journalRunNumber"
+            ]
+        ]
+        session.do(Request("PUT", f"/v1/journal-runs/{numbers[0]}/cancel"))
+        assert _status(session, numbers[0]) == "Cancelled"
+        numbers.append(
+            session.do(Request("POST", "/v1/journal-runs", json=NOV_2014)).json()[
+                "journalRunNumber"
+            ]
+        )
+    # ... and here the run crashed. Another tenant's credentials touch nothing:
+    monkeypatch.setenv("JR_TOKEN", TOKEN + "-other")
+    assert main(["cleanup", "--ledger", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "left alone" in out and "these credentials are" in out
+    with _session(reference) as check:
+        assert [_status(check, n) for n in numbers] == ["Cancelled", "Completed"]
+
+    monkeypatch.setenv("JR_TOKEN", TOKEN)
+    assert main(["cleanup", "--ledger", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"cleaned: journal-run {numbers[1]}" in out and "2 cleaned, 0 left behind" in out
+    assert out.index(numbers[1]) < out.index(f"cleaned: journal-run {numbers[0]}")  # newest first
+    with _session(reference) as check:
+        assert [_status(check, n) for n in numbers] == ["not found", "not found"]
+    assert TOKEN not in out and TOKEN not in path.read_text()
+    assert main(["cleanup", "--ledger", str(path)]) == 0
+    assert "nothing to clean up" in capsys.readouterr().out
+
+
+def test_cleanup_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cleanup", "--ledger", str(tmp_path / "nope.jsonl")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n{}\n")
+    assert main(["cleanup", "--ledger", str(bad)]) == 2
+    assert "line 1: not a ledger line" in capsys.readouterr().err
