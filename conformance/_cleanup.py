@@ -75,7 +75,8 @@ class Cleaner:
         started = time.monotonic()
         deadline = started + self.wait_s
         sent: dict[str, int] = {}
-        last_name, last_at = "", float("-inf")
+        refused: set[str] = set()  # actions refused in the current status: not asked again
+        last_name, last_at, last_status = "", float("-inf"), ""
         status, reason = "unknown", ""
         while True:
             try:
@@ -83,7 +84,10 @@ class Cleaner:
                 if is_absent(response):
                     return Outcome(True, "not found")
                 status, body = _status(response)
-                action = self._next(item, status, body, sent)
+                if status != last_status:
+                    refused.clear()
+                    last_status = status
+                action = self._next(item, status, body, sent, refused)
                 now = time.monotonic()
                 settled = now - last_at >= _RESEND_S
                 if action is not None and (action[3] != last_name or settled):
@@ -91,9 +95,12 @@ class Cleaner:
                     sent[name] = sent.get(name, 0) + 1
                     last_name, last_at = name, now
                     answer = self._send(method, path, item, name, json_body)
-                    reason = "" if _accepted(answer) else f"{name} refused: {_reason(answer)}"
+                    reason = ""
+                    if not _accepted(answer):
+                        reason = f"{name} refused: {_reason(answer)}"
+                        refused.add(name)
                     continue  # read again at once: the action may have finished it
-                if action is None and status not in _TRANSIENT and settled:
+                if action is None and status not in _TRANSIENT and (refused or settled):
                     return Outcome(False, status, reason or f"stays {status}")
             except ConformanceError as exc:  # transport, or a guard
                 reason = str(exc)
@@ -105,32 +112,37 @@ class Cleaner:
             self._sleep(max(0.0, min(pause, deadline - time.monotonic())))
 
     def _next(
-        self, item: Item, status: str, body: dict[str, object], sent: dict[str, int]
+        self,
+        item: Item,
+        status: str,
+        body: dict[str, object],
+        sent: dict[str, int],
+        refused: set[str],
     ) -> tuple[str, str, object, str] | None:
-        """The next action for ``item`` in ``status``, or ``None`` to wait."""
+        """The next action for ``item`` in ``status``, or ``None`` to wait (or give up)."""
+
+        def allowed(name: str) -> bool:
+            return name not in refused and sent.get(name, 0) < _MAX_ACTIONS
+
         base = _read_path(item.kind, item.number)
         if status == "Cancelled":
-            if sent.get("delete", 0) < _MAX_ACTIONS:
-                return ("DELETE", base, None, "delete")
-            return None
+            return ("DELETE", base, None, "delete") if allowed("delete") else None
         if item.kind == RUN:
             # Processing and the in-progress states end by themselves: wait for them.
             cancellable = status in _RUN_CANCELLABLE or status == "Pending"
-            if cancellable and sent.get("cancel", 0) < _MAX_ACTIONS:
+            if cancellable and allowed("cancel"):
                 return ("PUT", f"{base}/cancel", None, "cancel")
             return None
         # An entry: one that is being transferred to accounting cannot be cancelled.
         transferred = body.get("transferredToAccounting")
-        if transferred not in (None, "No") and sent.get("untransfer", 0) < _MAX_ACTIONS:
+        if transferred not in (None, "No") and allowed("untransfer"):
             return (
                 "PUT",
                 f"{base}/basic-information",
                 {"transferredToAccounting": "No"},
                 "untransfer",
             )
-        if sent.get("cancel", 0) < _MAX_ACTIONS:
-            return ("PUT", f"{base}/cancel", None, "cancel")
-        return None
+        return ("PUT", f"{base}/cancel", None, "cancel") if allowed("cancel") else None
 
     def _send(self, method: str, path: str, item: Item, step: str, body: object = None) -> Response:
         request = Request(method, path, json=body)

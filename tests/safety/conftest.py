@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # _servers, _hostile
 
-from conformance.reference import ReferenceServer, ReferenceSettings  # noqa: E402
+from conformance.reference import ReferenceServer, ReferenceSettings
 
 TOKEN = "safety-token-0123456789abcdef"
 

@@ -61,7 +61,7 @@ def test_every_create_is_on_disk_as_soon_as_it_answers(
     reference: ReferenceServer, tmp_path: Path
 ) -> None:
     path = tmp_path / "ledger.jsonl"
-    session, ledger, key = _protected(reference, path)
+    session, _ledger, key = _protected(reference, path)
     with session:
         run = session.do(Request("POST", "/v1/journal-runs", json=NOV_2014)).json()
         # Read back from the file (a crash right now would still leave the number behind).
@@ -145,7 +145,7 @@ def test_cleanup_waits_for_a_processing_run_then_cancels_and_deletes(
 def test_what_cannot_be_cleaned_is_left_behind_with_its_number_and_status(
     reference: ReferenceServer, tmp_path: Path
 ) -> None:
-    session, ledger, key = _protected(reference, tmp_path / "ledger.jsonl")
+    session, ledger, _key = _protected(reference, tmp_path / "ledger.jsonl")
     with session:
         number = session.do(Request("POST", "/v1/journal-runs", json=NOV_2014)).json()[
             "journalRunNumber"
@@ -187,7 +187,7 @@ def test_cleanup_command_finishes_the_job_from_the_ledger(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / "ledger.jsonl"
-    session, ledger, _ = _protected(reference, path)
+    session, _ledger, _ = _protected(reference, path)
     with session:
         numbers = [
             session.do(Request("POST", "/v1/journal-runs", json=NOV_2014)).json()[
