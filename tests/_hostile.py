@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from _servers import _Conn, _gzip_bomb_chunks, _read_request, _TCPServer, Received
+from _servers import Received, _Conn, _gzip_bomb_chunks, _read_request, _TCPServer
 
 MODES = (
     "silent",  # never answers
@@ -155,6 +155,7 @@ class HostileServer:
             out["content-type"] = content_type
         if self.rate_limit is not None:
             remaining, reset = self.rate_limit
+            out = {k: v for k, v in out.items() if not k.lower().startswith("ratelimit-")}
             out.update(
                 {
                     "RateLimit-Limit": "100",

@@ -10,6 +10,7 @@ Every response of a step is also validated against the spec for its operation an
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -528,6 +529,9 @@ class _ScenarioRun:
         return self.variables.resolve(value)
 
 
+_JSON_TYPE = re.compile(r"^\s*application/([\w.+-]+\+)?json\s*(;|$)", re.IGNORECASE)
+
+
 class _Skip(Exception):
     """A cleanup step refers to something that was never made: nothing to clean."""
 
@@ -554,6 +558,12 @@ class _SchemaTally:
         )
         if not verdict.checked:
             return
+        content_type = response.headers.get("Content-Type", "")
+        if body is not NOT_JSON and not _JSON_TYPE.match(content_type):
+            # The spec declares every answer application/json: JSON under another label is not.
+            label = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+            problem = Problem((), f"{label}, not application/json as the spec declares")
+            verdict = replace(verdict, problems=(*verdict.problems, problem))
         success = 200 <= response.status_code < 300 and not (
             isinstance(body, dict) and body.get("success") is False
         )
