@@ -1,0 +1,133 @@
+"""The whole suite against servers that misbehave one way at a time.
+
+Each run goes through `jr-conformance run` in its own process, against a proxy in front of the
+reference that sabotages the summary-journal-entry routes (so the preflight passes and the run
+scenario carries on) or, for the last case, every route (so the preflight fails). For each: the
+run ends within its bounds, memory stays bounded, the affected check fails or errors with a
+readable reason and the other passes, the reports are written, and the exit code is the
+documented one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _hostile import BURST, MODES, RETRY_AFTER_S, HostileServer, everything
+from conftest import TOKEN
+
+from conformance.reference import ReferenceServer, ReferenceSettings
+
+#: A run scenario that the proxy leaves alone, and an entry scenario it sabotages.
+SELECTION = ["create-with-period", "not-found-entries"]
+TIMEOUT_S = 1.0
+CAP = 1_000_000
+#: Generous: a request is bounded by 1 s, and the two scenarios send a dozen.
+WALL_LIMIT_S = 40.0
+MEMORY_LIMIT_MB = 600
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[ReferenceServer]:
+    with ReferenceServer(ReferenceSettings(tokens=(TOKEN,))) as server:
+        yield server
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "jr.toml"
+    path.write_text(
+        f"timeout_s = {TIMEOUT_S}\nmax_body_bytes = {CAP}\nmax_decompressed_bytes = {CAP}\n"
+        "max_retries_429 = 1\nmax_retry_wait_s = 2\ncapabilities = ['journal-entries']\n"
+    )
+    return path
+
+
+def _run(url: str, config: Path, reports: Path, *extra: str) -> tuple[int, str, str, float]:
+    env = {**os.environ, "JR_TOKEN": TOKEN}
+    command = [sys.executable, "-m", "conformance", "run", "--base-url", url]
+    command += ["--config", str(config), "--reports", str(reports), "--quiet"]
+    command += ["--select", *SELECTION, "--cleanup-wait", "5", "--pending-wait", "5", *extra]
+    started = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    return done.returncode, done.stdout, done.stderr, time.monotonic() - started
+
+
+def _checks(reports: Path) -> dict[str, dict[str, object]]:
+    data = json.loads((reports / "results.json").read_text())
+    return {check["id"]: check for check in data["checks"]}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_one_misbehaviour_at_a_time(
+    mode: str, upstream: ReferenceServer, config: Path, tmp_path: Path
+) -> None:
+    reports = tmp_path / "reports"
+    with HostileServer(upstream.url, mode) as hostile:
+        code, out, err, wall = _run(hostile.url, config, reports)
+        served = hostile.bytes_served
+        seen = list(hostile.seen)
+    assert wall < WALL_LIMIT_S, (mode, wall)
+    # Memory: the biggest child so far (every run of this module is one) stays small, and the
+    # server never got to send more than a few caps' worth of a multi-gigabyte body.
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert peak_mb < MEMORY_LIMIT_MB, (mode, peak_mb)
+    assert served < 100 * CAP, (mode, served)
+    assert "Traceback" not in out + err, err
+    assert code in (0, 1), (mode, code, out, err)  # a verdict, not a setup error
+    assert {p.name for p in reports.iterdir()} >= {
+        "results.json",
+        "junit.xml",
+        "report.html",
+        "summary.md",
+        "ledger.jsonl",
+    }
+    checks = _checks(reports)
+    assert checks["preflight"]["status"] == "pass"
+    assert checks["create-with-period"]["status"] == "pass", checks["create-with-period"]
+    affected = checks["not-found-entries"]
+    assert affected["status"] in ("fail", "error"), (mode, affected)
+    assert code == 1
+    message = str(affected["message"])
+    assert message and "Traceback" not in message and len(message) < 2000, message
+    if mode == "429":
+        # The retry came only after Retry-After.
+        times = [s.at for s in seen if s.sabotaged]
+        assert len(times) >= 2 and times[1] - times[0] >= RETRY_AFTER_S * 0.9
+    if mode == "503-burst":
+        assert 1 <= sum(s.sabotaged for s in seen) <= BURST
+    print(f"{mode}: {wall:.1f} s, peak {peak_mb:.0f} MB, {served} bytes served")
+
+
+def test_a_server_broken_everywhere_is_a_setup_error(
+    upstream: ReferenceServer, config: Path, tmp_path: Path
+) -> None:
+    reports = tmp_path / "reports"
+    with HostileServer(upstream.url, "html-error", affects=everything) as hostile:
+        code, out, err, wall = _run(hostile.url, config, reports)
+    assert code == 3, (out, err)
+    assert "setup error" in out and "without the API's JSON envelope" in out
+    assert "Traceback" not in out + err
+    assert json.loads((reports / "results.json").read_text())["status"] == "error"
+    assert wall < WALL_LIMIT_S
+
+
+def test_rate_limit_headers_slow_the_suite_down(
+    upstream: ReferenceServer, config: Path, tmp_path: Path
+) -> None:
+    """RateLimit-Remaining at 1 of 100 with 0.4 s to go: each next request waits for it."""
+    with HostileServer(upstream.url, "pass", rate_limit=(1, 0.4)) as hostile:
+        code, out, err, _ = _run(hostile.url, config, tmp_path / "reports")
+        times = [s.at for s in hostile.seen]
+    assert code == 0, out + err
+    gaps = [b - a for a, b in itertools.pairwise(times[1:])]  # after the first answer
+    assert len(gaps) > 5
+    assert min(gaps) >= 0.3, gaps
