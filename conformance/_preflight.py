@@ -3,6 +3,10 @@
 One harmless request tells the two apart before anything is created. A broken setup
 (unreachable, TLS, refused credentials, a base URL that is not the API) is a *setup error*, said in
 one line; anything else is left for the checks to judge.
+
+Before a run that writes to an external tenant, :func:`check_idle` makes sure no journal run the
+suite did not create is executing there: only one runs at a time per tenant, so one would make
+every create of the run fail. There is no operation that lists runs, so the check asks for one.
 """
 
 from __future__ import annotations

@@ -80,5 +80,15 @@ def render_markdown(result: RunResult, summary: Summary | None = None) -> str:
         lines += [f"**MUST requirements no check covered:** {_md(ids, 2000)}", ""]
     if result.left_behind:
         count = len(result.left_behind)
-        lines += [f"**Left behind:** {count} resource(s) not cleaned up (see report.html).", ""]
+        lines += [
+            f"**Left behind:** {count} resource(s) the run created and could not clean up",
+            "",
+        ]
+        for item in result.left_behind[:MAX_LISTED]:
+            lines.append(
+                f"- {_md(item.kind)} {_md(item.number)} ({_md(item.status)}): {_md(item.reason)}"
+            )
+        if count > MAX_LISTED:
+            lines.append(f"- … and {count - MAX_LISTED} more (see report.html)")
+        lines.append("")
     return "\n".join(lines)

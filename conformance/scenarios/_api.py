@@ -16,10 +16,11 @@ from pathlib import Path
 from .._catalogue import Catalogue, load_catalogue
 from .._config import Config
 from .._exceptions import UsageError
+from .._ledger import Ledger
 from .._preflight import preflight
 from .._results import CheckResult, Status
 from .._target import open_target
-from .._tenants import tenants_for
+from .._tenants import Protection, tenants_for
 from ._loader import load_scenarios
 from ._model import Scenario
 from ._runner import OnResult, run_scenarios
@@ -88,6 +89,14 @@ def run_selected(
             config, run_id=run_id, base_url=target.base_url, client_secret=target.client_secret
         )
         with tenants:
+            # What a scenario creates and its cleanup steps miss is cleaned when it hands its
+            # tenant back; on an external target nothing the run did not create is changed.
+            ledger = Ledger(
+                None, run_id=run_id, base_url=target.base_url, implementation=target.implementation
+            )
+            tenants.protect(
+                Protection(ledger, read_only=config.read_only, foreign=not target.is_reference)
+            )
             with tenants.acquire("preflight") as tenant:
                 preflight(tenant.session)  # a broken setup raises SetupError, said in one line
             workers = concurrency or config.tenants or 8
