@@ -373,7 +373,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"setup error: {result.setup_error}")
     for item in result.left_behind:
         print(f"left behind: {item.kind} {item.number} ({item.status}): {item.reason}")
-    if result.left_behind:
+    if result.left_behind and result.target.implementation != "reference":
         ledger = config.reports_dir / "ledger.jsonl"
         print(f"retry the cleanup later with: jr-conformance cleanup --ledger {ledger}")
     for problem in result.gate_problems:
