@@ -11,6 +11,7 @@ import pytest
 from conftest import TOKEN
 
 from conformance._cleanup import clean
+from conformance._exceptions import TransportError
 from conformance._http import BearerToken, HttpSettings, Request, Session
 from conformance._ledger import RUN, Ledger, UnsafeRequest, load_ledger, tenant_key
 from conformance.cli import main
@@ -228,3 +229,55 @@ def test_cleanup_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[st
     bad.write_text("not json\n{}\n")
     assert main(["cleanup", "--ledger", str(bad)]) == 2
     assert "line 1: not a ledger line" in capsys.readouterr().err
+
+
+FORGETFUL = """
+id: forgetful
+title: Creates a run and has no cleanup steps
+requirements: [JR-CREATE-001]
+steps:
+  - name: create
+    operation: POST_JournalRun
+    body: {accountingPeriodName: Nov-2014, journalEntryDate: "2014-11-04",
+           transactionTypes: [{type: Invoice Item}]}
+    expect: {status: 200}
+    save: {run: /journalRunNumber}
+"""
+
+
+def test_each_scenario_is_cleaned_up_when_it_hands_its_tenant_back(
+    reference: ReferenceServer, tmp_path: Path
+) -> None:
+    from conformance._catalogue import load_catalogue
+    from conformance._tenants import Protection, SharedTenant
+    from conformance.scenarios import parse_scenario, run_scenarios
+
+    catalogue = load_catalogue()
+    scenario = parse_scenario(FORGETFUL, catalogue=catalogue)
+    settings = HttpSettings(base_url=reference.url, run_id="jrc-test")
+    with SharedTenant(settings, BearerToken(TOKEN)) as tenants:
+        ledger = Ledger(tmp_path / "ledger.jsonl", run_id="jrc-test", base_url=reference.url)
+        tenants.protect(Protection(ledger))
+        results = run_scenarios(catalogue, [scenario, scenario], tenants)
+        assert [r.status.label for r in results] == ["pass", "pass"]
+    numbers = [item.number for item in ledger.items()]
+    assert len(numbers) == 2 and {item.state for item in ledger.items()} == {"cleaned"}
+    with _session(reference) as session:
+        assert [_status(session, n) for n in numbers] == ["not found", "not found"]
+
+
+def test_a_create_without_an_answer_is_recorded_as_lost(
+    reference: ReferenceServer, tmp_path: Path
+) -> None:
+    from _hostile import HostileServer
+
+    with HostileServer(reference.url, "silent") as hostile:
+        settings = HttpSettings(base_url=hostile.url, timeout_s=0.5)
+        session = Session(settings, BearerToken(TOKEN))
+        ledger = Ledger(tmp_path / "ledger.jsonl", run_id="jrc-test", base_url=hostile.url)
+        ledger.watch(session, "t")
+        with session, pytest.raises(TransportError):
+            session.do(Request("POST", "/v1/journal-entries", json=ENTRY))
+    [lost] = ledger.lost()
+    assert lost.number == "(unknown)" and "got no answer" in lost.reason
+    assert _lines(tmp_path / "ledger.jsonl")[0]["state"] == "lost"
