@@ -70,6 +70,9 @@ RESOURCE_CODES: Mapping[str, int] = {
 MODERN_SINCE = dt.date(2024, 5, 20)
 
 _VERSION_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_VERSION_NUMBER = re.compile(r"\d{1,6}(\.\d{1,6})?")
+#: The numbered minor versions, all from before 2024-05-20: always the legacy style.
+LEGACY_NUMBERS = (186.0, 341.0)
 
 
 class ApiError(Exception):
@@ -100,14 +103,20 @@ class ApiError(Exception):
 def is_modern(zuora_version: str | None, default: ErrorStyle) -> bool:
     """Whether errors answer with their category's status rather than HTTP 200.
 
-    A date-shaped version compares as a date with 2024-05-20; anything else (absent, numeric such
-    as ``186.0``, unknown) means the tenant default.
+    A date-shaped version compares as a date with 2024-05-20; a numbered one from 186.0 to 341.0
+    is from before it (legacy, whatever the tenant default: JR-VERSIONS-001); anything else
+    (absent, unknown) means the tenant default.
     """
-    if zuora_version is not None and _VERSION_DATE.fullmatch(zuora_version.strip()):
+    version = (zuora_version or "").strip()
+    if _VERSION_DATE.fullmatch(version):
         try:
-            return dt.date.fromisoformat(zuora_version.strip()) >= MODERN_SINCE
+            return dt.date.fromisoformat(version) >= MODERN_SINCE
         except ValueError:
             pass
+    elif _VERSION_NUMBER.fullmatch(version):
+        low, high = LEGACY_NUMBERS
+        if low <= float(version) <= high:
+            return False
     return default == "modern"
 
 

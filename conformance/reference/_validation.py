@@ -1,7 +1,8 @@
 """Reading fields of a JSON body: each accessor returns a typed value or raises the right error.
 
 A missing required field is category 22; a field of the wrong type, format, length or value is 20.
-Fields the operation does not know are ignored, as the vendor does by default.
+No request field of the contract is nullable, so ``null`` is a wrong type too (20), not an absent
+field. Fields the operation does not know are ignored, as the vendor does by default.
 """
 
 from __future__ import annotations
@@ -36,15 +37,13 @@ class Fields:
     def name(self, key: str) -> str:
         return f"{self._where}{key}"
 
-    def has(self, key: str) -> bool:
-        """Present and not null: the vendor treats null like an absent optional field."""
-        return self._data.get(key) is not None
-
     def raw(self, key: str) -> Any:
         """The value as sent (None when absent), for fields with more than one accepted shape."""
-        return self._data.get(key)
+        return self._get(key, required=False)
 
     def _get(self, key: str, required: bool) -> Any:
+        if key in self._data and self._data[key] is None:
+            raise invalid(self.name(key), "must not be null")
         value = self._data.get(key)
         if value is None and required:
             raise missing(self.name(key))

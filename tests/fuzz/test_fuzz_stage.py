@@ -81,7 +81,6 @@ def test_the_reference_passes_at_the_default_budget(clean_default: FuzzOutcome) 
     )
 
 
-@pytest.mark.xfail(strict=True, reason=NULL_IS_ABSENT)
 def test_the_reference_refuses_every_schema_violating_input(clean_default: FuzzOutcome) -> None:
     check = by_id(clean_default)["fuzz.input-validation"]
     assert check.status is Status.PASS, check.message

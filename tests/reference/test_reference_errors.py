@@ -57,7 +57,9 @@ def test_resource_codes_are_one_table_of_six_digits() -> None:
         ("2024-05-19", "modern", False),
         ("2017-01-01", "modern", False),
         ("186.0", "legacy", False),
-        ("341.0", "modern", True),
+        ("341.0", "modern", False),
+        ("342.0", "modern", True),
+        ("100", "legacy", False),
         ("soon", "modern", True),
         ("2024-13-45", "legacy", False),
         (None, "legacy", False),
@@ -93,7 +95,9 @@ def test_modern_default_style(
     tenant = make_tenant(make_server(error_style="modern"))
     assert tenant.http.get("/v1/journal-runs/JR-00000001").status_code == 404
     numeric = tenant.http.get("/v1/journal-runs/JR-00000001", headers={"Zuora-Version": "186.0"})
-    assert numeric.status_code == 404  # a numeric version means the default, here modern
+    assert numeric.status_code == 200  # 186.0 to 341.0 are from before 2024-05-20: legacy
+    unknown = tenant.http.get("/v1/journal-runs/JR-00000001", headers={"Zuora-Version": "999.0"})
+    assert unknown.status_code == 404  # an unknown version means the default, here modern
     old = tenant.http.get("/v1/journal-runs/JR-00000001", headers={"Zuora-Version": "2020-01-01"})
     assert old.status_code == 200 and category(old) == 40
 
