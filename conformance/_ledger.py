@@ -267,29 +267,35 @@ class Ledger:
     ) -> None:
         method = request.method.upper()
         path = api_path(session, request.path)
+        if response is None:
+            self.note(tenant, method, path, None, None)
+        else:
+            self.note(tenant, method, path, response.status_code, response.json_or_none())
+
+    def note(self, tenant: str, method: str, path: str, status: int | None, body: Any) -> None:
+        """Record what one exchange created (``status`` ``None``: no answer came). For clients
+        other than the :class:`Session` too: the fuzzer reports its exchanges here."""
         if method == "POST" and path in _CREATES:
             kind, field_name = _CREATES[path]
-            if response is None:
+            if status is None:
                 self.record_lost(
                     tenant, kind, f"POST {path} got no answer: something may have been created"
                 )
                 return
-            body = response.json_or_none()
             number = body.get(field_name) if isinstance(body, dict) else None
             if isinstance(number, str) and number:
                 self.record(tenant, kind, number)
-            elif 200 <= response.status_code < 300 and not _refused(body):
+            elif 200 <= status < 300 and not _refused(body):
                 self.record_lost(
                     tenant,
                     kind,
-                    f"POST {path} answered HTTP {response.status_code} without a "
-                    f"{field_name}: something may have been created",
+                    f"POST {path} answered HTTP {status} without a {field_name}: something "
+                    "may have been created",
                 )
             return
-        if method == "GET" and response is not None:
+        if method == "GET" and status is not None:
             resource = _resource(path)
             if resource and resource[0] == "entries-of-run" and self.owns(tenant, RUN, resource[1]):
-                body = response.json_or_none()
                 entries = body.get("journalEntries") if isinstance(body, dict) else None
                 if isinstance(entries, list):
                     numbers = [e.get("number") for e in entries if isinstance(e, dict)]
@@ -307,22 +313,28 @@ class Ledger:
         resource = _resource(path) if foreign else None
         if resource is None:
             return
-        what, number = resource
-        kind = ENTRY if what == "entry" else RUN
+        kind = ENTRY if resource[0] == "entry" else RUN
+        self.check_change(session, tenant, kind, resource[1], f"{method} {path}")
+
+    def check_change(
+        self, session: Session, tenant: str, kind: str, number: str, what: str
+    ) -> None:
+        """Raise :class:`UnsafeRequest` unless ``what`` may change ``number``: this run created
+        it (or it is an entry of such a run), or a read through ``session`` shows it does not
+        exist."""
         if self.owns(tenant, kind, number):
             return
-        probe = _read_path(kind, number)
         try:
-            answer = session.do(Request("GET", probe), track="guard")
+            answer = session.do(Request("GET", _read_path(kind, number)), track="guard")
         except TransportError as exc:
             raise UnsafeRequest(
-                f"not sent: {method} {path}: {number} was not created by this run, and reading "
-                f"it failed ({exc}); the suite never changes what it did not create"
+                f"not sent: {what}: {number} was not created by this run, and reading it "
+                f"failed ({exc}); the suite never changes what it did not create"
             ) from None
         if is_absent(answer):
             return  # nothing by that number exists: nothing to harm
         raise UnsafeRequest(
-            f"not sent: {method} {path} would change {kind} {number}, which exists and was not "
+            f"not sent: {what} would change {kind} {number}, which exists and was not "
             "created by this run (the suite never cancels, deletes or changes what it did not "
             "create)"
         )
