@@ -49,10 +49,10 @@ CUSTOM_CHECKS: Final[tuple[FuzzCheck, ...]] = (
     ),
     FuzzCheck(
         "fuzz.error-status",
-        "An error's category matches its HTTP status: the category's status under Zuora-Version "
-        "2024-05-20, HTTP 200 under a legacy version",
+        "HTTP statuses follow the version rules: an error has its category's status under "
+        "Zuora-Version 2024-05-20 and HTTP 200 under a legacy version; a success is HTTP 200",
         "versions",
-        ("JR-ERRORS-005", "JR-VERSIONS-001", "JR-VERSIONS-003"),
+        ("JR-ERRORS-005", "JR-VERSIONS-001", "JR-VERSIONS-003", "JR-VERSIONS-005", "JR-AUTH-002"),
     ),
     FuzzCheck(
         "fuzz.track-id-echo",
@@ -145,7 +145,11 @@ class RunModel:
 class Rules:
     """Judges exchanges in the order they happened. Not thread-safe: feed it from one thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, identity: str | None = None) -> None:
+        #: The Authorization value of the fuzzer's own tenant. The lifecycle model follows only
+        #: requests sent with it: schemathesis's auth probes (no or another token) act, if the
+        #: server serves them at all, as some other tenant.
+        self.identity = identity
         self.runs: dict[str, RunModel] = {}
         #: Manual entries the fuzzer created and has not seen deleted (for cleanup).
         self.entries: set[str] = set()
@@ -175,10 +179,12 @@ class Rules:
     # -- the per-run model -----------------------------------------------------------------------
 
     def _lifecycle(self, obs: Observation) -> Iterator[Finding]:
+        if self.identity is not None and obs.request_header("authorization") != self.identity:
+            return
         self._track_entries(obs)
         if obs.operation_id == _CREATE:
             number = obs.body.get("journalRunNumber")
-            if obs.succeeded and isinstance(number, str) and number not in self.runs:
+            if obs.accepted and isinstance(number, str) and number not in self.runs:
                 self.runs[number] = RunModel(number, lifecycle.settles_into(lifecycle.PENDING))
             return
         if obs.operation_id == _RETRIEVE:
@@ -223,9 +229,6 @@ class Rules:
         if not obs.succeeded:
             yield from self._availability(run, obs)
             return
-        if not lifecycle.is_status(status):
-            return
-        assert isinstance(status, str)
         if GONE in run.possible and lifecycle.DELETE_IN_PROGRESS in run.possible:
             yield Finding(
                 "fuzz.resource-availability",
@@ -235,6 +238,8 @@ class Rules:
                 expected=sorted(run.possible),
                 actual=status,
             )
+        elif not isinstance(status, str) or not lifecycle.is_status(status):
+            return  # judged above (JR-RETRIEVE-003); nothing to say about the move
         else:
             yield Finding(
                 "fuzz.resource-availability",
@@ -253,8 +258,9 @@ class Rules:
                 expected=sorted(run.possible),
                 actual=status,
             )
-        run.history.append(status)
-        run.possible, run.because = _settles_into(status), "observed"
+        if isinstance(status, str) and lifecycle.is_status(status):
+            run.history.append(status)
+            run.possible, run.because = _settles_into(status), "observed"
 
     def _availability(self, run: RunModel, obs: Observation) -> Iterator[Finding]:
         """A refusal naming a run the fuzzer created: not-found only once it may be gone."""
@@ -281,7 +287,10 @@ class Rules:
 
     def _cancel(self, run: RunModel, obs: Observation) -> Iterator[Finding]:
         cancellable = run.possible & lifecycle.CANCELLABLE
-        if obs.succeeded:
+        if obs.accepted:
+            yield _answered_200(
+                obs, "fuzz.cancel-rule", "JR-CANCEL-001", f"A cancel of {run.number}"
+            )
             yield Finding(
                 "fuzz.cancel-rule",
                 "JR-CANCEL-002",
@@ -310,7 +319,10 @@ class Rules:
 
     def _delete(self, run: RunModel, obs: Observation) -> Iterator[Finding]:
         deletable = run.possible & lifecycle.DELETABLE
-        if obs.succeeded:
+        if obs.accepted:
+            yield _answered_200(
+                obs, "fuzz.delete-rule", "JR-DELETE-001", f"A delete of {run.number}"
+            )
             yield Finding(
                 "fuzz.delete-rule",
                 "JR-DELETE-002",
@@ -335,6 +347,18 @@ class Rules:
             expected="success true",
             actual=f"refused while {_possibly(run)}",
         )
+
+
+def _answered_200(obs: Observation, check: str, requirement: str, what: str) -> Finding:
+    """An accepted cancel or delete answers HTTP 200 with success true, not 204."""
+    return Finding(
+        check,
+        requirement,
+        obs.status == 200 and obs.body.get("success") is True,
+        f"{what} is accepted with HTTP 200 and success true (not 204)",
+        expected="HTTP 200, success true",
+        actual=f"HTTP {obs.status}, success {obs.body.get('success')!r}",
+    )
 
 
 def _settles_into(status: str) -> frozenset[str]:
@@ -462,9 +486,28 @@ def _envelope(obs: Observation) -> Iterator[Finding]:
 def _error_status(obs: Observation) -> Iterator[Finding]:
     check = "fuzz.error-status"
     assert obs.status is not None
+    if obs.accepted:
+        yield Finding(
+            check,
+            "JR-VERSIONS-005",
+            obs.status == 200,
+            "A successful answer is HTTP 200 whatever the version (not 201 or 204)",
+            expected=200,
+            actual=obs.status,
+        )
+        return
     if not obs.refused:
         return
     categories = obs.categories()
+    if obs.status == 401 and categories:
+        yield Finding(
+            check,
+            "JR-AUTH-002",
+            11 in categories,
+            "An authentication failure carries category 11",
+            expected=11,
+            actual=categories,
+        )
     if categories:
         unknown = sorted({c for c in categories if c not in CATEGORY_STATUS})
         yield Finding(

@@ -100,7 +100,8 @@ def outcome_lines(outcome: FuzzOutcome, *, seed: int, max_examples: int) -> Iter
 
 def exit_status(checks: list[CheckResult]) -> Status:
     """The worst status, for the exit code; an empty run is an error."""
-    return Status.worst(check.status for check in checks) or Status.ERROR
+    worst = Status.worst(check.status for check in checks)
+    return Status.ERROR if worst is None else worst  # PASS is 0: no `or` here
 
 
 def _examples(check: CheckResult, limit: int = 3) -> list[Assertion]:

@@ -111,6 +111,8 @@ def build_config(
     phase_config: dict[str, Any] = {name: {"enabled": name in chosen} for name in PHASES}
     if options.max_steps is not None:
         phase_config["stateful"]["max-steps"] = options.max_steps
+    scenarios = max(max_examples, options.min_scenarios)
+    phase_config["stateful"]["generation"] = {"max-examples": scenarios, "database": "none"}
     checks = {} if builtin_only else {name: {"enabled": False} for name in (*DISABLED, *disabled)}
     data: dict[str, Any] = {
         "seed": options.seed,

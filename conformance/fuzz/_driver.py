@@ -83,7 +83,7 @@ def fuzz(
     started = time.perf_counter()
     _preflight(target, redactor)
     spec = _config.prepare_spec(catalogue.spec)
-    judge = _Judge(redactor)
+    judge = _Judge(redactor, _authorization(target))
     stop_reasons: dict[str, str] = {}
     deadline = None if options.max_time_s is None else started + options.max_time_s
     for run in passes(target, options):
@@ -186,6 +186,10 @@ def _preflight(target: FuzzTarget, redactor: Redactor) -> None:
         raise SetupError(_unauthorised_message(target, response.status_code))
 
 
+def _authorization(target: FuzzTarget) -> str | None:
+    return next((v for k, v in target.headers.items() if k.lower() == "authorization"), None)
+
+
 def _unauthorised_message(target: FuzzTarget, status: int) -> str:
     what = "the bearer token was refused" if target.token else "no bearer token was sent"
     return (
@@ -197,9 +201,9 @@ def _unauthorised_message(target: FuzzTarget, status: int) -> str:
 class _Judge:
     """Reads schemathesis's events, in order, into the tallies of every fuzz check."""
 
-    def __init__(self, redactor: Redactor) -> None:
+    def __init__(self, redactor: Redactor, identity: str | None) -> None:
         self.redactor = redactor
-        self.rules = Rules()
+        self.rules = Rules(identity)
         self.tallies: dict[str, Tally] = {
             check.id: Tally(check) for check in (*CUSTOM_CHECKS, *_builtins.BUILTIN_GROUPS)
         }

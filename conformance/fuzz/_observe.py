@@ -67,6 +67,15 @@ class Observation:
         return value if isinstance(value, str) else None
 
     @property
+    def accepted(self) -> bool:
+        """Any 2xx status without ``success: false``: the server says it did what was asked."""
+        return (
+            self.status is not None
+            and 200 <= self.status < 300
+            and self.body.get("success") is not False
+        )
+
+    @property
     def succeeded(self) -> bool:
         """HTTP 2xx with ``success: true``: the request did what it asked."""
         return (

@@ -82,6 +82,9 @@ class FuzzOptions:
     #: Stateful steps per scenario (schemathesis defaults to 6): longer scenarios follow a created
     #: run through more of its lifecycle, so the lifecycle checks see it at small budgets too.
     max_steps: int | None = 12
+    #: Stateful scenarios, at least: a created run is followed through cancel and delete only
+    #: in the stateful phase, so it keeps this many scenarios however small ``max_examples`` is.
+    min_scenarios: int = 10
 
     def __post_init__(self) -> None:
         if isinstance(self.max_examples, bool) or not isinstance(self.max_examples, int):
@@ -100,6 +103,8 @@ class FuzzOptions:
         object.__setattr__(self, "phases", phases)
         if not isinstance(self.legacy_examples, int) or self.legacy_examples < 0:
             raise ConfigError(f"legacy examples must be >= 0, not {self.legacy_examples!r}")
+        if isinstance(self.min_scenarios, bool) or not isinstance(self.min_scenarios, int):
+            raise ConfigError(f"min scenarios must be a whole number, not {self.min_scenarios!r}")
         if self.max_steps is not None and (
             not isinstance(self.max_steps, int) or self.max_steps < 2
         ):

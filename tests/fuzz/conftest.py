@@ -12,8 +12,10 @@ from conformance._catalogue import Catalogue, load_catalogue
 from conformance.fuzz import FuzzOptions, FuzzOutcome, FuzzTarget, fuzz, mint_token
 from conformance.reference import ReferenceServer, ReferenceSettings
 
-#: The budget of the fault and determinism tests: small, every phase, a little legacy pass.
-SMALL = FuzzOptions(max_examples=2, legacy_examples=1)
+#: The budget of the determinism tests: small, every phase, a little legacy pass.
+SMALL = FuzzOptions(max_examples=2, legacy_examples=1, min_scenarios=3)
+#: Every token the tests minted, so that a test can check none of them leaked.
+MINTED: list[str] = []
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +28,7 @@ def reference_target(*faults: str) -> Iterator[FuzzTarget]:
     """A fresh reference (with ``faults``) and a target holding a token minted for it."""
     with ReferenceServer(ReferenceSettings(faults=frozenset(faults))) as server:
         token = mint_token(server.url, client_id="fuzz-tests")
+        MINTED.append(token)
         yield FuzzTarget(server.url, headers={"Authorization": f"Bearer {token}"})
 
 

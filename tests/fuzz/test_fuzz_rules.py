@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict
 from typing import Any
@@ -354,6 +355,7 @@ def test_runs_the_fuzzer_did_not_create_are_not_modelled() -> None:
     findings = retrieved(Rules(), "Completed", number="JR-00000042")
     assert {f.check_id for f in findings} == {
         "fuzz.error-envelope",
+        "fuzz.error-status",  # a success is HTTP 200
         "fuzz.track-id-echo",
         "fuzz.request-id",
         "fuzz.number-format",
@@ -450,3 +452,45 @@ def test_the_suite_sets_its_own_headers(catalogue: Catalogue) -> None:
     assert catalogue.spec is not prepared
     create = catalogue.spec["paths"]["/v1/journal-runs"]["post"]["parameters"]
     assert any("ZuoraVersion" in p.get("$ref", "") for p in create)
+
+
+def test_an_accepted_cancel_or_delete_answers_200_not_204() -> None:
+    rules = Rules()
+    created(rules)
+    cancel = obs("PUT_JournalRun", "PUT", 204, None, number="JR-00000001")
+    assert ("fuzz.cancel-rule", "JR-CANCEL-001") in failed(judge(rules, cancel))
+    # ... and it still counts as accepted: the run may now be cancelled.
+    assert not failed(retrieved(rules, "Cancelled"))
+    delete = obs("DELETE_JournalRun", "DELETE", 204, None, number="JR-00000001")
+    assert ("fuzz.delete-rule", "JR-DELETE-001") in failed(judge(rules, delete))
+
+
+def test_a_success_is_http_200_and_an_auth_failure_category_11() -> None:
+    body = {"journalRunNumber": "JR-00000001", "success": True}
+    created_201 = judge(Rules(), obs("POST_JournalRun", "POST", 201, body))
+    assert ("fuzz.error-status", "JR-VERSIONS-005") in failed(created_201)
+    wrong_category = judge(
+        Rules(), obs("GET_JournalRun", "GET", 401, error("50000010"), number="J")
+    )
+    assert ("fuzz.error-status", "JR-AUTH-002") in failed(wrong_category)
+
+
+def test_a_deleted_run_read_back_with_an_unknown_status() -> None:
+    rules = Rules()
+    created(rules)
+    judge(rules, obs("PUT_JournalRun", "PUT", 200, {"success": True}, number="JR-00000001"))
+    judge(rules, obs("DELETE_JournalRun", "DELETE", 200, {"success": True}, number="JR-00000001"))
+    findings = failed(retrieved(rules, "Deleted"))
+    assert {
+        ("fuzz.lifecycle", "JR-RETRIEVE-003"),
+        ("fuzz.resource-availability", "JR-DELETE-003"),
+    } <= (findings)
+
+
+def test_only_the_fuzzers_own_tenant_is_modelled() -> None:
+    rules = Rules(identity=f"Bearer {TOKEN}")
+    created(rules)
+    anonymous = obs("DELETE_JournalRun", "DELETE", 200, {"success": True}, number="JR-00000001")
+    anonymous = dataclasses.replace(anonymous, request_headers={})
+    assert not any(f.check_id == "fuzz.delete-rule" for f in judge(rules, anonymous))
+    assert rules.left_behind() == {"JR-00000001": "one of Completed, Error, Pending, Processing"}
