@@ -526,6 +526,87 @@ def _add_cleanup(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(handler=_cleanup)
 
 
+def _selftest(args: argparse.Namespace) -> int:
+    from ._selftest import (
+        CleanOutcome,
+        FaultOutcome,
+        outcome_line,
+        render_text,
+        selftest,
+        write_reports,
+    )
+
+    def show(outcome: FaultOutcome | CleanOutcome) -> None:
+        if not args.quiet:
+            print(outcome_line(outcome), flush=True)
+
+    result = selftest(
+        fast=args.fast,
+        faults=args.fault or (),
+        clean=args.clean or (),
+        run_clean=not args.skip_clean,
+        run_faults=not args.skip_faults,
+        jobs=args.jobs,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        on_outcome=show,
+    )
+    print(render_text(result))
+    for fmt, path in write_reports(result, args.reports).items():
+        print(f"report ({fmt}): {path}")
+    return EXIT_OK if result.passed else EXIT_NONCONFORMANT
+
+
+def _add_selftest(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "selftest",
+        help="prove the suite: every injected reference fault caught, no false alarm",
+        description="Run the suite against each deliberate fault of the embedded reference "
+        "server and against the clean reference in several valid configurations, then print "
+        "the matrix (fault, requirements it breaks, caught or not, by which checks) and write "
+        "selftest.json and selftest.md. A fault counts as caught only when a check fails an "
+        "assertion naming a requirement the fault declares. --fast runs, per fault, only the "
+        "checks naming those requirements (fuzzing with a small budget, and only if the "
+        "scenarios missed it). Exit 0 at a 100% mutation score with no false alarm, else 1.",
+    )
+    parser.add_argument(
+        "--fast", action="store_true", help="per fault, only the checks that could catch it"
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        metavar="NAME",
+        help="only these faults (repeatable; wildcards allowed; default: all)",
+    )
+    parser.add_argument(
+        "--clean",
+        action="append",
+        metavar="NAME",
+        help="only these clean configurations (repeatable; wildcards allowed; default: all)",
+    )
+    parser.add_argument("--skip-clean", action="store_true", help="run no clean configuration")
+    parser.add_argument("--skip-faults", action="store_true", help="run no fault")
+    parser.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="processes at once (default 1)"
+    )
+    parser.add_argument(
+        "--max-examples",
+        type=int,
+        metavar="N",
+        help="fuzz examples per operation (default: the run's 25; 5 with --fast)",
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="N", help="fuzz seed (default 0)")
+    parser.add_argument(
+        "--reports",
+        type=Path,
+        default=Path("reports"),
+        metavar="DIR",
+        help="where selftest.json and selftest.md go (reports/)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no line per finished fault")
+    parser.set_defaults(handler=_selftest)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jr-conformance",
@@ -541,6 +622,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(commands)
     _add_scenarios(commands)
     _add_fuzz(commands)
+    _add_selftest(commands)
     return parser
 
 
