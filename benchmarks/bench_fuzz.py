@@ -5,8 +5,9 @@ Runs, against fresh embedded reference servers, with the same spec, budget and s
 * the fuzz stage (``conformance.fuzz.fuzz``): preflight, schemathesis, and the Journal Runs
   rules judging every exchange into CheckResults;
 * schemathesis alone: the same prepared spec, the same configuration of both passes (main and
-  legacy), the same stateful create seeding, so it sends the same requests, but its events are
-  only drained, nothing is judged.
+  legacy), the same hooks that shape the requests (stateful create seeding, the guard that keeps
+  the fuzzer off what it did not create), so it sends the same requests, but its events are only
+  drained, nothing is judged.
 
 It prints both wall times, the request counts, the budget and seed, and their ratio (target:
 at most 1.15). The ``st run`` command line is not used for the baseline: it cannot take the
@@ -26,9 +27,11 @@ from collections.abc import Callable
 from schemathesis.engine import events, from_schema
 
 from conformance._catalogue import Catalogue, load_catalogue
+from conformance._redact import Redactor
 from conformance.fuzz import FuzzOptions, FuzzTarget, fuzz, mint_token
 from conformance.fuzz._config import prepare_spec
 from conformance.fuzz._driver import load_pass, passes
+from conformance.fuzz._guard import Guard
 from conformance.reference import ReferenceServer, ReferenceSettings
 
 TARGET_RATIO = 1.15
@@ -40,12 +43,14 @@ def fuzz_stage(catalogue: Catalogue, target: FuzzTarget, options: FuzzOptions) -
 
 def schemathesis_alone(catalogue: Catalogue, target: FuzzTarget, options: FuzzOptions) -> int:
     spec = prepare_spec(catalogue.spec)
+    guard = Guard(target, Redactor([target.token]))
     requests = 0
     for run in passes(target, options):
-        for event in from_schema(load_pass(spec, target, options, run)).execute():
+        for event in from_schema(load_pass(spec, target, options, run, guard)).execute():
             if isinstance(event, events.ScenarioFinished):
                 requests += len(event.recorder.interactions)
-    return requests
+    guard.close()
+    return requests + guard.probes
 
 
 Runner = Callable[[Catalogue, FuzzTarget, FuzzOptions], int]

@@ -27,6 +27,7 @@ from .._redact import Redactor
 from .._results import Assertion, CheckResult
 from . import _builtins, _config
 from ._checks import CUSTOM_CHECKS, FuzzCheck, Rules
+from ._guard import Guard
 from ._observe import Observation, from_schemathesis
 from ._options import LEGACY_VERSION, FuzzOptions, FuzzTarget
 from ._tally import Tally
@@ -61,6 +62,8 @@ class FuzzOutcome:
     #: Journal runs and manual entries the fuzzer created and did not see deleted, with the
     #: status each may be in: what a cleanup has to cancel and delete.
     left_behind: dict[str, str] = field(default_factory=dict)
+    #: Existing numbers the fuzz stage did not create, so never cancelled, deleted or changed.
+    guarded: list[str] = field(default_factory=list)
 
 
 def run_fuzz(
@@ -84,26 +87,32 @@ def fuzz(
     _preflight(target, redactor)
     spec = _config.prepare_spec(catalogue.spec)
     judge = _Judge(redactor, _authorization(target))
+    guard = Guard(target, redactor)
     stop_reasons: dict[str, str] = {}
     deadline = None if options.max_time_s is None else started + options.max_time_s
-    for run in passes(target, options):
-        budget = None
-        if deadline is not None:
-            budget = (deadline - time.perf_counter()) * run.share
-            if budget < 1:
-                stop_reasons[run.name] = "max_time"
-                continue
-        schema = load_pass(spec, target, options, run, max_time_s=budget)
-        stop_reasons[run.name] = judge.consume(run.name, from_schema(schema).execute())
+    try:
+        for run in passes(target, options):
+            budget = None
+            if deadline is not None:
+                budget = (deadline - time.perf_counter()) * run.share
+                if budget < 1:
+                    stop_reasons[run.name] = "max_time"
+                    continue
+            schema = load_pass(spec, target, options, run, guard, max_time_s=budget)
+            stop_reasons[run.name] = judge.consume(run.name, from_schema(schema).execute())
+    finally:
+        guard.close()
     judge.raise_if_unauthorised()
+    judge.guarded = sorted(guard.refused)
     checks = judge.results(time.perf_counter() - started)
     return FuzzOutcome(
         checks=checks,
-        requests=len(judge.sent) + 1,  # and the preflight read
+        requests=len(judge.sent) + 1 + guard.probes,  # and the preflight and guard reads
         wall_s=time.perf_counter() - started,
         sent=judge.sent,
         stop_reasons=stop_reasons,
         left_behind=judge.rules.left_behind(),
+        guarded=judge.guarded,
     )
 
 
@@ -144,10 +153,11 @@ def load_pass(
     target: FuzzTarget,
     options: FuzzOptions,
     run: Pass,
+    guard: Guard,
     *,
     max_time_s: float | None = None,
 ) -> Any:
-    """The schemathesis schema of one pass, configured and seeded, ready to execute."""
+    """The schemathesis schema of one pass, configured, seeded and guarded, ready to execute."""
     config = _config.build_config(
         spec,
         target,
@@ -160,6 +170,7 @@ def load_pass(
     )
     schema = _config.load_schema(spec, config)
     _config.seed_stateful_creates(schema, spec)
+    guard.install(schema)
     return schema
 
 
@@ -210,6 +221,7 @@ class _Judge:
         self.sent: list[Sent] = []
         self.engine_errors: list[str] = []
         self.network_errors = 0
+        self.guarded: list[str] = []
         self.authenticated = 0
         self.auth_refused = 0
         self.auth_status = 401
@@ -313,7 +325,7 @@ class _Judge:
 
     def results(self, wall_s: float) -> list[CheckResult]:
         checks = [tally.result(self.redactor, wall_s) for tally in self.tallies.values()]
-        checks.append(_engine_check(self.engine_errors, len(self.sent)))
+        checks.append(_engine_check(self.engine_errors, len(self.sent), self.guarded))
         return checks
 
 
@@ -326,7 +338,7 @@ ENGINE_CHECK = FuzzCheck(
 )
 
 
-def _engine_check(errors: list[str], requests: int) -> CheckResult:
+def _engine_check(errors: list[str], requests: int, guarded: list[str]) -> CheckResult:
     check = CheckResult(
         id=ENGINE_CHECK.id,
         title=ENGINE_CHECK.title,
@@ -345,6 +357,11 @@ def _engine_check(errors: list[str], requests: int) -> CheckResult:
             requirement_ids=(),
             passed=True,
             actual=f"{requests} requests, no engine error",
+            message=(
+                f"left alone, as existing and not created by this run: {', '.join(guarded)}"
+                if guarded
+                else ""
+            ),
         )
     )
     check.settle()
