@@ -31,12 +31,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._catalogue import Catalogue, load_catalogue
 from ._exceptions import CatalogueError, UsageError
 from ._results import RunResult, Status
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from .scenarios import Scenario
 
 #: Bumped whenever ``selftest.json`` changes shape; ``schemas/selftest.schema.json`` matches.
 SELFTEST_SCHEMA_VERSION = "1.0"
@@ -128,10 +131,8 @@ class FaultOutcome:
     checks_run: int = 0
     #: Why the run could not judge at all (setup error), or why nothing could catch the fault.
     note: str = ""
-
-    @property
-    def catching_checks(self) -> list[str]:
-        return [d.check for d in self.detections if set(d.requirement_ids) & set(self.breaks)]
+    #: The checks whose verdict on a declared requirement is FAIL (``CheckResult.status_for``).
+    catching_checks: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -183,8 +184,6 @@ class SelftestResult:
             "false_alarms": self.false_alarms,
         }
         data["passed"] = self.passed
-        for outcome, raw in zip(self.faults, data["faults"], strict=True):
-            raw["catching_checks"] = outcome.catching_checks
         return data
 
 
@@ -390,7 +389,7 @@ def _run_fault(job: _Job) -> FaultOutcome:
             results.append(
                 _suite_run(select=scenarios, max_examples=None, seed=job.seed, reference=reference)
             )
-        if fuzz_checks and not any(_caught(r, fault.breaks) for r in results):
+        if fuzz_checks and not any(_catching(r, fault.breaks) for r in results):
             examples = job.max_examples or FAST_MAX_EXAMPLES
             results.append(
                 _suite_run(
@@ -400,6 +399,7 @@ def _run_fault(job: _Job) -> FaultOutcome:
         if not scenarios and not fuzz_checks:
             note = f"no scenario or fuzz check names {', '.join(fault.breaks)}"
     detections = [d for result in results for d in _detections(result)]
+    catching = [check for result in results for check in _catching(result, fault.breaks)]
     setup_errors = [r.setup_error for r in results if r.setup_error]
     if setup_errors and not note:
         note = f"setup error: {setup_errors[0]}"
@@ -408,11 +408,12 @@ def _run_fault(job: _Job) -> FaultOutcome:
         description=fault.description,
         breaks=list(fault.breaks),
         detected=bool(detections) or bool(setup_errors),
-        expected=any(_caught(r, fault.breaks) for r in results),
+        expected=bool(catching),
         detections=detections,
         wall_s=round(time.perf_counter() - started, 2),
         checks_run=sum(len(r.checks) for r in results),
         note=note,
+        catching_checks=catching,
     )
 
 
@@ -441,28 +442,31 @@ def _run_clean(job: _Job) -> CleanOutcome:
 
 
 def fast_selection(
-    requirement_ids: Sequence[str], catalogue: Catalogue
+    requirement_ids: Sequence[str],
+    catalogue: Catalogue,
+    *,
+    scenarios: Sequence[Scenario] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """(scenario ids, fuzz check ids) that name any of ``requirement_ids``."""
+    """(scenario ids, fuzz check ids) that name any of ``requirement_ids``; ``scenarios``
+    defaults to the bundled library."""
     from .fuzz import fuzz_checks
     from .scenarios import load_scenarios
 
     wanted = list(requirement_ids)
-    scenarios = [
-        s.id
-        for s in load_scenarios(None, catalogue=catalogue)
-        if any(s.matches(req) for req in wanted)
-    ]
+    library = load_scenarios(None, catalogue=catalogue) if scenarios is None else scenarios
+    chosen = [s.id for s in library if any(s.matches(req) for req in wanted)]
     checks = [c.id for c in fuzz_checks() if set(c.requirement_ids) & set(wanted)]
-    return scenarios, checks
+    return chosen, checks
 
 
-def _caught(result: RunResult, breaks: Sequence[str]) -> bool:
-    return any(
-        check.status_for(requirement) is Status.FAIL
+def _catching(result: RunResult, breaks: Sequence[str]) -> list[str]:
+    """The checks whose verdict on one of ``breaks`` is FAIL: an error is no verdict, and a
+    failure blamed on another requirement is not this fault caught."""
+    return [
+        check.id
         for check in result.checks
-        for requirement in breaks
-    )
+        if any(check.status_for(requirement) is Status.FAIL for requirement in breaks)
+    ]
 
 
 def _detections(result: RunResult) -> list[Detection]:
