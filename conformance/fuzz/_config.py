@@ -109,6 +109,8 @@ def build_config(
         headers["Zuora-Version"] = zuora_version
     chosen = set(phases)
     phase_config: dict[str, Any] = {name: {"enabled": name in chosen} for name in PHASES}
+    for name in ("examples", "coverage", "fuzzing"):
+        phase_config[name]["extra-data-sources"] = {"responses": False}
     if options.max_steps is not None:
         phase_config["stateful"]["max-steps"] = options.max_steps
     scenarios = max(max_examples, options.min_scenarios)
@@ -149,9 +151,15 @@ def build_config(
 def load_schema(spec: Mapping[str, Any], config: SchemathesisConfig) -> Any:
     """The schemathesis schema of ``spec`` (already prepared) under ``config``."""
     try:
-        return schemathesis.openapi.from_dict(dict(spec), config=config)
+        schema = schemathesis.openapi.from_dict(dict(spec), config=config)
     except Exception as exc:
         raise ConfigError(f"schemathesis cannot load the spec: {exc}") from None
+    # schemathesis keeps values from answers (ids, timestamps, processId) in a pool and draws
+    # later requests from it. The phases above are told not to; the stateful phase has no
+    # setting, so the schema offers it no pool. Otherwise a server's random or time-dependent
+    # values would make two runs with one seed send different requests.
+    schema.create_extra_data_source = lambda: None  # type: ignore[method-assign]
+    return schema
 
 
 #: The operation whose created resources the lifecycle checks follow.
