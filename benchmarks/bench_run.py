@@ -101,7 +101,7 @@ class Sizes:
     max_examples: int = 25
     fuzz_phases: tuple[str, ...] | None = None  # of the fuzz figure; None: the default
     scenarios: int | None = None  # the first N scenarios of the library; None: all
-    poll_waits: int = 48
+    poll_waits: int = 96
     poll_holds: tuple[float, float] = (0.1, 4.0)
     delay_s: float = 2.0
     latency_s: float = 0.05
