@@ -51,7 +51,7 @@ _ALL: tuple[Fault, ...] = (
     Fault(
         "period-optional",
         "A create with neither accountingPeriodName nor both target dates is accepted (the "
-        "current period is used).",
+        "period of the start date, or the current one, is used).",
         breaks=("JR-CREATE-005",),
     ),
     Fault(
@@ -349,7 +349,7 @@ _ALL: tuple[Fault, ...] = (
     ),
     Fault(
         "unsupported-method-served",
-        "A method the API does not offer on a run (PATCH, POST) is served as a retrieve.",
+        "A method the API does not offer on a run (PATCH, PUT, POST) is served as a retrieve.",
         breaks=("JR-ERRORS-010",),
     ),
     # -- versions -----------------------------------------------------------------------------
