@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._catalogue import Catalogue, load_catalogue
 from ._cleanup import CLEANUP_WAIT_S, Outcome, clean, lost_items
@@ -30,7 +30,7 @@ from ._exceptions import SetupError, UsageError
 from ._ledger import ENTRY, LEDGER_FILE, RUN, SAFE_METHODS, Item, Ledger
 from ._preflight import PENDING_WAIT_S, check_idle, preflight
 from ._progress import Progress
-from ._results import CheckResult, RunResult, Stage, Target
+from ._results import CheckResult, RunResult, Stage, Status, Target
 from ._target import LiveTarget, open_target
 from ._tenants import Protection, Tenants, tenants_for
 from ._version import __version__
@@ -118,7 +118,8 @@ def _finish(plan: Plan, config: Config, catalogue: Catalogue) -> Plan:
         return plan
     reading = [s for s in plan.scenarios if not writes(s, catalogue)]
     left_out: list[Scenario | FuzzCheck] = [s for s in plan.scenarios if s not in reading]
-    result = Plan(reading, [], left_out=[*left_out, *plan.fuzz_checks], writes=False)
+    # The fuzz stage stays: read-only, it sends the GET operations only (FuzzOptions.read_only).
+    result = Plan(reading, plan.fuzz_checks, left_out=left_out, writes=False)
     if result.empty:
         raise UsageError(
             "--read-only: nothing selected only reads (every selected scenario or fuzz check "
@@ -240,7 +241,9 @@ def run(
                     _not_run(plan.fuzz_checks, result, "not run: the run was interrupted")
                 else:
                     with stages.stage("fuzz") as stage:
-                        _fuzz(catalogue, plan, tenants, target, config, result, progress, stage)
+                        _fuzz(
+                            catalogue, plan, tenants, target, config, result, progress, stage, stop
+                        )
         if stop.is_set():
             progress.message("interrupted: cleaning up what this run created")
         with stages.stage("cleanup"):
@@ -393,6 +396,7 @@ def _fuzz(
     result: RunResult,
     progress: Progress,
     stage: Stage,
+    stop: threading.Event,
 ) -> None:
     progress.stage("fuzz", total=len(plan.fuzz_checks))
     wanted = {check.id for check in plan.fuzz_checks}
@@ -408,10 +412,22 @@ def _fuzz(
             request_timeout_s=config.timeout_s,
         )
         options = FuzzOptions(
-            max_examples=config.max_examples, seed=config.seed, max_time_s=config.max_time_s
+            max_examples=config.max_examples,
+            seed=config.seed,
+            max_time_s=config.max_time_s,
+            read_only=config.read_only,
+            shared_tenant=not target.is_reference,
         )
+        protection = tenants.protection
+        observe = None
+        if protection is not None:
+            key = tenant.key
+
+            def observe(method: str, path: str, status: int | None, body: Any) -> None:
+                protection.ledger.note(key, method, path, status, body)
+
         try:
-            outcome = fuzz(catalogue, fuzz_target, options)
+            outcome = fuzz(catalogue, fuzz_target, options, observe=observe, stop=stop)
         except SetupError as exc:
             check = CheckResult(
                 id="fuzz.setup",
@@ -425,13 +441,18 @@ def _fuzz(
         else:
             outcome_checks = [c for c in outcome.checks if c.id in wanted]
             requests = outcome.requests
-            # What the fuzzer created and did not delete is cleaned when the tenant is handed
-            # back, like a scenario's.
-            if tenants.protection is not None:
+            # What the fuzzer created (on the ledger as it happened) and did not delete is
+            # cleaned when the tenant is handed back, like a scenario's; this catches anything
+            # the observer could not see.
+            if protection is not None:
                 for number in outcome.left_behind:
                     kind = ENTRY if number.startswith("JE-") else RUN
-                    tenants.protection.ledger.record(tenant.key, kind, number)
+                    protection.ledger.record(tenant.key, kind, number)
     stage.requests += requests
+    if config.read_only:
+        for check in outcome_checks:  # what judges lifecycles has nothing to judge then
+            if check.status is Status.ERROR and check.message.startswith("asserted nothing"):
+                check.skip("not run: it judges runs the suite creates, and this run is read-only")
     for check in outcome_checks:
         result.checks.append(check)
         progress.check_done(check)

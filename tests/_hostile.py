@@ -142,13 +142,17 @@ class HostileServer:
     def _forward(self, conn: _Conn, received: Received, content_type: str | None = None) -> None:
         skip = {"host", "content-length", "connection", "accept-encoding"}
         headers = {k: v for k, v in received.headers.items() if k not in skip}
-        answer = self._client.request(
-            received.method,
-            received.path,
-            params=received.query,
-            headers=headers,
-            content=received.body or None,
-        )
+        try:
+            answer = self._client.request(
+                received.method,
+                received.path,
+                params=received.query,
+                headers=headers,
+                content=received.body or None,
+            )
+        except httpx.HTTPError as exc:  # a request httpx will not send (a fuzzer's header)
+            conn.respond(400, f"proxy: {exc}".encode(), {"Content-Type": "text/plain"})
+            return
         drop = {"content-length", "transfer-encoding", "connection", "content-encoding"}
         out = {k: v for k, v in answer.headers.items() if k.lower() not in drop}
         if content_type is not None:

@@ -73,6 +73,27 @@ def _keep(parameters: list[Any], components: Mapping[str, Any]) -> list[Any]:
     return kept
 
 
+def reads_only(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``spec`` with only its GET operations, and no links (they lead to writes)."""
+    kept = copy.deepcopy(dict(spec))
+    for path_item in kept.get("paths", {}).values():
+        if not isinstance(path_item, dict):
+            continue
+        for method in [m for m in path_item if m.lower() in _WRITE_METHODS]:
+            del path_item[method]
+        for operation in path_item.values():
+            for response in (operation.get("responses") or {}).values():
+                if isinstance(response, dict):
+                    response.pop("links", None)
+    return kept
+
+
+_WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+#: Methods the coverage phase may try on a URL the spec does not define them for, when the
+#: tenant's data is not the suite's own: none of them changes anything.
+SAFE_UNEXPECTED_METHODS = ("OPTIONS", "TRACE", "QUERY")
+
+
 def operation_ids(spec: Mapping[str, Any]) -> list[str]:
     ids = []
     for path_item in spec.get("paths", {}).values():
@@ -108,7 +129,14 @@ def build_config(
     if zuora_version is not None:
         headers["Zuora-Version"] = zuora_version
     chosen = set(phases)
+    if options.read_only:
+        chosen.discard("stateful")  # its links follow creates
     phase_config: dict[str, Any] = {name: {"enabled": name in chosen} for name in PHASES}
+    if options.read_only or options.shared_tenant:
+        # The coverage phase sends methods the spec does not define (POST, PATCH, DELETE ...)
+        # to a URL naming a run or entry that may be someone else's: only methods that change
+        # nothing, then.
+        phase_config["coverage"]["unexpected-methods"] = list(SAFE_UNEXPECTED_METHODS)
     for name in ("examples", "coverage", "fuzzing"):
         phase_config[name]["extra-data-sources"] = {"responses": False}
     if options.max_steps is not None:

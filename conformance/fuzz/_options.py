@@ -82,6 +82,11 @@ class FuzzOptions:
     #: Stateful steps per scenario (schemathesis defaults to 6): longer scenarios follow a created
     #: run through more of its lifecycle, so the lifecycle checks see it at small budgets too.
     max_steps: int | None = 12
+    #: Send only reads: the GET operations, no stateful phase, no check that tries other methods.
+    read_only: bool = False
+    #: The tenant holds data the suite did not create (an external target): no check that sends
+    #: methods the API does not define to a URL naming a run or entry that may not be ours.
+    shared_tenant: bool = False
     #: Stateful scenarios, at least: a created run is followed through cancel and delete only
     #: in the stateful phase, so it keeps this many scenarios however small ``max_examples`` is.
     min_scenarios: int = 10

@@ -191,3 +191,73 @@ def test_a_scenario_that_would_touch_a_foreign_run_is_skipped(
         and "which exists and was not created by this run" in (check["message"])
     )
     assert _status(reference, foreign) == "Completed"
+
+
+def test_the_fuzz_stage_never_changes_what_the_suite_did_not_create(
+    reference: ReferenceServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    foreign = _foreign_run(reference)  # JR-00000001, with entries JE-00000001 ...
+    with _session(reference) as session:
+        listed = session.do(Request("GET", f"/v1/journal-entries/journal-runs/{foreign}")).json()
+    foreign_entries = {entry["number"] for entry in listed["journalEntries"]}
+    monkeypatch.setenv("JR_TOKEN", TOKEN)
+    with HostileServer(reference.url) as proxy:
+        code = main(
+            [
+                "run",
+                "--base-url",
+                proxy.url,
+                "--quiet",
+                "--select",
+                "fuzz",
+                "--max-examples",
+                "2",
+                "--reports",
+                str(tmp_path),
+            ]
+        )
+        seen = list(proxy.seen)
+    assert code in (0, 1)
+    writes = [s for s in seen if s.method not in ("GET", "HEAD", "OPTIONS", "TRACE", "QUERY")]
+    assert any(s.method == "POST" for s in writes)  # it did fuzz writes ...
+    touched = [
+        f"{s.method} {s.path}"
+        for s in writes
+        if s.path.rstrip("/").split("/")[-1] in {foreign, *foreign_entries}
+        or f"/{foreign}/" in s.path
+        or any(f"/{entry}/" in s.path for entry in foreign_entries)
+    ]
+    assert touched == []  # ... and none to the foreign run or its entries
+    assert _status(reference, foreign) == "Completed"
+    # What the fuzzer created is in the ledger and was cleaned up (or reported left behind).
+    items, _ = load_ledger(tmp_path / "ledger.jsonl")
+    assert len(items) > 1
+    left = json.loads((tmp_path / "results.json").read_text())["left_behind"]
+    assert {i.number for i in items if i.state != "cleaned"} == {i["number"] for i in left}
+
+
+def test_a_read_only_fuzz_stage_sends_no_write(
+    reference: ReferenceServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JR_TOKEN", TOKEN)
+    with HostileServer(reference.url) as proxy:
+        code = main(
+            [
+                "run",
+                "--base-url",
+                proxy.url,
+                "--quiet",
+                "--read-only",
+                "--select",
+                "fuzz",
+                "--max-examples",
+                "2",
+                "--reports",
+                str(tmp_path),
+            ]
+        )
+        methods = {s.method for s in proxy.seen}
+    assert code == 0
+    assert methods <= {"GET", "HEAD", "OPTIONS", "TRACE", "QUERY"}, methods
+    checks = json.loads((tmp_path / "results.json").read_text())["checks"]
+    assert any(c["id"] == "fuzz.lifecycle" and c["status"] == "skip" for c in checks)
