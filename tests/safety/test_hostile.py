@@ -131,3 +131,23 @@ def test_rate_limit_headers_slow_the_suite_down(
     gaps = [b - a for a, b in itertools.pairwise(times[1:])]  # after the first answer
     assert len(gaps) > 5
     assert min(gaps) >= 0.3, gaps
+
+
+def test_the_fuzz_stage_stays_within_its_time_budget_on_a_silent_server(
+    upstream: ReferenceServer, config: Path, tmp_path: Path
+) -> None:
+    reports = tmp_path / "reports"
+    env = {**os.environ, "JR_TOKEN": TOKEN}
+    with HostileServer(upstream.url, "silent") as hostile:
+        command = [sys.executable, "-m", "conformance", "run", "--base-url", hostile.url]
+        command += ["--config", str(config), "--reports", str(reports), "--quiet"]
+        command += ["--select", "fuzz.error-envelope", "--max-examples", "1", "--max-time", "8"]
+        command += ["--cleanup-wait", "5", "--pending-wait", "5"]
+        started = time.monotonic()
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+        wall = time.monotonic() - started
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert wall < WALL_LIMIT_S, wall
+    assert (reports / "results.json").is_file()
+    print(f"fuzz on a silent server: {wall:.1f} s")
