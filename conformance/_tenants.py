@@ -12,19 +12,15 @@ from __future__ import annotations
 import threading
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from ._config import Config
 from ._http import Auth, ClientCredentials, HttpSettings, Session
 from ._ledger import Ledger, tenant_key
 from ._results import LeftBehind
-
-if TYPE_CHECKING:
-    from ._cleanup import Outcome
-    from ._ledger import Item
 
 #: The client secret the embedded reference server accepts for any client id.
 REFERENCE_CLIENT_SECRET = "reference-secret"
@@ -98,8 +94,6 @@ class Tenants(ABC):
         self._lock = threading.Lock()
         self._sessions: list[Session] = []
         self.protection: Protection | None = None
-        #: Called after each item a release cleans (progress, tests).
-        self.on_cleaned: Callable[[Item, Outcome], None] | None = None
 
     def protect(self, protection: Protection) -> None:
         """Record, guard and clean up every session handed out from now on (and the ones
@@ -135,7 +129,6 @@ class Tenants(ABC):
             items,
             lambda key: tenant.session if key == tenant.key else None,
             wait_s=protection.cleanup_wait_s,
-            on_item=self.on_cleaned,
         )
 
     @abstractmethod
