@@ -330,10 +330,15 @@ class _ScenarioRun:
                 auth=step.auth,
             )
         except UndefinedVariable as exc:
-            if self.in_cleanup:  # what it would clean up was never made
-                raise _Skip from None
-            why = self.unsaved.get(exc.name)
-            raise _Abort(f"step {label!r}: {exc}" + (f" ({why})" if why else "")) from None
+            raise self._unresolvable(exc, label) from None
+
+    def _unresolvable(self, exc: UndefinedVariable, label: str) -> Exception:
+        """What a step that needs a value nothing saved does: in cleanup it is skipped (what it
+        would clean up was never made); otherwise the scenario ends as an error saying why."""
+        if self.in_cleanup:
+            return _Skip()
+        why = self.unsaved.get(exc.name)
+        return _Abort(f"step {label!r}: {exc}" + (f" ({why})" if why else ""))
 
     def _url(self, step: Step, label: str) -> str:
         """The step's ``url``: a path, or an absolute URL on the target itself (never elsewhere:
@@ -432,9 +437,12 @@ class _ScenarioRun:
     # -- judging and recording -------------------------------------------------------------------
 
     def _resolved(self, block: ExpectBlock) -> ExpectBlock:
-        expectations = tuple(
-            replace(e, operators=self._resolve(e.operators)) for e in block.expectations
-        )
+        try:
+            expectations = tuple(
+                replace(e, operators=self._resolve(e.operators)) for e in block.expectations
+            )
+        except UndefinedVariable as exc:  # an expectation names a value an earlier step lacked
+            raise self._unresolvable(exc, "expectation") from None
         return replace(block, expectations=expectations)
 
     def _judge(

@@ -494,3 +494,18 @@ def test_only_the_fuzzers_own_tenant_is_modelled() -> None:
     anonymous = dataclasses.replace(anonymous, request_headers={})
     assert not any(f.check_id == "fuzz.delete-rule" for f in judge(rules, anonymous))
     assert rules.left_behind() == {"JR-00000001": "one of Completed, Error, Pending, Processing"}
+
+
+@pytest.mark.parametrize(
+    ("version", "legacy"),
+    [("2024-05-20", False), ("2025-08-12", False), ("341.0", True), ("2023-01-01", True)],
+)
+def test_the_main_pass_under_a_legacy_version_expects_no_4xx_refusals(
+    version: str, legacy: bool
+) -> None:
+    """Under a legacy Zuora-Version, refusals are HTTP 200: checks expecting a 4xx stay off."""
+    from conformance.fuzz import DISABLED_IN_LEGACY, FuzzOptions, FuzzTarget
+    from conformance.fuzz._driver import passes
+
+    main = passes(FuzzTarget("http://127.0.0.1:1", zuora_version=version), FuzzOptions())[0]
+    assert (set(DISABLED_IN_LEGACY) <= set(main.disabled)) is legacy

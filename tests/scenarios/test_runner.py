@@ -226,6 +226,31 @@ def test_nothing_asserted_is_an_error(run: RunScenarios) -> None:
     assert result.message == "the check asserted nothing"
 
 
+def test_an_expectation_needing_an_unsaved_value_ends_the_scenario_as_an_error(
+    run: RunScenarios,
+) -> None:
+    """A save that found nothing must not crash the engine when a later expectation uses it."""
+    text = """
+    id: unsaved
+    title: An expectation names a value an earlier step could not save
+    requirements: [JR-RETRIEVE-001]
+    steps:
+      - name: read
+        operation: GET_JournalRun
+        path_params: {jr-number: JR-00000001}
+        save:
+          run: /journalRunNumber
+      - name: again
+        operation: GET_JournalRun
+        path_params: {jr-number: JR-00000001}
+        expect:
+          body: {/number: {equals: "${run}"}}
+    """
+    (result,) = run(text)
+    assert result.status is Status.ERROR
+    assert "step 'expectation'" in result.message and "run" in result.message
+
+
 def test_scenarios_run_in_parallel_on_fresh_tenants(run: RunScenarios) -> None:
     """Each holds its run for 1 s; one run at a time per tenant would take 6 s in a row."""
     texts = [_held(hold=1, deadline=20, name=f"held-{i}") for i in range(6)]
