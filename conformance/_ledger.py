@@ -148,17 +148,7 @@ class Ledger:
             existing = self._items.get(key)
             if existing is not None and existing.open:
                 return existing  # an idempotent replay answers the same number
-            self._seq += 1
-            item = Item(
-                run_id=self.run_id,
-                base_url=self.base_url,
-                tenant=tenant,
-                kind=kind,
-                number=number,
-                created_at=_now(),
-                implementation=self.implementation,
-                seq=self._seq,
-            )
+            item = self._new_item(tenant, kind, number)
             self._items[key] = item
             self._append(item)
             return item
@@ -166,23 +156,27 @@ class Ledger:
     def record_lost(self, tenant: str, kind: str, reason: str) -> Item:
         """A create whose answer never came (or had no number): something may exist, unnamed."""
         with self._lock:
-            self._seq += 1
-            item = Item(
-                run_id=self.run_id,
-                base_url=self.base_url,
-                tenant=tenant,
-                kind=kind,
-                number=UNKNOWN_NUMBER,
-                created_at=_now(),
-                state="lost",
-                status="unknown",
-                reason=reason,
-                implementation=self.implementation,
-                seq=self._seq,
+            item = self._new_item(
+                tenant, kind, UNKNOWN_NUMBER, state="lost", status="unknown", reason=reason
             )
             self._lost.append(item)
             self._append(item)
             return item
+
+    def _new_item(self, tenant: str, kind: str, number: str, **outcome: str) -> Item:
+        """A new line for this run and target, numbered in creation order (lock held)."""
+        self._seq += 1
+        return Item(
+            run_id=self.run_id,
+            base_url=self.base_url,
+            tenant=tenant,
+            kind=kind,
+            number=number,
+            created_at=_now(),
+            implementation=self.implementation,
+            seq=self._seq,
+            **outcome,
+        )
 
     def settle(self, item: Item, state: str, status: str = "", reason: str = "") -> Item:
         """Record what cleanup made of ``item``."""
