@@ -1,0 +1,83 @@
+"""Gate a server's own pytest run on the conformance suite: one pytest test per check.
+
+In the server's repository::
+
+    # tests/test_journal_runs_conformance.py
+    from conformance.pytest_plugin import conformance_tests
+
+    test_conformance = conformance_tests(base_url="http://127.0.0.1:8080")
+
+Credentials come from the environment, as for ``jr-conformance run`` (``JR_TOKEN``, or
+``JR_CLIENT_ID`` and ``JR_CLIENT_SECRET``). The suite runs once, at the first test, and each check
+(preflight, every scenario, every fuzz check) is reported as its own pytest test: a failure shows
+the requirement IDs and the evidence; a skipped check (a missing capability) is a pytest skip; an
+expected failure is a pytest xfail. ``base_url=None`` tests the embedded reference server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+from ._catalogue import load_catalogue
+from ._config import load_config
+from ._results import CheckResult, RunResult, Status
+from ._run import make_plan, run
+
+
+def conformance_tests(
+    *,
+    base_url: str | None = None,
+    select: Sequence[str] = (),
+    max_examples: int = 10,
+    **settings: Any,
+) -> Callable[[str], None]:
+    """A pytest test function, parametrized with the id of every check the selection plans.
+
+    ``settings`` are any other run settings (``zuora_version``, ``capabilities``, ``tenants``,
+    ``reports_dir`` ...), as in a config file.
+    """
+    flags: dict[str, Any] = {
+        "base_url": base_url,
+        "select": list(select) or None,
+        "max_examples": max_examples,
+        "progress": "quiet",
+        **settings,
+    }
+    config = load_config(flags, env=dict(os.environ))
+    plan = make_plan(config, load_catalogue())
+    ids = ["preflight", *(s.id for s in plan.scenarios), *(c.id for c in plan.fuzz_checks)]
+    results: dict[str, RunResult] = {}
+
+    def outcome() -> RunResult:
+        if "run" not in results:  # the suite runs once, for every test of the function
+            results["run"] = run(config)
+        return results["run"]
+
+    @pytest.mark.parametrize("check_id", ids)
+    def test_conformance(check_id: str) -> None:
+        result = outcome()
+        if result.setup_error:
+            pytest.fail(f"setup error: {result.setup_error}", pytrace=False)
+        check = next((c for c in result.checks if c.id == check_id), None)
+        if check is None:
+            pytest.fail(f"{check_id}: the run produced no result for this check", pytrace=False)
+        _judge(check)
+
+    return test_conformance
+
+
+def _judge(check: CheckResult) -> None:
+    from .report._evidence import evidence_text
+
+    if check.status is Status.SKIP:
+        pytest.skip(check.message)
+    if check.status is Status.XFAIL:
+        pytest.xfail(check.expected_failure or check.message)
+    if check.status >= Status.FAIL:
+        requirements = ", ".join(check.all_requirement_ids()) or "no requirement"
+        text = f"{check.status.label}: {check.message} [{requirements}]\n{evidence_text(check)}"
+        pytest.fail(text, pytrace=False)
