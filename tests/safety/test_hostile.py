@@ -50,12 +50,16 @@ def config(tmp_path: Path) -> Path:
     return path
 
 
-#: Runs the command line and says, last on stderr, the peak memory of its own process.
+#: Runs the command line and says, last on stderr, the peak memory of its own process. VmHWM is
+#: the high-water mark of this process's own memory; getrusage's ru_maxrss would carry over the
+#: parent's peak across exec (Linux), i.e. that of the whole pytest session.
 _MEASURED = (
-    "import atexit, resource, sys\n"
+    "import atexit, re, sys\n"
     "from conformance.cli import main\n"
-    "atexit.register(lambda: print('peak-rss-kb', resource.getrusage(resource.RUSAGE_SELF)"
-    ".ru_maxrss, file=sys.stderr))\n"
+    "def _peak():\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    print('peak-rss-kb', re.search(r'VmHWM:\\s+(\\d+)', status).group(1), file=sys.stderr)\n"
+    "atexit.register(_peak)\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
 
