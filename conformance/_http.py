@@ -43,6 +43,7 @@ __all__ = [
     "BearerToken",
     "ClientCredentials",
     "HttpSettings",
+    "Pacer",
     "Request",
     "Response",
     "Session",
@@ -161,12 +162,15 @@ class Response:
             return None
 
 
+_TRACK_UNSAFE = re.compile(r"[^\x21-\x7e]|[:;\"']")
+
+
 def track_id(run_id: str, track: str | None = None) -> str:
     """The ``Zuora-Track-Id`` for ``track``: at most 64 printable US-ASCII characters, none of
     ``: ; " '`` (replaced by ``-``). Longer ids keep their start and end in a short hash, so two
     long tracks that differ only at the end still get different ids."""
     raw = f"{run_id}.{track}" if track else run_id
-    clean = "".join(c if 0x20 < ord(c) < 0x7F and c not in ":;\"'" else "-" for c in raw)
+    clean = _TRACK_UNSAFE.sub("-", raw)
     if len(clean) <= MAX_TRACK_ID:
         return clean
     digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()[:8]
@@ -253,6 +257,11 @@ def _ssl_context(verify: bool) -> ssl.SSLContext:
     return httpx.create_ssl_context(verify=verify, trust_env=False)
 
 
+def new_transport(settings: HttpSettings) -> httpx.BaseTransport:
+    """A connection pool for ``settings``' target, to share between sessions."""
+    return _Transport(settings.verify_tls)
+
+
 class _Transport(httpx.HTTPTransport):
     def __init__(self, verify: bool) -> None:
         ssl_context = _ssl_context(verify)
@@ -270,25 +279,62 @@ class _Transport(httpx.HTTPTransport):
 # -- pacing ------------------------------------------------------------------------------------
 
 
-class _TokenBucket:
-    """Client-side pacing shared by every thread: ``per_min`` requests a minute, bursts of up to
-    one second's worth. ``reserve()`` takes a token and says how long to wait before using it."""
+class Pacer:
+    """The request budget of one target, shared by every session of a run and by the fuzzer.
 
-    def __init__(self, per_min: float) -> None:
-        self._rate = per_min / 60.0
-        self._capacity = max(1.0, self._rate)
-        self._tokens = self._capacity
-        self._updated = time.monotonic()
+    ``per_min``: never more than that many requests in any window of 60 s. A token bucket that
+    holds one request and refills at ``(per_min - 1) / 60`` a second does that (a bucket of
+    capacity ``c`` and rate ``r`` lets ``c + 60 r`` through in a minute) and spreads requests
+    evenly, so a polling step is never starved by a burst of other threads. ``None``: no budget.
+
+    It also holds the pause a nearly spent ``RateLimit-*`` budget asks for, which is the
+    target's and so every session's. ``reserve()`` says how long to wait before the next
+    request; ``wait()`` waits it.
+    """
+
+    def __init__(
+        self,
+        per_min: float | None = None,
+        *,
+        max_wait_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_min = per_min
+        self._clock = clock
+        self._rate = 0.0
+        if per_min is not None:
+            if not per_min > 0:
+                raise ValueError(f"a rate limit must be > 0 requests a minute, not {per_min!r}")
+            self._rate = (per_min - 1) / 60.0 if per_min >= 2 else per_min / 120.0
+        self._max_wait_s = max_wait_s
+        self._tokens = 1.0
+        self._updated = clock()
+        self._pause_until = 0.0  # monotonic; set by RateLimit-* headers
         self._lock = threading.Lock()
 
     def reserve(self) -> float:
+        """Take the next request's turn; the seconds to wait before sending it."""
         with self._lock:
-            now = time.monotonic()
-            elapsed = now - self._updated
-            self._tokens = min(self._capacity, self._tokens + elapsed * self._rate)
-            self._updated = now
-            self._tokens -= 1.0
-            return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
+            now = self._clock()
+            wait = 0.0
+            if self._rate:
+                self._tokens = min(1.0, self._tokens + (now - self._updated) * self._rate)
+                self._updated = now
+                self._tokens -= 1.0
+                wait = 0.0 if self._tokens >= 0 else -self._tokens / self._rate
+            return max(wait, self._pause_until - now)  # note() keeps a pause within bounds
+
+    def wait(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        wait = self.reserve()
+        if wait > 0:
+            sleep(wait)
+
+    def note(self, headers: httpx.Headers | Mapping[str, str]) -> None:
+        """Slow down when a response says the target's budget is nearly spent."""
+        pause = min(_rate_limit_pause(headers), self._max_wait_s)
+        if pause > 0:
+            with self._lock:
+                self._pause_until = max(self._pause_until, self._clock() + pause)
 
 
 def _retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -309,7 +355,7 @@ def _retry_after(value: str | None, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def _rate_limit_pause(headers: httpx.Headers) -> float:
+def _rate_limit_pause(headers: httpx.Headers | Mapping[str, str]) -> float:
     """How long to hold the next request so a nearly spent ``RateLimit-*`` budget lasts until
     ``RateLimit-Reset``: the rest of the window spread evenly over the requests left."""
     try:
@@ -397,8 +443,11 @@ class Session:
         *,
         redactor: Redactor | None = None,
         transport: httpx.BaseTransport | None = None,
+        pacer: Pacer | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``transport`` and ``pacer`` may be shared by several sessions (one connection pool
+        and one request budget per target); a given transport is left open by :meth:`close`."""
         self.settings = settings
         self.auth = auth
         self.redactor = redactor or Redactor()
@@ -407,15 +456,16 @@ class Session:
         # The transport (one connection pool) is used without an httpx.Client around it: the
         # client parses every Location header even when not following redirects (a bad one
         # would hide the response), and keeps cookies, which a conformance run must not.
-        self._transport = transport or _Transport(settings.verify_tls)
+        self._transport = transport or new_transport(settings)
+        self._owns_transport = transport is None
         self._lock = threading.Lock()
         self._requests_sent = 0
         self._count_by_stage: dict[str, int] = {}
         self.stage = "default"
-        self._bucket = (
-            _TokenBucket(settings.rate_limit_per_min) if settings.rate_limit_per_min else None
+        #: Shared with the other sessions of a run (and its fuzzer) when one is given.
+        self.pacer = pacer or Pacer(
+            settings.rate_limit_per_min, max_wait_s=settings.max_retry_wait_s
         )
-        self._pause_until = 0.0  # monotonic; set by RateLimit-* headers
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
         self._generation = 0
@@ -439,7 +489,8 @@ class Session:
         self.close()
 
     def close(self) -> None:
-        self._transport.close()
+        if self._owns_transport:
+            self._transport.close()
 
     @property
     def requests_sent(self) -> int:
@@ -624,7 +675,7 @@ class Session:
     ) -> Response:
         """One HTTP request and its response, recorded as one Exchange; ``timeout`` bounds it
         from the moment it leaves (pacing waits come first)."""
-        self._pace()
+        self.pacer.wait(self._sleep)
         try:
             built = httpx.Request(
                 method,
@@ -671,7 +722,7 @@ class Session:
         )
         exchange.elapsed_ms = elapsed_ms
         index = check.add_exchange(exchange) if check is not None else None
-        self._note_rate_limit(response_headers)
+        self.pacer.note(response_headers)
         return Response(
             method=method,
             url=str(built.url),
@@ -725,19 +776,6 @@ class Session:
         return TransportError(f"{method} {self.redactor.url(url)}: {self.redactor.scrub(reason)}")
 
     # -- throttling ------------------------------------------------------------------------------
-
-    def _pace(self) -> None:
-        wait = self._bucket.reserve() if self._bucket else 0.0
-        with self._lock:
-            wait = max(wait, self._pause_until - time.monotonic())
-        if wait > 0:
-            self._sleep(min(wait, self.settings.max_retry_wait_s))
-
-    def _note_rate_limit(self, headers: httpx.Headers) -> None:
-        pause = min(_rate_limit_pause(headers), self.settings.max_retry_wait_s)
-        if pause > 0:
-            with self._lock:
-                self._pause_until = max(self._pause_until, time.monotonic() + pause)
 
     def _count(self, stage: str) -> None:
         with self._lock:

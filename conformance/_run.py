@@ -410,6 +410,7 @@ def _fuzz(
             run_id=result.run_id,
             verify_tls=config.verify_tls,
             request_timeout_s=config.timeout_s,
+            pacer=tenants.pacer,
         )
         options = FuzzOptions(
             max_examples=config.max_examples,

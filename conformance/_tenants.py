@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._config import Config
-from ._http import Auth, ClientCredentials, HttpSettings, Session
+from ._http import Auth, ClientCredentials, HttpSettings, Pacer, Session, new_transport
 from ._ledger import Ledger, tenant_key
 from ._results import LeftBehind
 
@@ -75,15 +75,16 @@ class Tenants(ABC):
 
     def __init__(
         self,
+        settings: HttpSettings,
         *,
-        run_id: str,
         capabilities: tuple[str, ...],
         error_style: ErrorStyle = "auto",
         variables: Mapping[str, Any] | None = None,
         max_parallel: int | None = None,
         description: str = "",
     ) -> None:
-        self.run_id = run_id
+        self.settings = settings
+        self.run_id = settings.run_id
         self.capabilities = frozenset(capabilities)
         #: How the target answers errors when a request names no (known) ``Zuora-Version``.
         self.error_style: ErrorStyle = error_style
@@ -94,6 +95,12 @@ class Tenants(ABC):
         self._lock = threading.Lock()
         self._sessions: list[Session] = []
         self.protection: Protection | None = None
+        #: The run's request budget against the target: every session (and the fuzzer) spends
+        #: from this one, so ``--rate-limit`` holds for the run, not per tenant.
+        self.pacer = Pacer(settings.rate_limit_per_min, max_wait_s=settings.max_retry_wait_s)
+        # One connection pool for every session: a fresh tenant per scenario then costs a
+        # token, not a TCP (and TLS) handshake.
+        self._transport = new_transport(settings)
 
     def protect(self, protection: Protection) -> None:
         """Record, guard and clean up every session handed out from now on (and the ones
@@ -155,12 +162,18 @@ class Tenants(ABC):
             sessions = list(self._sessions)
         for session in sessions:
             session.close()
+        self._transport.close()
 
     def __enter__(self) -> Tenants:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _session(self, auth: Auth | None, key: str) -> Session:
+        """A new session of the tenant ``key``, on the shared pool and budget, tracked."""
+        session = Session(self.settings, auth, transport=self._transport, pacer=self.pacer)
+        return self._track(session, key)
 
     def _track(self, session: Session, key: str) -> Session:
         with self._lock:
@@ -192,14 +205,13 @@ class FreshTenants(Tenants):
         variables: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(
-            run_id=settings.run_id,
+            settings,
             capabilities=capabilities,
             error_style=error_style,
             variables=variables,
             max_parallel=None,
             description=f"a fresh tenant per scenario at {settings.base_url}",
         )
-        self._settings = settings
         self._client_secret = client_secret
 
     @contextmanager
@@ -207,7 +219,7 @@ class FreshTenants(Tenants):
         client_id = str(uuid.uuid4())  # 36 characters, like the vendor's client ids
         auth = ClientCredentials(client_id, self._client_secret)
         key = tenant_key(auth)
-        session = self._track(Session(self._settings, auth), key)
+        session = self._session(auth, key)
         try:
             yield Tenant(f"tenant {client_id[:8]}", session, key)
         finally:
@@ -221,7 +233,7 @@ class FreshTenants(Tenants):
         if client_id == key:
             return None
         auth = ClientCredentials(client_id, self._client_secret)
-        return self._track(Session(self._settings, auth), key)
+        return self._session(auth, key)
 
 
 class SharedTenant(Tenants):
@@ -237,7 +249,7 @@ class SharedTenant(Tenants):
         variables: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(
-            run_id=settings.run_id,
+            settings,
             capabilities=capabilities,
             error_style=error_style,
             variables=variables,
@@ -245,23 +257,23 @@ class SharedTenant(Tenants):
             description=f"the configured tenant at {settings.base_url}",
         )
         self._key = tenant_key(auth)
-        self._session = self._track(Session(settings, auth), self._key)
+        self._shared = self._session(auth, self._key)
         self._turn = threading.Lock()
 
     @property
     def session(self) -> Session:
-        return self._session
+        return self._shared
 
     @contextmanager
     def _hold(self, label: str) -> Iterator[Tenant]:
         with self._turn:
-            yield Tenant("configured tenant", self._session, self._key)
+            yield Tenant("configured tenant", self._shared, self._key)
 
     def key_of(self, session: Session) -> str:
         return self._key
 
     def session_for(self, key: str) -> Session | None:
-        return self._session if key == self._key else None
+        return self._shared if key == self._key else None
 
 
 def tenants_for(

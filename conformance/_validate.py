@@ -1,8 +1,14 @@
 """Validating a response against the spec: the schema of its operation and status.
 
-The spec is OpenAPI 3.1, whose schemas are JSON Schema Draft 2020-12; each response schema is
-validated as a ``$ref`` into the whole spec document, so ``#/components/...`` references resolve
-as they are written. Formats (``date``, ``date-time``) are asserted, not just annotated.
+The spec is OpenAPI 3.1, whose schemas are JSON Schema Draft 2020-12. Formats (``date``,
+``date-time``) are asserted, not just annotated.
+
+Two validators, because the scenario engine validates every response it reads and most are valid:
+``jsonschema-rs`` (compiled, already installed for schemathesis) answers "valid?" in a few
+microseconds; only a body it rejects goes through ``jsonschema``, whose errors carry the structure
+the report needs (which ``oneOf`` branch came closest). Schemas are compiled with their local
+``#/...`` references inlined; one whose references are recursive is validated by ``jsonschema``
+alone, as a ``$ref`` into the whole spec document.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jsonschema
+import jsonschema_rs
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -83,7 +90,7 @@ class ResponseValidator:
             dict(spec), default_specification=DRAFT202012
         )
         self._registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
-        self._validators: dict[str, jsonschema.protocols.Validator] = {}
+        self._validators: dict[str, _Validators] = {}
 
     def validate(self, operation_id: str, status: int, body: Any, *, is_json: bool) -> Verdict:
         """Validate ``body`` (parsed JSON; ``is_json`` False when it did not parse)."""
@@ -101,12 +108,19 @@ class ResponseValidator:
             return Verdict(False, (), label)
         if not is_json:
             return Verdict(True, (Problem((), "is not JSON"),), label)
-        validator = self._validator(pointer)
-        errors = [leaf for error in validator.iter_errors(body) for leaf in _leaves(error)]
+        fast, full = self._validator(pointer)
+        if fast is not None and fast.is_valid(body):
+            return Verdict(True, (), label)
+        errors = [leaf for error in full.iter_errors(body) for leaf in _leaves(error)]
         errors.sort(key=lambda e: [str(part) for part in e.absolute_path])
         problems = tuple(_problem(error) for error in errors[:_MAX_PROBLEMS])
         if len(errors) > _MAX_PROBLEMS:
             problems += (Problem((), f"... and {len(errors) - _MAX_PROBLEMS} more problems"),)
+        if not problems and fast is not None:
+            # The two disagree (regex dialects: ECMA-262's \d is ASCII only); the stricter wins.
+            for error in fast.iter_errors(body):
+                problems = (Problem(tuple(error.instance_path), error.message),)
+                break
         return Verdict(True, problems, label)
 
     # -- look-ups -----------------------------------------------------------------------------
@@ -153,17 +167,51 @@ class ResponseValidator:
             value, seen = target, seen + 1
         return value
 
-    def _validator(self, pointer: str) -> jsonschema.protocols.Validator:
-        validator = self._validators.get(pointer)
-        if validator is None:
-            schema = {"$ref": f"{_SPEC_URI}#{quote(pointer, safe='/~')}"}
-            validator = jsonschema.Draft202012Validator(
+    def _validator(self, pointer: str) -> _Validators:
+        validators = self._validators.get(pointer)
+        if validators is None:
+            schema: Any
+            fast = None
+            try:
+                schema = _inline(self._deref({"$ref": f"#{pointer}"}), self._deref, ())
+                fast = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+            except _CannotInline:
+                schema = {"$ref": f"{_SPEC_URI}#{quote(pointer, safe='/~')}"}
+            full = jsonschema.Draft202012Validator(
                 schema,
                 registry=self._registry,
                 format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
             )
-            self._validators[pointer] = validator
-        return validator
+            validators = self._validators[pointer] = (fast, full)
+        return validators
+
+
+_Validators = tuple["jsonschema_rs.Validator | None", jsonschema.protocols.Validator]
+
+
+class _CannotInline(Exception):
+    """A schema refers to itself, or to nothing; it is validated through the registry."""
+
+
+def _inline(schema: Any, deref: Any, refs: tuple[str, ...]) -> Any:
+    """``schema`` with every local ``$ref`` replaced by what it points at (``refs``: the chain
+    being expanded, to notice recursion). A ``$ref`` beside other keywords becomes an ``allOf``
+    member, which is what 2020-12 means by it."""
+    if isinstance(schema, list):
+        return [_inline(item, deref, refs) for item in schema]
+    if not isinstance(schema, Mapping):
+        return schema
+    ref = schema.get("$ref")
+    if not (isinstance(ref, str) and ref.startswith("#/")):
+        return {key: _inline(value, deref, refs) for key, value in schema.items()}
+    found = deref({"$ref": ref})
+    if ref in refs or not isinstance(found, Mapping | bool):
+        raise _CannotInline(ref)
+    target = _inline(found, deref, (*refs, ref))
+    rest = {key: _inline(value, deref, refs) for key, value in schema.items() if key != "$ref"}
+    if not rest:
+        return target
+    return {**rest, "allOf": [*rest.get("allOf", []), target]}
 
 
 def _json_media_type(content: Mapping[str, Any]) -> str | None:

@@ -28,10 +28,10 @@ from conformance._http import (
     BearerToken,
     ClientCredentials,
     HttpSettings,
+    Pacer,
     Request,
     Session,
     _retry_after,
-    _TokenBucket,
     track_id,
 )
 from conformance._redact import REDACTED, Redactor, truncate
@@ -406,8 +406,8 @@ def test_low_rate_limit_remaining_slows_the_next_request(server: MisbehavingServ
     assert len(waits) == 1 and 1.5 < waits[0] <= 2.0
 
 
-def test_token_bucket_paces_threads() -> None:
-    bucket = _TokenBucket(per_min=120)  # 2 a second, bursts of 2
+def test_pacer_spaces_threads_evenly() -> None:
+    bucket = Pacer(per_min=121)  # one at once, then one every half second
     waits: list[float] = []
     lock = threading.Lock()
 
@@ -421,16 +421,45 @@ def test_token_bucket_paces_threads() -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=5)
-    assert sorted(waits) == pytest.approx([0, 0, 0.5, 1.0, 1.5], abs=0.25)
+    assert sorted(waits) == pytest.approx([0, 0.5, 1.0, 1.5, 2.0], abs=0.25)
+
+
+@pytest.mark.parametrize("per_min", [1, 2, 7, 60, 300, 2500])
+def test_pacer_never_lets_more_than_its_budget_through_in_a_minute(per_min: int) -> None:
+    """Greedy senders on a simulated clock: the busiest 60 s window holds at most ``per_min``."""
+    clock = [1000.0]
+    sent: list[float] = []
+    pacer = Pacer(per_min, clock=lambda: clock[0])
+    while clock[0] < 1000.0 + 300:
+        clock[0] += pacer.reserve()
+        sent.append(clock[0])
+    busiest = max(sum(1 for t in sent if start <= t <= start + 60.0) for start in sent)
+    assert busiest <= per_min
+    assert busiest >= per_min * 0.95 - 1  # and it does not waste the budget either
+
+
+def test_pacer_holds_every_session_sharing_it(server: MisbehavingServer) -> None:
+    """Sessions of one run share one budget: the second session waits for the first's turn."""
+    waits: list[float] = []
+    pacer = Pacer(per_min=61)  # one a second
+    settings = HttpSettings(base_url=server.url)
+    with (
+        Session(settings, pacer=pacer, sleep=waits.append) as first,
+        Session(settings, pacer=pacer, sleep=waits.append) as second,
+    ):
+        first.do(Request("GET", "/ok"))
+        second.do(Request("GET", "/ok"))
+    assert len(waits) == 1 and 0.5 < waits[0] <= 1.0
 
 
 def test_client_side_pacing_spaces_requests(server: MisbehavingServer) -> None:
     waits: list[float] = []
-    settings = HttpSettings(base_url=server.url, rate_limit_per_min=60)
+    settings = HttpSettings(base_url=server.url, rate_limit_per_min=61)  # one a second
     with Session(settings, sleep=waits.append) as session:
         for _ in range(3):
             session.do(Request("GET", "/ok"))
-    assert len(waits) == 2 and all(0.5 < wait <= 2.0 for wait in waits)
+    # The sleeps are recorded, not slept: each request's turn is a second after the last's.
+    assert waits == pytest.approx([1.0, 2.0], abs=0.25)
 
 
 # -- OAuth client credentials ------------------------------------------------------------------

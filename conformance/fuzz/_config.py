@@ -14,11 +14,12 @@ from typing import Any
 
 import schemathesis
 from hypothesis import strategies as st
+from pyrate_limiter import Limiter
 from schemathesis.config import ConfigError as SchemathesisConfigError
 from schemathesis.config import SchemathesisConfig
 
 from .._exceptions import ConfigError
-from .._http import track_id
+from .._http import Pacer, track_id
 from ._builtins import DISABLED
 from ._options import PHASES, FuzzOptions, FuzzTarget
 
@@ -171,9 +172,35 @@ def build_config(
     if max_time_s is not None:
         data["max-time"] = max(1, math.ceil(max_time_s))
     try:
-        return SchemathesisConfig.from_dict(data)
+        config = SchemathesisConfig.from_dict(data)
     except SchemathesisConfigError as exc:
         raise ConfigError(f"fuzzing configuration refused by schemathesis: {exc}") from None
+    if target.pacer is not None and target.pacer.per_min is not None:
+        project = config.projects.default
+        project.rate_limit = _PacedLimiter(target.pacer)
+        project._rate_limit = f"{target.pacer.per_min:g}/m"  # what its repr shows
+    return config
+
+
+class _PacedLimiter(Limiter):
+    """The run's :class:`~conformance._http.Pacer` in the shape schemathesis paces with.
+
+    schemathesis asks a ``pyrate_limiter.Limiter`` for a turn (``try_acquire``) before every
+    request it sends. Its own limiter from a ``rate-limit`` string would be a second budget
+    beside the one the run's sessions spend (and a sliding window that allows the whole
+    minute's budget in one burst), so this one waits on the run's pacer instead. It has no
+    bucket of its own, hence no ``Limiter.__init__`` (which would start a leak thread).
+    """
+
+    def __init__(self, pacer: Pacer) -> None:
+        self._pacer = pacer
+
+    def try_acquire(
+        self, name: str = "pyrate", weight: int = 1, blocking: bool = True, timeout: float = -1
+    ) -> bool:
+        for _ in range(weight):
+            self._pacer.wait()
+        return True
 
 
 def load_schema(spec: Mapping[str, Any], config: SchemathesisConfig) -> Any:

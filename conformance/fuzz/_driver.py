@@ -236,7 +236,7 @@ def _preflight(target: FuzzTarget, redactor: Redactor) -> None:
         max_retries_429=1,
         max_retry_wait_s=5.0,
     )
-    with Session(settings, redactor=redactor) as session:
+    with Session(settings, redactor=redactor, pacer=target.pacer) as session:
         try:
             response = session.do(
                 Request("GET", "/v1/journal-runs/JR-00000000", headers=dict(target.headers)),

@@ -140,5 +140,5 @@ class Guard:
                 zuora_version=self._target.zuora_version,
                 run_id=self._target.run_id,
             )
-            self._session = Session(settings, redactor=self._redactor)
+            self._session = Session(settings, redactor=self._redactor, pacer=self._target.pacer)
         return self._session

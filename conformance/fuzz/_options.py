@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .._exceptions import ConfigError
+from .._http import Pacer
 
 #: The phases schemathesis runs, in its order.
 PHASES: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
@@ -34,6 +35,9 @@ class FuzzTarget:
     run_id: str = "jrc-fuzz"
     verify_tls: bool = True
     request_timeout_s: float = 30.0
+    #: The request budget every request of the stage spends from (shared with the rest of the
+    #: run by ``jr-conformance run``); ``None``: unpaced.
+    pacer: Pacer | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)

@@ -3,6 +3,7 @@ determinism, with a wrong token, and through the command line."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import asdict
@@ -13,6 +14,7 @@ from conftest import MINTED, SMALL, FuzzRunner, reference_target
 
 from conformance._catalogue import Catalogue
 from conformance._exceptions import SetupError
+from conformance._http import Pacer
 from conformance._results import CheckResult, Status
 from conformance.cli import main
 from conformance.fuzz import (
@@ -167,6 +169,27 @@ def test_an_unreachable_target_is_a_setup_error(catalogue: Catalogue) -> None:
         url = target.base_url
     with pytest.raises(SetupError, match="cannot reach"):
         run_fuzz(catalogue, FuzzTarget(url, headers={"Authorization": "Bearer x"}), SMALL)
+
+
+def test_every_request_of_the_stage_takes_a_turn_from_the_runs_pacer(
+    catalogue: Catalogue,
+) -> None:
+    """schemathesis's requests, the preflight and the guard's reads all spend the one budget a
+    run shares (``--rate-limit``), so the count of turns is the count of requests."""
+
+    class Counting(Pacer):
+        turns = 0
+
+        def reserve(self) -> float:
+            Counting.turns += 1
+            return 0.0
+
+    options = FuzzOptions(max_examples=2, phases=("examples", "fuzzing"), legacy_examples=1)
+    with reference_target() as target:
+        paced = dataclasses.replace(target, pacer=Counting(10_000))
+        outcome = fuzz(catalogue, paced, options)
+    assert outcome.requests > 20
+    assert Counting.turns == outcome.requests
 
 
 def test_checks_that_see_nothing_are_errors_never_passes(fuzz_reference: FuzzRunner) -> None:

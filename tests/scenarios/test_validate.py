@@ -45,3 +45,58 @@ def test_undocumented_status_and_non_json(catalogue: Catalogue) -> None:
     assert not verdict.valid and "HTTP 418 is not a documented response" in str(verdict.problems[0])
     verdict = validator.validate("GET_JournalRun", 200, None, is_json=False)
     assert not verdict.valid and str(verdict.problems[0]) == "the body: is not JSON"
+
+
+def test_the_stricter_validator_wins_where_regex_dialects_differ(catalogue: Catalogue) -> None:
+    """The fast validator speaks ECMA-262 regexes (``\\d`` is 0-9); Python's ``\\d`` also takes
+    other digits. A number with an Arabic-Indic digit is still reported, at its field."""
+    validator = ResponseValidator(catalogue.spec)
+    run = {
+        "success": True,
+        "number": "JR-0000000\u0661",
+        "status": "Completed",
+        "journalEntryDate": "2014-11-04",
+        "transactionTypes": [{"type": "Invoice Item"}],
+    }
+    verdict = validator.validate("GET_JournalRun", 200, run, is_json=True)
+    assert not verdict.valid
+
+
+def test_a_recursive_schema_is_validated_through_the_registry() -> None:
+    """A schema that refers to itself cannot be inlined; it is still validated, fully."""
+    spec = {
+        "openapi": "3.1.0",
+        "paths": {
+            "/tree": {
+                "get": {
+                    "operationId": "tree",
+                    "responses": {
+                        "200": {
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Node"}
+                                }
+                            }
+                        }
+                    },
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "Node": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
+                    },
+                }
+            }
+        },
+    }
+    validator = ResponseValidator(spec)
+    good = {"name": "a", "children": [{"name": "b", "children": []}]}
+    assert validator.validate("tree", 200, good, is_json=True).valid
+    verdict = validator.validate("tree", 200, {"name": "a", "children": [{}]}, is_json=True)
+    assert [p.path for p in verdict.problems] == [("children", 0)]
