@@ -89,7 +89,10 @@ def test_a_recursive_schema_is_validated_through_the_registry() -> None:
                     "required": ["name"],
                     "properties": {
                         "name": {"type": "string"},
-                        "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
+                        "children": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Node"},
+                        },
                     },
                 }
             }
