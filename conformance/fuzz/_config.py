@@ -2,14 +2,16 @@
 
 Everything schemathesis would otherwise pick up from its surroundings is pinned here, so that two
 runs with the same seed send the same requests: no ``schemathesis.toml`` discovery, no example
-database, no on-disk cache, one worker.
+database, no on-disk cache, one worker, and no constants from whatever code is loaded
+(:func:`no_local_constants`).
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import schemathesis
@@ -40,6 +42,33 @@ SUITE_HEADERS = frozenset(
         "zuora-org-ids",
     }
 )
+
+
+@contextmanager
+def no_local_constants() -> Iterator[None]:
+    """Keep Hypothesis from drawing values out of the source code of "local" modules.
+
+    Hypothesis also draws strings and numbers it finds in every imported module that lives
+    outside site-packages and the standard library. What the fuzzer sends would then depend on
+    the caller's own code (a project using the pytest entry point, an editable install of this
+    suite) and on which of those modules some thread had imported by then: one seed would not
+    send the same requests twice. Its own list of interesting values stays. If a later
+    Hypothesis moves this internal, nothing is patched (a test notices the lost determinism).
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+
+        original = providers._get_local_constants
+        empty = Constants()
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - another Hypothesis
+        yield
+        return
+    providers._get_local_constants = lambda: empty
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
 
 
 def prepare_spec(spec: Mapping[str, Any]) -> dict[str, Any]:

@@ -105,24 +105,25 @@ def fuzz(
     guard = Guard(target, redactor)
     stop_reasons: dict[str, str] = {}
     deadline = None if options.max_time_s is None else started + options.max_time_s
-    try:
-        for run in passes(target, options):
-            if stop is not None and stop.is_set():
-                stop_reasons[run.name] = "interrupted"
-                continue
-            budget = None
-            if deadline is not None:
-                budget = (deadline - time.perf_counter()) * run.share
-                if budget < 1:
-                    stop_reasons[run.name] = "max_time"
+    with _config.no_local_constants():
+        try:
+            for run in passes(target, options):
+                if stop is not None and stop.is_set():
+                    stop_reasons[run.name] = "interrupted"
                     continue
-            schema = load_pass(spec, target, options, run, guard, max_time_s=budget)
-            if observe is not None:
-                _observe(schema, observe)
-            stream = from_schema(schema).execute()
-            stop_reasons[run.name] = judge.consume(run.name, stream, stop)
-    finally:
-        guard.close()
+                budget = None
+                if deadline is not None:
+                    budget = (deadline - time.perf_counter()) * run.share
+                    if budget < 1:
+                        stop_reasons[run.name] = "max_time"
+                        continue
+                schema = load_pass(spec, target, options, run, guard, max_time_s=budget)
+                if observe is not None:
+                    _observe(schema, observe)
+                stream = from_schema(schema).execute()
+                stop_reasons[run.name] = judge.consume(run.name, stream, stop)
+        finally:
+            guard.close()
     judge.raise_if_unauthorised()
     judge.guarded = sorted(guard.refused)
     checks = judge.results(time.perf_counter() - started)

@@ -4,9 +4,11 @@ determinism, with a wrong token, and through the command line."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 
 import httpx
 import pytest
@@ -131,8 +133,17 @@ def test_seven_digit_codes_also_break_the_schema_of_the_envelope(
 
 
 def test_two_runs_send_the_same_requests(
-    fuzz_reference: FuzzRunner, clean_small: FuzzOutcome
+    fuzz_reference: FuzzRunner,
+    clean_small: FuzzOutcome,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Even when code loaded in between is full of constants Hypothesis would like to draw."""
+    module = tmp_path / "jrc_constants_probe.py"
+    words = [f"JR-{n:08d}" for n in range(200)] + ["Invoice Item", "Reproduce: ", "Nov-2014"]
+    module.write_text("\n".join(f"C{i} = {w!r}" for i, w in enumerate(words)) + "\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("jrc_constants_probe")
     again = fuzz_reference()
     first = [(s.method, s.target, s.body) for s in clean_small.sent]
     second = [(s.method, s.target, s.body) for s in again.sent]
