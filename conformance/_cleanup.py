@@ -21,7 +21,15 @@ from ._http import Request, Response, Session
 from ._ledger import RUN, Item, Ledger, _read_path, is_absent, load_ledger, tenant_key
 from ._results import CheckResult, LeftBehind
 
-__all__ = ["CLEANUP_WAIT_S", "Cleaner", "LedgerCleanup", "Outcome", "clean", "cleanup_ledger"]
+__all__ = [
+    "CLEANUP_WAIT_S",
+    "Cleaner",
+    "LedgerCleanup",
+    "Outcome",
+    "clean",
+    "cleanup_ledger",
+    "worth_retrying",
+]
 
 #: How long one item may take to reach not-found.
 CLEANUP_WAIT_S = 120.0
@@ -35,6 +43,10 @@ _MAX_ACTIONS = 2
 _RESEND_S = 1.5
 #: Run states that end by themselves: cleanup waits for them (up to its deadline).
 _TRANSIENT = frozenset({"Pending", "Processing", "CancelInprogress", "DeleteInprogress"})
+
+#: Statuses that stay until someone acts: an item a cleanup of this run already gave up on in
+#: one of them gets the same refusals again, so the end of the run does not try it again.
+_SETTLED = frozenset({"Completed", "Error", "Cancelled", "Created"})
 
 #: Run statuses a cancel is allowed from (the documented Pending, Error and Completed).
 _RUN_CANCELLABLE = frozenset({"Completed", "Error"})
@@ -78,6 +90,7 @@ class Cleaner:
         refused: set[str] = set()  # actions refused in the current status: not asked again
         last_name, last_at, last_status = "", float("-inf"), ""
         status, reason = "unknown", ""
+        looked_for_transfers = False
         while True:
             try:
                 response = self._send("GET", _read_path(item.kind, item.number), item, "read")
@@ -87,6 +100,25 @@ class Cleaner:
                 if status != last_status:
                     refused.clear()
                     last_status = status
+                if (
+                    item.kind == RUN
+                    and status == "Completed"
+                    and sent.get("cancel")
+                    and "cancel" not in refused
+                    and not looked_for_transfers
+                ):
+                    # The documented partial cancel: a cancel is accepted, but a run with an
+                    # entry transferred to accounting stays Completed. No wait changes that.
+                    looked_for_transfers = True
+                    transferred = self._transferred_entry(item)
+                    if transferred is not None:
+                        return Outcome(
+                            False,
+                            status,
+                            f"stays Completed: its entry {transferred} is transferred to "
+                            "accounting, so it cannot be cancelled (changing that needs the "
+                            "override permission)",
+                        )
                 action = self._next(item, status, body, sent, refused)
                 now = time.monotonic()
                 settled = now - last_at >= _RESEND_S
@@ -144,8 +176,28 @@ class Cleaner:
             )
         return ("PUT", f"{base}/cancel", None, "cancel") if allowed("cancel") else None
 
-    def _send(self, method: str, path: str, item: Item, step: str, body: object = None) -> Response:
-        request = Request(method, path, json=body)
+    def _transferred_entry(self, item: Item) -> str | None:
+        """The first entry of run ``item`` transferred to accounting, if any (one page of
+        300: a run with more entries than that is waited for as usual)."""
+        path = f"/v1/journal-entries/journal-runs/{item.number}"
+        response = self._send("GET", path, item, "entries", params={"pageSize": 300})
+        body = response.json_or_none()
+        entries = body.get("journalEntries") if isinstance(body, dict) else None
+        for entry in entries if isinstance(entries, list) else ():
+            if isinstance(entry, dict) and entry.get("transferredToAccounting") not in (None, "No"):
+                return str(entry.get("number") or entry.get("journalEntryNumber") or "(unnamed)")
+        return None
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        item: Item,
+        step: str,
+        body: object = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Response:
+        request = Request(method, path, json=body, params=params)
         return self.session.do(request, check=self.check, track=f"cleanup.{item.number}.{step}")
 
 
@@ -178,6 +230,12 @@ def clean(
         if on_item is not None:
             on_item(item, outcome)
     return left
+
+
+def worth_retrying(item: Item) -> bool:
+    """Whether another cleanup of ``item`` may end differently from the last one: it was never
+    tried, or it was left behind in a state that ends by itself, or after a failed request."""
+    return item.state != "left-behind" or item.status not in _SETTLED
 
 
 def lost_items(ledger: Ledger) -> list[LeftBehind]:

@@ -24,13 +24,13 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from ._catalogue import Catalogue, load_catalogue
-from ._cleanup import CLEANUP_WAIT_S, Outcome, clean, lost_items
+from ._cleanup import CLEANUP_WAIT_S, clean, lost_items, worth_retrying
 from ._config import Config
 from ._exceptions import SetupError, UsageError
-from ._ledger import ENTRY, LEDGER_FILE, RUN, SAFE_METHODS, Item, Ledger
+from ._ledger import ENTRY, LEDGER_FILE, RUN, SAFE_METHODS, Ledger
 from ._preflight import PENDING_WAIT_S, check_idle, preflight
 from ._progress import Progress
-from ._results import CheckResult, RunResult, Stage, Status, Target
+from ._results import CheckResult, LeftBehind, RunResult, Stage, Status, Target
 from ._target import LiveTarget, open_target
 from ._tenants import Protection, Tenants, tenants_for
 from ._version import __version__
@@ -289,18 +289,15 @@ def _cleanup(
     progress: Progress,
     wait_s: float,
 ) -> None:
-    """Clean what this run created and no scenario's hand-back could, newest first."""
-    items = ledger.open_items()
+    """Clean what this run created and no scenario's hand-back could, newest first. What a
+    hand-back gave up on in a state that does not end by itself is reported, not retried."""
+    items = [item for item in ledger.open_items() if worth_retrying(item)]
+    given_up = [item for item in ledger.open_items() if not worth_retrying(item)]
+    # What is left behind is in the result (and printed once, by the caller's summary).
     progress.stage("cleanup", total=len(items))
-
-    def said(item: Item, outcome: Outcome) -> None:
-        if not outcome.cleaned:
-            progress.message(
-                f"left behind: {item.kind} {item.number} ({outcome.status}): {outcome.reason}"
-            )
-
-    left = clean(ledger, items, tenants.session_for, wait_s=wait_s, on_item=said)
-    result.left_behind = left + lost_items(ledger)
+    left = clean(ledger, items, tenants.session_for, wait_s=wait_s)
+    earlier = [LeftBehind(i.kind, i.number, i.status, i.reason) for i in given_up]
+    result.left_behind = earlier + left + lost_items(ledger)
     if ledger.implementation == "reference":
         for item in result.left_behind:
             item.reason += " (on the embedded reference server, gone with it)"

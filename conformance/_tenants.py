@@ -213,6 +213,7 @@ class FreshTenants(Tenants):
             description=f"a fresh tenant per scenario at {settings.base_url}",
         )
         self._client_secret = client_secret
+        self._cleaners: dict[str, Session] = {}
 
     @contextmanager
     def _hold(self, label: str) -> Iterator[Tenant]:
@@ -232,8 +233,14 @@ class FreshTenants(Tenants):
         client_id = key.removeprefix("client ")
         if client_id == key:
             return None
-        auth = ClientCredentials(client_id, self._client_secret)
-        return self._session(auth, key)
+        with self._lock:
+            found = self._cleaners.get(key)
+        if found is None:  # one per tenant: each item of the final cleanup needs no new token
+            auth = ClientCredentials(client_id, self._client_secret)
+            found = self._session(auth, key)
+            with self._lock:
+                found = self._cleaners.setdefault(key, found)
+        return found
 
 
 class SharedTenant(Tenants):

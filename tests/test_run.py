@@ -63,6 +63,13 @@ def test_run_against_the_embedded_reference_writes_four_reports(
     assert data["target"]["implementation"] == "reference"
     assert any(c["id"] == "partial-cancel-jr-00000075" for c in data["checks"])
     assert "PASS: MUST" in out
+    # The partial cancel leaves a run with a transferred entry: the scenario's hand-back gave up
+    # on it for a reason no retry changes, so the final cleanup sends nothing, and the summary
+    # names it once.
+    stages = {stage["name"]: stage for stage in data["stages"]}
+    assert stages["cleanup"]["requests"] == 0
+    left = [line for line in out.splitlines() if line.startswith("left behind: journal-run")]
+    assert len(left) == 1 and "is transferred to accounting" in left[0]
 
 
 def test_an_unreachable_target_is_a_setup_error_with_a_report(
