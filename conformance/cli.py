@@ -227,7 +227,7 @@ def _fuzz(args: argparse.Namespace) -> int:
 
     options = FuzzOptions(max_examples=args.max_examples, seed=args.seed, max_time_s=args.max_time)
     catalogue = load_catalogue()
-    with command_target(args.base_url, args.token) as target:
+    with command_target(args.base_url, args.token, rate_limit_per_min=args.rate_limit) as target:
         outcome = fuzz(catalogue, target, options)
     for line in outcome_lines(outcome, seed=options.seed, max_examples=options.max_examples):
         print(line)
@@ -266,6 +266,9 @@ def _add_fuzz(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         metavar="S",
         help="time budget in seconds (a bounded run is not exactly reproducible)",
     )
+    parser.add_argument(
+        "--rate-limit", type=_rate, metavar="N/min", help="send at most N requests a minute"
+    )
     parser.set_defaults(handler=_fuzz)
 
 
@@ -300,6 +303,8 @@ def _rate(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a rate like 2500/min") from None
     if unit not in ("", "min", "m"):
         raise argparse.ArgumentTypeError(f"{text!r}: the rate is per minute, like 2500/min")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the rate must be more than 0 a minute")
     return value
 
 

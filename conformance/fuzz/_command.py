@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import httpx
 
 from .._exceptions import ConfigError, SetupError
+from .._http import Pacer
 from .._results import Assertion, CheckResult, Status
 from ._driver import FuzzOutcome
 from ._options import FuzzTarget
@@ -22,25 +23,31 @@ REFERENCE_CLIENT_SECRET = "reference-secret"
 
 @contextmanager
 def command_target(
-    base_url: str | None, token: str | None, *, run_id: str = "jrc-fuzz"
+    base_url: str | None,
+    token: str | None,
+    *,
+    run_id: str = "jrc-fuzz",
+    rate_limit_per_min: float | None = None,
 ) -> Iterator[FuzzTarget]:
     """The target of ``jr-conformance fuzz``.
 
     With ``base_url``, the bearer token is ``token`` or the environment's ``JR_TOKEN``. Without
     it, the embedded reference server is started for the duration of the block and a token is
     minted at its ``/oauth/token`` (unless ``token`` is given, which is then used as is).
+    ``rate_limit_per_min`` paces every request of the stage.
     """
+    pacer = Pacer(rate_limit_per_min) if rate_limit_per_min else None
     if base_url is not None:
         bearer = token or os.environ.get("JR_TOKEN")
         if not bearer:
             raise ConfigError("fuzzing --base-url needs a bearer token: set JR_TOKEN or --token")
-        yield FuzzTarget(base_url, headers=_bearer(bearer), run_id=run_id)
+        yield FuzzTarget(base_url, headers=_bearer(bearer), run_id=run_id, pacer=pacer)
         return
     from ..reference import ReferenceServer, ReferenceSettings
 
     with ReferenceServer(ReferenceSettings()) as server:
         bearer = token or mint_token(server.url)
-        yield FuzzTarget(server.url, headers=_bearer(bearer), run_id=run_id)
+        yield FuzzTarget(server.url, headers=_bearer(bearer), run_id=run_id, pacer=pacer)
 
 
 def mint_token(

@@ -19,12 +19,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from schemathesis.core.result import Ok
 from schemathesis.engine import events, from_schema
+from schemathesis.engine.run import PhaseName
 
 from .._catalogue import Catalogue
 from .._errors import error_style
 from .._exceptions import SetupError, TransportError
-from .._http import HttpSettings, Request, Session
+from .._http import HttpSettings, Pacer, Request, Session
 from .._redact import Redactor
 from .._results import Assertion, CheckResult
 from . import _builtins, _config
@@ -37,6 +39,9 @@ from ._tally import Tally
 #: Phases of the legacy pass: the examples and a little random fuzzing are enough to draw the
 #: errors whose status the pass is about.
 LEGACY_PHASES = ("examples", "fuzzing")
+
+#: Requests schemathesis sends to probe a server before testing it (``engine/run/probes.py``).
+_MAX_PROBES = 2
 
 #: Fraction of ``max_time_s`` the main pass may use when a legacy pass follows.
 _MAIN_SHARE = 0.85
@@ -101,7 +106,7 @@ def fuzz(
     started = time.perf_counter()
     _preflight(target, redactor)
     spec = _config.prepare_spec(catalogue.spec)
-    judge = _Judge(redactor, _authorization(target))
+    judge = _Judge(redactor, _authorization(target), target.pacer)
     guard = Guard(target, redactor)
     stop_reasons: dict[str, str] = {}
     deadline = None if options.max_time_s is None else started + options.max_time_s
@@ -129,7 +134,8 @@ def fuzz(
     checks = judge.results(time.perf_counter() - started)
     return FuzzOutcome(
         checks=checks,
-        requests=len(judge.sent) + 1 + guard.probes,  # and the preflight and guard reads
+        # What schemathesis recorded, its capability probes, the preflight and the guard's reads.
+        requests=len(judge.sent) + judge.probes + 1 + guard.probes,
         wall_s=time.perf_counter() - started,
         sent=judge.sent,
         stop_reasons=stop_reasons,
@@ -264,8 +270,11 @@ def _unauthorised_message(target: FuzzTarget, status: int) -> str:
 class _Judge:
     """Reads schemathesis's events, in order, into the tallies of every fuzz check."""
 
-    def __init__(self, redactor: Redactor, identity: str | None) -> None:
+    def __init__(self, redactor: Redactor, identity: str | None, pacer: Pacer | None) -> None:
         self.redactor = redactor
+        self.pacer = pacer
+        #: Requests schemathesis sent to probe the server's capabilities (not recorded).
+        self.probes = 0
         self.rules = Rules(identity)
         self.tallies: dict[str, Tally] = {
             check.id: Tally(check) for check in (*CUSTOM_CHECKS, *_builtins.BUILTIN_GROUPS)
@@ -285,7 +294,16 @@ class _Judge:
         for event in stream:
             if stop is not None and stop.is_set():
                 stream.stop()
-            if isinstance(event, events.ScenarioFinished):
+            if isinstance(event, events.PhaseStarted) and event.phase.name == PhaseName.PROBING:
+                # The probes go out when the stream is next read, past schemathesis's rate
+                # limiter: their turns are taken here (at most two probes).
+                if self.pacer is not None:
+                    for _ in range(_MAX_PROBES):
+                        self.pacer.wait()
+            elif isinstance(event, events.PhaseFinished) and isinstance(event.payload, Ok):
+                probed = getattr(event.payload.ok(), "probes", None) or ()
+                self.probes += sum(1 for run in probed if run.request is not None)
+            elif isinstance(event, events.ScenarioFinished):
                 self._scenario(pass_name, event)
             elif isinstance(event, events.NonFatalError):
                 self.engine_errors.append(

@@ -32,6 +32,21 @@ def _md(text: str, limit: int = 200) -> str:
     return one_line(text, limit).translate(_ESCAPES)
 
 
+def _stages(result: RunResult) -> list[str]:
+    """Where the time and the requests went, and the request budget the run kept to."""
+    if not result.stages:
+        return []
+    budget = result.settings.get("rate_limit_per_min")
+    lines = ["| Stage | Wall time | Requests |", "|---|---:|---:|"]
+    for stage in result.stages:
+        lines.append(f"| {_md(stage.name)} | {stage.wall_s:.2f} s | {stage.requests} |")
+    total_s = sum(stage.wall_s for stage in result.stages)
+    lines.append(f"| total | {total_s:.2f} s | {result.requests_sent()} |")
+    if budget:
+        lines += ["", f"Paced to at most {budget:g} requests a minute (--rate-limit)."]
+    return [*lines, ""]
+
+
 def render_markdown(result: RunResult, summary: Summary | None = None) -> str:
     summary = summary or summarise(result)
     counts = ", ".join(f"{n} {label}" for label, n in summary.counts.items() if n)
@@ -53,6 +68,7 @@ def render_markdown(result: RunResult, summary: Summary | None = None) -> str:
         scores = " | ".join(score_text(area.scores[level]) for level in LEVELS)
         lines.append(f"| {_md(area.area)} | {area.label} | {scores} |")
     lines.append("")
+    lines += _stages(result)
 
     if summary.failures:
         lines += [f"### Failures ({len(summary.failures)})", ""]

@@ -37,6 +37,15 @@ def test_a_passing_run_lists_no_failures(pass_run: RunResult) -> None:
     assert "Failures" not in text
 
 
+def test_the_stages_with_their_time_and_requests(pass_run: RunResult) -> None:
+    text = render_markdown(pass_run)
+    assert "| scenarios | 12.25 s | 40 |" in text
+    assert "| total | 42.75 s | 243 |" in text
+    assert "Paced" not in text
+    pass_run.settings["rate_limit_per_min"] = 300.0
+    assert "Paced to at most 300 requests a minute" in render_markdown(pass_run)
+
+
 def test_the_failure_list_is_bounded() -> None:
     checks = [make_check(f"c{n}", reqs=("JR-CREATE-001",)) for n in range(MAX_LISTED + 7)]
     text = render_markdown(make_run(checks))
