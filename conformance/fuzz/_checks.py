@@ -156,13 +156,17 @@ class Rules:
 
     def left_behind(self) -> dict[str, str]:
         """Runs and entries the fuzzer created and did not see deleted: number -> what it may be."""
-        left = {
-            number: _possibly(run)
-            for number, run in self.runs.items()
-            if not run.possible <= {lifecycle.DELETE_IN_PROGRESS, GONE}
-        }
+        left = {number: _possibly(self.runs[number]) for number in self.left_behind_runs()}
         left.update(dict.fromkeys(sorted(self.entries), "Created or Cancelled"))
         return left
+
+    def left_behind_runs(self) -> list[str]:
+        """Runs the fuzzer created and has not seen deleted, in the order they were created."""
+        return [
+            number
+            for number, run in self.runs.items()
+            if not run.possible <= {lifecycle.DELETE_IN_PROGRESS, GONE}
+        ]
 
     def judge(self, obs: Observation) -> Iterator[Finding]:
         if obs.status is None:

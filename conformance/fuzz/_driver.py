@@ -31,6 +31,7 @@ from .._redact import Redactor
 from .._results import Assertion, CheckResult
 from . import _builtins, _config
 from ._checks import CUSTOM_CHECKS, FuzzCheck, Rules
+from ._follow import follow_through
 from ._guard import Guard
 from ._observe import Observation, from_schemathesis
 from ._options import LEGACY_VERSION, FuzzOptions, FuzzTarget
@@ -43,6 +44,8 @@ LEGACY_PHASES = ("examples", "fuzzing")
 #: Requests schemathesis sends to probe a server before testing it (``engine/run/probes.py``).
 _MAX_PROBES = 2
 
+#: Fraction of the remaining ``max_time_s`` the stateful pass may use (it comes first).
+_STATEFUL_SHARE = 0.4
 #: Fraction of ``max_time_s`` the main pass may use when a legacy pass follows.
 _MAIN_SHARE = 0.85
 
@@ -130,12 +133,25 @@ def fuzz(
         finally:
             guard.close()
     judge.raise_if_unauthorised()
+    followed = 0
+    runs = list(judge.rules.left_behind_runs())
+    if options.follow_through and runs and not (stop is not None and stop.is_set()):
+        followed = follow_through(
+            catalogue.spec,
+            target,
+            runs,
+            judge.follow,
+            redactor,
+            wait_s=options.follow_wait_s,
+            stop=stop,
+        )
     judge.guarded = sorted(guard.refused)
     checks = judge.results(time.perf_counter() - started)
     return FuzzOutcome(
         checks=checks,
-        # What schemathesis recorded, its capability probes, the preflight and the guard's reads.
-        requests=len(judge.sent) + judge.probes + 1 + guard.probes,
+        # What schemathesis recorded, its capability probes, the preflight, the guard's reads
+        # and the follow-through.
+        requests=len(judge.sent) + judge.probes + 1 + guard.probes + followed,
         wall_s=time.perf_counter() - started,
         sent=judge.sent,
         stop_reasons=stop_reasons,
@@ -159,7 +175,14 @@ class Pass:
 
 
 def passes(target: FuzzTarget, options: FuzzOptions) -> list[Pass]:
-    """The main pass (the target's Zuora-Version) and, unless turned off, the legacy pass."""
+    """The passes of the stage, in order: the stateful phase, the other phases (both with the
+    target's Zuora-Version) and, unless turned off, the legacy pass.
+
+    The stateful phase goes first, while the tenant is idle. Only one journal run executes at a
+    time per tenant, so on a target whose runs take seconds (any real sandbox) a run created by
+    an earlier phase would make every create of the stateful phase a refusal, and the lifecycle
+    checks, which follow the runs it creates, would have nothing to judge.
+    """
     # unsupported_method sends other methods to the URL of a case that passed the guard as a
     # read (a run that may be someone else's): not against data the suite does not own.
     careful: tuple[str, ...] = ()
@@ -172,11 +195,19 @@ def passes(target: FuzzTarget, options: FuzzOptions) -> list[Pass]:
         # checks that expect a 4xx refusal would call every legacy refusal an acceptance.
         careful += tuple(name for name in _builtins.DISABLED_IN_LEGACY if name not in careful)
     main = Pass("main", target.zuora_version, options.phases, options.max_examples, careful)
+    found = [main]
+    others = tuple(phase for phase in options.phases if phase != "stateful")
+    if others != options.phases and others and not options.read_only:
+        stateful = dataclasses.replace(
+            main, name="stateful", phases=("stateful",), share=_STATEFUL_SHARE
+        )
+        found = [stateful, dataclasses.replace(main, phases=others)]
     if not options.legacy_examples:
-        return [main]
+        return found
     legacy_phases = tuple(p for p in LEGACY_PHASES if p in options.phases) or LEGACY_PHASES
+    found[-1] = dataclasses.replace(found[-1], share=_MAIN_SHARE)
     return [
-        dataclasses.replace(main, share=_MAIN_SHARE),
+        *found,
         Pass(
             "legacy",
             LEGACY_VERSION,
@@ -275,6 +306,8 @@ class _Judge:
         self.pacer = pacer
         #: Requests schemathesis sent to probe the server's capabilities (not recorded).
         self.probes = 0
+        #: Exchanges of the follow-through judged so far.
+        self.followed = 0
         self.rules = Rules(identity)
         self.tallies: dict[str, Tally] = {
             check.id: Tally(check) for check in (*CUSTOM_CHECKS, *_builtins.BUILTIN_GROUPS)
@@ -348,6 +381,14 @@ class _Judge:
         body = obs.request_body.decode("utf-8", errors="replace") if obs.request_body else None
         path = obs.url.split("://", 1)[-1]
         self.sent.append(Sent(obs.method, path[path.find("/") :] if "/" in path else "/", body))
+        self._judge(obs)
+
+    def follow(self, obs: Observation) -> None:
+        """Judge an exchange of the follow-through (not schemathesis's: not in ``sent``)."""
+        self._judge(dataclasses.replace(obs, index=len(self.sent) + self.followed))
+        self.followed += 1
+
+    def _judge(self, obs: Observation) -> None:
         if obs.status is None:
             self.network_errors += 1
             return

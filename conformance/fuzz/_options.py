@@ -94,6 +94,10 @@ class FuzzOptions:
     #: Stateful scenarios, at least: a created run is followed through cancel and delete only
     #: in the stateful phase, so it keeps this many scenarios however small ``max_examples`` is.
     min_scenarios: int = 10
+    #: After schemathesis, cancel and delete the runs it created, judging every exchange
+    #: (see ``_follow``); how long one run may take to go.
+    follow_through: bool = True
+    follow_wait_s: float = 120.0
 
     def __post_init__(self) -> None:
         if isinstance(self.max_examples, bool) or not isinstance(self.max_examples, int):
@@ -114,6 +118,8 @@ class FuzzOptions:
             raise ConfigError(f"legacy examples must be >= 0, not {self.legacy_examples!r}")
         if isinstance(self.min_scenarios, bool) or not isinstance(self.min_scenarios, int):
             raise ConfigError(f"min scenarios must be a whole number, not {self.min_scenarios!r}")
+        if not self.follow_wait_s > 0:
+            raise ConfigError(f"follow-through wait must be > 0 s, not {self.follow_wait_s!r}")
         if self.max_steps is not None and (
             not isinstance(self.max_steps, int) or self.max_steps < 2
         ):

@@ -86,7 +86,11 @@ def test_the_reference_passes_at_the_default_budget(clean_default: FuzzOutcome) 
     # Every check judged something: the lifecycle ones saw runs the fuzzer created.
     assert all(check.assertions for check in clean_default.checks)
     assert clean_default.requests > 500
-    assert clean_default.stop_reasons == {"main": "completed", "legacy": "completed"}
+    assert clean_default.stop_reasons == {
+        "stateful": "completed",
+        "main": "completed",
+        "legacy": "completed",
+    }
     # What the fuzzer created and did not delete is reported for cleanup.
     assert any(number.startswith("JR-") for number in clean_default.left_behind)
     print(
@@ -203,9 +207,39 @@ def test_every_request_of_the_stage_takes_a_turn_from_the_runs_pacer(
     assert Counting.turns == outcome.requests
 
 
+def test_the_follow_through_judges_the_runs_schemathesis_left(
+    fuzz_reference: FuzzRunner,
+) -> None:
+    """The examples phase creates runs but never cancels or deletes them; the follow-through
+    does, and its exchanges are judged by the cancel and delete rules like the fuzzer's own."""
+    options = FuzzOptions(max_examples=1, phases=("examples",), legacy_examples=0)
+    outcome = fuzz_reference(options=options)
+    checks = by_id(outcome)
+    for check_id in ("fuzz.cancel-rule", "fuzz.delete-rule", "fuzz.lifecycle"):
+        assert checks[check_id].status is Status.PASS, checks[check_id].message
+    ids = {a.requirement_ids[0] for a in checks["fuzz.cancel-rule"].assertions}
+    assert {"JR-CANCEL-001", "JR-CANCEL-002"} <= ids
+    # Cleaned as it went: nothing it created is left for the run's cleanup.
+    assert not [n for n in outcome.left_behind if n.startswith("JR-")]
+    # Not schemathesis's requests: the sequence a seed reproduces is unchanged.
+    assert all("cleanup" not in sent.target for sent in outcome.sent)
+
+
+def test_the_follow_through_finds_a_faulty_cancel(fuzz_reference: FuzzRunner) -> None:
+    """A cancel answered with HTTP 204 is caught by the follow-through's own cancel, with the
+    exchange as evidence, at a budget where schemathesis cancels nothing."""
+    options = FuzzOptions(max_examples=1, phases=("examples",), legacy_examples=0)
+    check = by_id(fuzz_reference("cancel-answers-204", options=options))["fuzz.cancel-rule"]
+    assert check.status is Status.FAIL
+    assert "JR-CANCEL-001" in failed_ids(check)
+    assert any(e.method == "PUT" and e.status_code == 204 for e in check.evidence)
+
+
 def test_checks_that_see_nothing_are_errors_never_passes(fuzz_reference: FuzzRunner) -> None:
     outcome = fuzz_reference(
-        options=FuzzOptions(max_examples=1, phases=("examples",), legacy_examples=0)
+        options=FuzzOptions(
+            max_examples=1, phases=("examples",), legacy_examples=0, follow_through=False
+        )
     )
     checks = by_id(outcome)
     # The examples phase never follows a created run through its lifecycle.

@@ -1,0 +1,126 @@
+"""After schemathesis: the runs the fuzzer created, cancelled and deleted, judged by the rules.
+
+Only one journal run executes at a time per tenant. Against a target whose runs take seconds (any
+real sandbox), the stateful phase gets one run accepted and then only refusals, so it follows
+few runs through a cancel or a delete, and the cancel and delete rules would have little or
+nothing to judge. Those runs have to be cleaned up anyway: doing it here, with the cleanup's
+patient state machine (:class:`~conformance._cleanup.Cleaner`, which waits out Processing and
+cancels only from a cancellable status), puts each of those exchanges in front of the same rules.
+
+They are judged, but they are not schemathesis's requests: they stay out of ``sent`` (the
+sequence a seed reproduces), because how many reads a wait takes depends on the target's speed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from .._cleanup import Cleaner
+from .._http import BearerToken, HttpSettings, Request, Response, Session
+from .._ledger import RUN, Item
+from .._redact import Redactor
+from .._validate import operations
+from ._observe import Observation
+from ._options import FuzzTarget
+
+#: The pass and phase name follow-through observations carry in the evidence.
+FOLLOW_THROUGH = "follow-through"
+
+
+def follow_through(
+    spec: Mapping[str, Any],
+    target: FuzzTarget,
+    runs: Sequence[str],
+    judge: Callable[[Observation], None],
+    redactor: Redactor,
+    *,
+    wait_s: float,
+    stop: threading.Event | None = None,
+) -> int:
+    """Cancel and delete ``runs`` (newest first), passing every exchange to ``judge``; returns
+    the requests sent. What cannot be cleaned here is left to the run's cleanup."""
+    settings = HttpSettings(
+        base_url=target.base_url,
+        timeout_s=target.request_timeout_s,
+        verify_tls=target.verify_tls,
+        zuora_version=target.zuora_version,
+        run_id=target.run_id,
+    )
+    auth = BearerToken(target.token) if target.token else None
+    matcher = _Matcher(spec, target.base_url)
+    identity = next((v for k, v in target.headers.items() if k.lower() == "authorization"), None)
+    with Session(settings, auth, redactor=redactor, pacer=target.pacer) as session:
+
+        def seen(request: Request, response: Response | None) -> None:
+            if response is not None:
+                judge(_observation(request, response, matcher, identity))
+
+        session.observers.append(seen)
+        cleaner = Cleaner(session, wait_s=wait_s)
+        for number in reversed(runs):
+            if stop is not None and stop.is_set():
+                break
+            item = Item(target.run_id, target.base_url, "fuzz", RUN, number, created_at="")
+            cleaner.clean(item)
+        return session.requests_sent
+
+
+class _Matcher:
+    """Which operation of the spec a method and URL are, and with which path parameters."""
+
+    def __init__(self, spec: Mapping[str, Any], base_url: str) -> None:
+        self._base_path = urlsplit(base_url).path.rstrip("/")
+        self._patterns = [
+            (operation_id, method.upper(), *_pattern(template))
+            for operation_id, (method, template) in operations(spec).items()
+        ]
+
+    def match(self, method: str, url: str) -> tuple[str | None, dict[str, str]]:
+        path = urlsplit(url).path
+        if self._base_path and path.startswith(self._base_path):
+            path = path[len(self._base_path) :]
+        for operation_id, wanted, pattern, names in self._patterns:
+            found = pattern.fullmatch(path)
+            if found and wanted == method.upper():
+                values = found.groups()
+                return operation_id, {n: unquote(v) for n, v in zip(names, values, strict=True)}
+        return None, {}
+
+
+def _pattern(template: str) -> tuple[re.Pattern[str], list[str]]:
+    """A regex for a path template, and the names of its parameters in order."""
+    parts = re.split(r"\{([^{}]+)\}", template)
+    regex = "".join(re.escape(part) if i % 2 == 0 else "([^/]+)" for i, part in enumerate(parts))
+    return re.compile(regex), parts[1::2]
+
+
+def _observation(
+    request: Request, response: Response, matcher: _Matcher, identity: str | None
+) -> Observation:
+    operation_id, params = matcher.match(response.method, response.url)
+    sent = {name.lower(): value for name, value in response.exchange.request_headers.items()}
+    if identity is not None and "authorization" in sent:
+        sent["authorization"] = identity  # the evidence shows it redacted; the rules compare it
+    body = None
+    if request.json is not None:
+        body = json.dumps(request.json, separators=(",", ":")).encode("utf-8")
+    return Observation(
+        index=-1,
+        pass_name=FOLLOW_THROUGH,
+        phase=FOLLOW_THROUGH,
+        operation_id=operation_id,
+        method=response.method,
+        url=response.url,
+        path_parameters=params,
+        request_headers=sent,
+        request_body=body,
+        status=response.status_code,
+        response_headers={name.lower(): value for name, value in response.headers.items()},
+        response_body=response.content,
+        elapsed_s=response.elapsed_ms / 1000,
+    )
