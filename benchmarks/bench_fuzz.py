@@ -3,9 +3,10 @@
 Runs, against fresh embedded reference servers, with the same spec, budget and seed:
 
 * the fuzz stage (``conformance.fuzz.fuzz``): preflight, schemathesis, and the Journal Runs
-  rules judging every exchange into CheckResults;
-* schemathesis alone: the same prepared spec, the same configuration of both passes (main and
-  legacy), the same hooks that shape the requests (stateful create seeding, the guard that keeps
+  rules judging every exchange into CheckResults (without its follow-through, which cancels and
+  deletes what the fuzzer created: cleanup, which schemathesis alone does not do);
+* schemathesis alone: the same prepared spec, the same configuration of every pass (stateful,
+  main and legacy), the same hooks that shape the requests (stateful create seeding, the guard that keeps
   the fuzzer off what it did not create), so it sends the same requests, but its events are only
   drained, nothing is judged.
 
@@ -72,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each; the best counts")
     args = parser.parse_args(argv)
-    options = FuzzOptions(max_examples=args.max_examples, seed=args.seed)
+    # The follow-through (cancel and delete what the fuzzer created) is not schemathesis's work.
+    options = FuzzOptions(max_examples=args.max_examples, seed=args.seed, follow_through=False)
     catalogue = load_catalogue()
     timed(schemathesis_alone, catalogue, FuzzOptions(max_examples=1, legacy_examples=0))  # warm-up
     stage: list[tuple[float, int]] = []

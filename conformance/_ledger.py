@@ -153,6 +153,14 @@ class Ledger:
             self._append(item)
             return item
 
+    def gone(self, tenant: str, kind: str, number: str) -> None:
+        """Note that ``number``, which this run created, is gone (a read answered not-found
+        after the run deleted it): nothing is left for the cleanup to do."""
+        with self._lock:
+            existing = self._items.get((self.base_url, tenant, kind, number))
+        if existing is not None and existing.open:
+            self.settle(existing, "cleaned", "not found")
+
     def record_lost(self, tenant: str, kind: str, reason: str) -> Item:
         """A create whose answer never came (or had no number): something may exist, unnamed."""
         with self._lock:

@@ -446,6 +446,8 @@ def _fuzz(
                 for number in outcome.left_behind:
                     kind = ENTRY if number.startswith("JE-") else RUN
                     protection.ledger.record(tenant.key, kind, number)
+                for number in outcome.gone:
+                    protection.ledger.gone(tenant.key, RUN, number)
     stage.requests += requests
     if config.read_only:
         for check in outcome_checks:  # what judges lifecycles has nothing to judge then

@@ -74,6 +74,8 @@ class FuzzOutcome:
     left_behind: dict[str, str] = field(default_factory=dict)
     #: Existing numbers the fuzz stage did not create, so never cancelled, deleted or changed.
     guarded: list[str] = field(default_factory=list)
+    #: Runs the follow-through deleted and saw gone: nothing left for a cleanup to do.
+    gone: list[str] = field(default_factory=list)
 
 
 def run_fuzz(
@@ -133,10 +135,10 @@ def fuzz(
         finally:
             guard.close()
     judge.raise_if_unauthorised()
-    followed = 0
+    followed, gone = 0, list[str]()
     runs = list(judge.rules.left_behind_runs())
     if options.follow_through and runs and not (stop is not None and stop.is_set()):
-        followed = follow_through(
+        followed, gone = follow_through(
             catalogue.spec,
             target,
             runs,
@@ -157,6 +159,7 @@ def fuzz(
         stop_reasons=stop_reasons,
         left_behind=judge.rules.left_behind(),
         guarded=judge.guarded,
+        gone=gone,
     )
 
 

@@ -41,9 +41,9 @@ def follow_through(
     *,
     wait_s: float,
     stop: threading.Event | None = None,
-) -> int:
+) -> tuple[int, list[str]]:
     """Cancel and delete ``runs`` (newest first), passing every exchange to ``judge``; returns
-    the requests sent. What cannot be cleaned here is left to the run's cleanup."""
+    the requests sent and the runs now gone. What is not gone is left to the run's cleanup."""
     settings = HttpSettings(
         base_url=target.base_url,
         timeout_s=target.request_timeout_s,
@@ -62,12 +62,14 @@ def follow_through(
 
         session.observers.append(seen)
         cleaner = Cleaner(session, wait_s=wait_s)
+        gone = []
         for number in reversed(runs):
             if stop is not None and stop.is_set():
                 break
             item = Item(target.run_id, target.base_url, "fuzz", RUN, number, created_at="")
-            cleaner.clean(item)
-        return session.requests_sent
+            if cleaner.clean(item).cleaned:
+                gone.append(number)
+        return session.requests_sent, gone
 
 
 class _Matcher:
