@@ -6,9 +6,9 @@ Runs, against fresh embedded reference servers, with the same spec, budget and s
   rules judging every exchange into CheckResults (without its follow-through, which cancels and
   deletes what the fuzzer created: cleanup, which schemathesis alone does not do);
 * schemathesis alone: the same prepared spec, the same configuration of every pass (stateful,
-  main and legacy), the same hooks that shape the requests (stateful create seeding, the guard that keeps
-  the fuzzer off what it did not create), so it sends the same requests, but its events are only
-  drained, nothing is judged.
+  main and legacy), the same hooks that shape the requests (stateful create seeding, the guard
+  that keeps the fuzzer off what it did not create), so it sends the same requests, but its
+  events are only drained, nothing is judged.
 
 It prints both wall times, the request counts, the budget and seed, and their ratio (target:
 at most 1.15). The ``st run`` command line is not used for the baseline: it cannot take the

@@ -32,9 +32,18 @@ CAPABILITIES: Mapping[str, str] = {
     "idempotency": "Idempotency-Key on POST",
     "gzip-requests": "gzip-compressed request bodies (Content-Encoding: gzip)",
     "reference-controls": "the reference server's X-Reference-* test headers",
+    "transfer-override": (
+        "marking entries transferred to accounting, on a tenant where the suite may move them "
+        "back to No (an override permission) or that is disposable: a transferred entry cannot "
+        "be cancelled, so without it such an entry stays behind"
+    ),
 }
-#: Capabilities assumed when a target declares none: what the vendor's API documents.
-DEFAULT_CAPABILITIES: tuple[str, ...] = tuple(c for c in CAPABILITIES if c != "reference-controls")
+#: Capabilities assumed when a target declares none: what the vendor's API documents, without
+#: the reference's test controls, and without marking entries transferred (on a real sandbox
+#: they could not be cleaned up without a permission the suite cannot assume).
+DEFAULT_CAPABILITIES: tuple[str, ...] = tuple(
+    c for c in CAPABILITIES if c not in ("reference-controls", "transfer-override")
+)
 #: Everything the embedded reference offers, its test controls included.
 REFERENCE_CAPABILITIES: tuple[str, ...] = tuple(CAPABILITIES)
 

@@ -209,7 +209,7 @@ def _add_scenarios(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "--capabilities",
         metavar="LIST",
         help="comma-separated capabilities the target offers (journal-entries, manual-entries, "
-        "idempotency, gzip-requests, reference-controls)",
+        "idempotency, gzip-requests, reference-controls, transfer-override)",
     )
     parser.add_argument(
         "--concurrency", type=int, metavar="N", help="scenarios at once (reference only; default 8)"
@@ -290,7 +290,7 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
         "--capabilities",
         metavar="LIST",
         help="comma-separated capabilities the target offers (journal-entries, manual-entries, "
-        "idempotency, gzip-requests, reference-controls)",
+        "idempotency, gzip-requests, reference-controls, transfer-override)",
     )
     parser.add_argument("--zuora-version", metavar="VERSION", help="Zuora-Version to send")
 

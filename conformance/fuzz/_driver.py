@@ -26,7 +26,7 @@ from schemathesis.engine.run import PhaseName
 from .._catalogue import Catalogue
 from .._errors import error_style
 from .._exceptions import SetupError, TransportError
-from .._http import HttpSettings, Pacer, Request, Session
+from .._http import Pacer, Request
 from .._redact import Redactor
 from .._results import Assertion, CheckResult
 from . import _builtins, _config
@@ -112,7 +112,7 @@ def fuzz(
     _preflight(target, redactor)
     spec = _config.prepare_spec(catalogue.spec)
     judge = _Judge(redactor, _authorization(target), target.pacer)
-    guard = Guard(target, redactor)
+    guard = Guard(target, redactor, undoable_only=options.shared_tenant)
     stop_reasons: dict[str, str] = {}
     deadline = None if options.max_time_s is None else started + options.max_time_s
     with _config.no_local_constants():
@@ -268,16 +268,7 @@ def _observe(schema: Any, observe: Observer) -> None:
 
 def _preflight(target: FuzzTarget, redactor: Redactor) -> None:
     """One authenticated read, so a wrong base URL or token stops the stage before it starts."""
-    settings = HttpSettings(
-        base_url=target.base_url,
-        timeout_s=target.request_timeout_s,
-        verify_tls=target.verify_tls,
-        zuora_version=target.zuora_version,
-        run_id=target.run_id,
-        max_retries_429=1,
-        max_retry_wait_s=5.0,
-    )
-    with Session(settings, redactor=redactor, pacer=target.pacer) as session:
+    with target.session(redactor, max_retries_429=1, max_retry_wait_s=5.0) as session:
         try:
             response = session.do(
                 Request("GET", "/v1/journal-runs/JR-00000000", headers=dict(target.headers)),

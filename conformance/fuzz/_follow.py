@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .._cleanup import Cleaner
-from .._http import BearerToken, HttpSettings, Request, Response, Session
+from .._http import BearerToken, Request, Response
 from .._ledger import RUN, Item
 from .._redact import Redactor
 from .._validate import operations
@@ -44,17 +44,10 @@ def follow_through(
 ) -> tuple[int, list[str]]:
     """Cancel and delete ``runs`` (newest first), passing every exchange to ``judge``; returns
     the requests sent and the runs now gone. What is not gone is left to the run's cleanup."""
-    settings = HttpSettings(
-        base_url=target.base_url,
-        timeout_s=target.request_timeout_s,
-        verify_tls=target.verify_tls,
-        zuora_version=target.zuora_version,
-        run_id=target.run_id,
-    )
     auth = BearerToken(target.token) if target.token else None
     matcher = _Matcher(spec, target.base_url)
     identity = next((v for k, v in target.headers.items() if k.lower() == "authorization"), None)
-    with Session(settings, auth, redactor=redactor, pacer=target.pacer) as session:
+    with target.session(redactor, auth=auth) as session:
 
         def seen(request: Request, response: Response | None) -> None:
             if response is not None:

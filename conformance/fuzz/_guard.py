@@ -19,7 +19,7 @@ import threading
 from typing import Any, Final
 
 from .._exceptions import TransportError
-from .._http import HttpSettings, Request, Session
+from .._http import Request, Session
 from .._redact import Redactor
 from ._options import FuzzTarget
 
@@ -30,6 +30,9 @@ _NUMBERS: Final = {
 }
 #: Methods that read only.
 _SAFE: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+#: An entry whose transferredToAccounting is anything but No cannot be cancelled, and moving it
+#: back needs an override permission: on a real sandbox, an entry the suite could not remove.
+_TRANSFER_FIELD: Final = "transferredToAccounting"
 #: Answers that name the runs and entries the fuzzer creates or owns.
 _CREATED_FIELDS: Final = ("journalRunNumber", "journalEntryNumber")
 
@@ -37,8 +40,13 @@ _CREATED_FIELDS: Final = ("journalRunNumber", "journalEntryNumber")
 class Guard:
     """What the fuzz stage may change. Thread-safe: schemathesis calls hooks from its workers."""
 
-    def __init__(self, target: FuzzTarget, redactor: Redactor) -> None:
+    def __init__(
+        self, target: FuzzTarget, redactor: Redactor, *, undoable_only: bool = False
+    ) -> None:
+        """``undoable_only``: also keep the fuzzer from what no cleanup can undo (on a tenant
+        that is not the suite's own)."""
         self._target = target
+        self._undoable_only = undoable_only
         self._redactor = redactor
         self._lock = threading.Lock()
         self._owned: set[str] = set()
@@ -87,9 +95,12 @@ class Guard:
         examples[:] = [case for case in examples if self.filter_case(context, case)]
 
     def filter_case(self, context: Any, case: Any) -> bool:
-        """Whether ``case`` may be sent: it reads, or changes only what is ours or absent."""
+        """Whether ``case`` may be sent: it reads, or changes only what is ours or absent (and,
+        with ``undoable_only``, nothing a cleanup could not undo)."""
         if str(case.method).upper() in _SAFE:
             return True
+        if self._undoable_only and _transfers(case):
+            return False
         for name, (pattern, read) in _NUMBERS.items():
             value = (case.path_parameters or {}).get(name)
             if (
@@ -133,12 +144,14 @@ class Guard:
 
     def _session_for(self) -> Session:
         if self._session is None:
-            settings = HttpSettings(
-                base_url=self._target.base_url,
-                timeout_s=self._target.request_timeout_s,
-                verify_tls=self._target.verify_tls,
-                zuora_version=self._target.zuora_version,
-                run_id=self._target.run_id,
-            )
-            self._session = Session(settings, redactor=self._redactor, pacer=self._target.pacer)
+            self._session = self._target.session(self._redactor)
         return self._session
+
+
+def _transfers(case: Any) -> bool:
+    """Whether ``case`` would mark a journal entry as (being) transferred to accounting."""
+    path = str(getattr(case.operation, "path", ""))
+    if not path.startswith("/v1/journal-entries"):
+        return False
+    body = case.body if isinstance(case.body, dict) else {}
+    return _TRANSFER_FIELD in body and body[_TRANSFER_FIELD] != "No"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from .._exceptions import ConfigError
-from .._http import Pacer
+from .._http import Auth, HttpSettings, Pacer, Session
+from .._redact import Redactor
 
 #: The phases schemathesis runs, in its order.
 PHASES: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
@@ -58,6 +60,19 @@ class FuzzTarget:
             raise ConfigError(f"run id must be printable ASCII without spaces: {self.run_id!r}")
         if not self.request_timeout_s > 0:
             raise ConfigError(f"request timeout must be > 0 s, not {self.request_timeout_s!r}")
+
+    def session(self, redactor: Redactor, *, auth: Auth | None = None, **settings: Any) -> Session:
+        """A session to the target with the stage's timeout, TLS, version, run id and request
+        budget (``settings`` override :class:`~conformance._http.HttpSettings` fields)."""
+        http = HttpSettings(
+            base_url=self.base_url,
+            timeout_s=self.request_timeout_s,
+            verify_tls=self.verify_tls,
+            zuora_version=self.zuora_version,
+            run_id=self.run_id,
+            **settings,
+        )
+        return Session(http, auth, redactor=redactor, pacer=self.pacer)
 
     @property
     def token(self) -> str | None:

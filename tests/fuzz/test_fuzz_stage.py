@@ -235,6 +235,27 @@ def test_the_follow_through_finds_a_faulty_cancel(fuzz_reference: FuzzRunner) ->
     assert any(e.method == "PUT" and e.status_code == 204 for e in check.evidence)
 
 
+def test_on_a_shared_tenant_no_entry_is_marked_transferred(fuzz_reference: FuzzRunner) -> None:
+    """An entry transferred to accounting cannot be cancelled, and moving it back needs an
+    override permission: on a tenant that is not the suite's own, the fuzzer never sends a write
+    that marks one (on a fresh reference tenant, the same budget sends about a hundred)."""
+    outcome = fuzz_reference(options=dataclasses.replace(SMALL, shared_tenant=True))
+    marking = []
+    for sent in outcome.sent:
+        if sent.method in ("GET", "HEAD", "OPTIONS") or not sent.body:
+            continue
+        if not sent.target.startswith("/v1/journal-entries"):
+            continue
+        try:
+            body = json.loads(sent.body)
+        except ValueError:
+            continue
+        if isinstance(body, dict) and body.get("transferredToAccounting", "No") != "No":
+            marking.append(f"{sent.method} {sent.target}")
+    assert len(outcome.sent) > 300
+    assert marking == []
+
+
 def test_checks_that_see_nothing_are_errors_never_passes(fuzz_reference: FuzzRunner) -> None:
     outcome = fuzz_reference(
         options=FuzzOptions(
