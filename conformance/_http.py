@@ -34,7 +34,7 @@ from urllib.parse import urlencode
 import httpcore
 import httpx
 
-from ._exceptions import SetupError, TransportError
+from ._exceptions import ConfigError, SetupError, TransportError
 from ._redact import DEFAULT_BODY_LIMIT, Redactor
 from ._results import CheckResult, Exchange
 from ._version import __version__
@@ -304,7 +304,7 @@ class Pacer:
         self._rate = 0.0
         if per_min is not None:
             if not per_min > 0:
-                raise ValueError(f"a rate limit must be > 0 requests a minute, not {per_min!r}")
+                raise ConfigError(f"a rate limit must be > 0 requests a minute, not {per_min!r}")
             self._rate = (per_min - 1) / 60.0 if per_min >= 2 else per_min / 120.0
         self._max_wait_s = max_wait_s
         self._tokens = 1.0

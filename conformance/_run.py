@@ -291,8 +291,9 @@ def _cleanup(
 ) -> None:
     """Clean what this run created and no scenario's hand-back could, newest first. What a
     hand-back gave up on in a state that does not end by itself is reported, not retried."""
-    items = [item for item in ledger.open_items() if worth_retrying(item)]
-    given_up = [item for item in ledger.open_items() if not worth_retrying(item)]
+    open_items = ledger.open_items()
+    items = [item for item in open_items if worth_retrying(item)]
+    given_up = [item for item in open_items if not worth_retrying(item)]
     # What is left behind is in the result (and printed once, by the caller's summary).
     progress.stage("cleanup", total=len(items))
     left = clean(ledger, items, tenants.session_for, wait_s=wait_s)
