@@ -119,7 +119,8 @@ class ResponseValidator:
         if not problems and fast is not None:
             # The two disagree (regex dialects: ECMA-262's \d is ASCII only); the stricter wins.
             for error in fast.iter_errors(body):
-                problems = (Problem(tuple(error.instance_path), error.message),)
+                leaf = _fast_leaf(error)
+                problems = (Problem(tuple(leaf.instance_path), leaf.message),)
                 break
         return Verdict(True, problems, label)
 
@@ -236,6 +237,17 @@ def _leaves(error: jsonschema.ValidationError) -> list[jsonschema.ValidationErro
         branches.setdefault(sub.schema_path[0] if sub.schema_path else 0, []).append(sub)
     closest = min(branches.values(), key=len)
     return [leaf for sub in closest for leaf in _leaves(sub)]
+
+
+def _fast_leaf(error: Any) -> Any:
+    """:func:`_leaves` for a ``jsonschema-rs`` error: inside a ``oneOf``/``anyOf``, the first
+    error of the branch the body came closest to."""
+    branches = getattr(error.kind, "context", None)
+    if isinstance(branches, list) and branches:
+        closest = min(branches, key=len)
+        if closest:
+            return _fast_leaf(closest[0])
+    return error
 
 
 def _problem(error: jsonschema.ValidationError) -> Problem:
