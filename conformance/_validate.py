@@ -13,11 +13,12 @@ alone, as a ``$ref`` into the whole spec document.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import jsonschema
 import jsonschema_rs
@@ -52,6 +53,25 @@ def path_params(template: str) -> tuple[str, ...]:
 def fill_path(template: str, params: Mapping[str, Any]) -> str:
     """The template with each ``{name}`` replaced by its value, percent-encoded (``/`` too)."""
     return _PATH_PARAM.sub(lambda m: quote(str(params[m.group(1)]), safe=""), template)
+
+
+def match_path(template: str, path: str) -> dict[str, str] | None:
+    """The inverse of :func:`fill_path`: the decoded parameters if ``path`` fits ``template``
+    (each ``{name}`` one path segment), else ``None``."""
+    pattern = _template_regex(template)
+    found = pattern.fullmatch(path)
+    if found is None:
+        return None
+    values = found.groups()
+    return {n: unquote(v) for n, v in zip(path_params(template), values, strict=True)}
+
+
+@functools.lru_cache(maxsize=64)
+def _template_regex(template: str) -> re.Pattern[str]:
+    parts = _PATH_PARAM.split(template)
+    return re.compile(
+        "".join(re.escape(part) if i % 2 == 0 else "([^/]+)" for i, part in enumerate(parts))
+    )
 
 
 @dataclass(frozen=True)

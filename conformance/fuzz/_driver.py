@@ -111,7 +111,7 @@ def fuzz(
     started = time.perf_counter()
     _preflight(target, redactor)
     spec = _config.prepare_spec(catalogue.spec)
-    judge = _Judge(redactor, _authorization(target), target.pacer)
+    judge = _Judge(redactor, target.authorization, target.pacer)
     guard = Guard(target, redactor, undoable_only=options.shared_tenant)
     stop_reasons: dict[str, str] = {}
     deadline = None if options.max_time_s is None else started + options.max_time_s
@@ -278,10 +278,6 @@ def _preflight(target: FuzzTarget, redactor: Redactor) -> None:
             raise SetupError(f"cannot reach {redactor.url(target.base_url)}: {exc}") from None
     if response.status_code in (401, 403):
         raise SetupError(_unauthorised_message(target, response.status_code))
-
-
-def _authorization(target: FuzzTarget) -> str | None:
-    return next((v for k, v in target.headers.items() if k.lower() == "authorization"), None)
 
 
 def _unauthorised_message(target: FuzzTarget, status: int) -> str:

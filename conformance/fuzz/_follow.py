@@ -14,17 +14,16 @@ sequence a seed reproduces), because how many reads a wait takes depends on the 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from .._cleanup import Cleaner
 from .._http import BearerToken, Request, Response
 from .._ledger import RUN, Item
 from .._redact import Redactor
-from .._validate import operations
+from .._validate import match_path, operations
 from ._observe import Observation
 from ._options import FuzzTarget
 
@@ -46,7 +45,7 @@ def follow_through(
     the requests sent and the runs now gone. What is not gone is left to the run's cleanup."""
     auth = BearerToken(target.token) if target.token else None
     matcher = _Matcher(spec, target.base_url)
-    identity = next((v for k, v in target.headers.items() if k.lower() == "authorization"), None)
+    identity = target.authorization
     with target.session(redactor, auth=auth) as session:
 
         def seen(request: Request, response: Response | None) -> None:
@@ -70,28 +69,17 @@ class _Matcher:
 
     def __init__(self, spec: Mapping[str, Any], base_url: str) -> None:
         self._base_path = urlsplit(base_url).path.rstrip("/")
-        self._patterns = [
-            (operation_id, method.upper(), *_pattern(template))
-            for operation_id, (method, template) in operations(spec).items()
-        ]
+        self._operations = operations(spec)
 
     def match(self, method: str, url: str) -> tuple[str | None, dict[str, str]]:
         path = urlsplit(url).path
         if self._base_path and path.startswith(self._base_path):
             path = path[len(self._base_path) :]
-        for operation_id, wanted, pattern, names in self._patterns:
-            found = pattern.fullmatch(path)
-            if found and wanted == method.upper():
-                values = found.groups()
-                return operation_id, {n: unquote(v) for n, v in zip(names, values, strict=True)}
+        for operation_id, (wanted, template) in self._operations.items():
+            params = match_path(template, path) if wanted.upper() == method.upper() else None
+            if params is not None:
+                return operation_id, params
         return None, {}
-
-
-def _pattern(template: str) -> tuple[re.Pattern[str], list[str]]:
-    """A regex for a path template, and the names of its parameters in order."""
-    parts = re.split(r"\{([^{}]+)\}", template)
-    regex = "".join(re.escape(part) if i % 2 == 0 else "([^/]+)" for i, part in enumerate(parts))
-    return re.compile(regex), parts[1::2]
 
 
 def _observation(

@@ -75,13 +75,17 @@ class FuzzTarget:
         return Session(http, auth, redactor=redactor, pacer=self.pacer)
 
     @property
+    def authorization(self) -> str | None:
+        """The ``Authorization`` value in ``headers``, if any: the fuzzer's identity."""
+        return next((v for k, v in self.headers.items() if k.lower() == "authorization"), None)
+
+    @property
     def token(self) -> str | None:
         """The bearer token in ``headers``, if any (for redaction)."""
-        for name, value in self.headers.items():
-            if name.lower() == "authorization":
-                scheme, _, credential = value.partition(" ")
-                return credential.strip() or scheme
-        return None
+        if self.authorization is None:
+            return None
+        scheme, _, credential = self.authorization.partition(" ")
+        return credential.strip() or scheme
 
 
 @dataclass(frozen=True)

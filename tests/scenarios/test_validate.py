@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance._catalogue import Catalogue
-from conformance._validate import ResponseValidator, fill_path
+from conformance._validate import ResponseValidator, fill_path, match_path
 
 
 def test_fill_path_encodes_every_parameter() -> None:
@@ -11,6 +11,14 @@ def test_fill_path_encodes_every_parameter() -> None:
     assert (
         fill_path(template, {"jr-number": "JR-1/../x"}) == "/v1/journal-runs/JR-1%2F..%2Fx/cancel"
     )
+
+
+def test_match_path_is_the_inverse_of_fill_path() -> None:
+    template = "/v1/journal-entries/journal-runs/{jr-number}"
+    path = fill_path(template, {"jr-number": "JR 1/2"})
+    assert match_path(template, path) == {"jr-number": "JR 1/2"}
+    assert match_path("/v1/journal-entries/{je-number}", path) is None  # one segment each
+    assert match_path("/v1/journal-runs", "/v1/journal-runs") == {}
 
 
 RUN = {
