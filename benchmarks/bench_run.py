@@ -556,14 +556,7 @@ def rate_limit(sizes: Sizes) -> list[Figure]:
         instrumented(ReferenceSettings(delay=0)) as (fresh_url, fresh),
         tempfile.TemporaryDirectory() as reports,
     ):
-        flags = {
-            "base_url": external_url,
-            "rate_limit_per_min": per_min,
-            "select": list(sizes.rate_select),
-            "max_examples": 1,
-            "reports_dir": reports,
-            "progress": "quiet",
-        }
+        flags = _paced_flags(external_url, per_min, sizes, reports)
         runs = [
             {"mode": "run", "flags": flags, "env": _ENV},
             {"mode": "fresh", "url": fresh_url, "per_min": per_min, "scenarios": sizes.scenarios},
@@ -587,6 +580,21 @@ def rate_limit(sizes: Sizes) -> list[Figure]:
             )
         )
     return figures + _stages_stated(sizes)
+
+
+def _paced_flags(
+    url: str, per_min: float, sizes: Sizes, reports: str, **more: Any
+) -> dict[str, Any]:
+    """The configuration of a paced run of the small selection against an external target."""
+    return {
+        "base_url": url,
+        "rate_limit_per_min": per_min,
+        "select": list(sizes.rate_select),
+        "max_examples": 1,
+        "reports_dir": reports,
+        "progress": "quiet",
+        **more,
+    }
 
 
 def _for_a_while(commands: list[list[str]], seconds: float, logs: list[list[Served]]) -> None:
@@ -623,15 +631,7 @@ def _stages_stated(sizes: Sizes) -> list[Figure]:
         instrumented(ReferenceSettings(delay=0)) as (url, app),
         tempfile.TemporaryDirectory() as reports,
     ):
-        flags = {
-            "base_url": url,
-            "rate_limit_per_min": per_min,
-            "select": list(sizes.rate_select),
-            "max_examples": 1,
-            "max_time_s": sizes.rate_fuzz_s,
-            "reports_dir": reports,
-            "progress": "quiet",
-        }
+        flags = _paced_flags(url, per_min, sizes, reports, max_time_s=sizes.rate_fuzz_s)
         result = run(load_config(flags, env=_ENV))
         write_reports(result, Path(reports), ("json",))
         stated = json.loads((Path(reports) / "results.json").read_text())["stages"]
