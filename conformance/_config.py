@@ -10,6 +10,7 @@ Every problem is reported at once, one line each, naming the setting and where i
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import json
 import os
@@ -28,6 +29,7 @@ from ._exceptions import ConfigError
 from ._http import BearerToken, ClientCredentials, HttpSettings
 from ._redact import REDACTED
 from ._resources import schema_path
+from ._tenant_data import PeriodSetting, TenantSettings, parse_period
 
 __all__ = ["Config", "is_production_host", "load_config"]
 
@@ -44,6 +46,15 @@ ENVIRONMENT = {
     "JR_CLIENT_SECRET": "client_secret",
     "JR_TOKEN_URL": "token_url",
     "JR_ZUORA_VERSION": "zuora_version",
+    "JR_PERIOD": "period",
+    "JR_SECOND_PERIOD": "second_period",
+    "JR_EARLIEST_DATE": "earliest_date",
+}
+#: The config file's ``tenant`` section and the settings its keys carry.
+TENANT_SECTION = {
+    "period": "period",
+    "second_period": "second_period",
+    "earliest_date": "earliest_date",
 }
 CONFIG_VARIABLE = "JR_CONFIG"
 #: Settings that only the environment may carry, and the variable for each.
@@ -227,6 +238,24 @@ def _optional_float(*, positive: bool) -> Callable[[Any], float | None]:
     return lambda value: None if value is None else convert(value)
 
 
+def _period(value: Any) -> PeriodSetting | None:
+    if value is None:
+        return None
+    try:
+        return parse_period(value)
+    except ConfigError as exc:
+        raise _Invalid(str(exc).partition(": ")[2] or str(exc)) from None
+
+
+def _optional_date(value: Any) -> dt.date | None:
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise _Invalid(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
 def _path(value: Any) -> Path:
     if isinstance(value, Path):
         return value
@@ -274,6 +303,10 @@ class Config:
     seed: int = 0
     max_time_s: float | None = None
     expected_failures: Path | None = None
+    #: The tenant's data (``tenant`` section); what is not set is found on the target.
+    period: PeriodSetting | None = None
+    second_period: PeriodSetting | None = None
+    earliest_date: dt.date | None = None
     read_only: bool = False
     allow_production: bool = False
     progress: Progress = "auto"
@@ -358,6 +391,10 @@ class Config:
             return ClientCredentials(self.client_id, self.client_secret, self.token_url)
         return None
 
+    def tenant_settings(self) -> TenantSettings:
+        """What the configuration says about the tenant's data."""
+        return TenantSettings(self.period, self.second_period, self.earliest_date)
+
     def redacted(self) -> dict[str, Any]:
         """The settings for a report: secrets only say whether they were set."""
         data: dict[str, Any] = {}
@@ -367,6 +404,10 @@ class Config:
                 value = REDACTED if value else None
             elif isinstance(value, Path):
                 value = str(value)
+            elif isinstance(value, PeriodSetting):
+                value = value.spec()
+            elif isinstance(value, dt.date):
+                value = value.isoformat()
             elif isinstance(value, tuple):
                 value = list(value)
             data[item.name] = value
@@ -398,6 +439,9 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "seed": _int(0),
     "max_time_s": _optional_float(positive=True),
     "expected_failures": _optional_path,
+    "period": _period,
+    "second_period": _period,
+    "earliest_date": _optional_date,
     "read_only": _bool,
     "allow_production": _bool,
     "progress": _choice(PROGRESS_MODES),
@@ -482,6 +526,10 @@ def _read_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: must be a table of settings at the top level")
 
+    data = _dates_as_text(data)
+    assert isinstance(data, dict)
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda error: list(error.absolute_path))
     problems = []
     for key in data:
         if key in SECRETS:
@@ -489,18 +537,31 @@ def _read_file(path: Path) -> dict[str, Any]:
                 f"config file {path}: {key!r} is a secret and must not be in a file; "
                 f"set the {SECRETS[key]} environment variable instead"
             )
-        elif key not in SETTINGS:
+        elif key not in SETTINGS and key != "tenant":
             problems.append(
                 f"config file {path}: unknown key {key!r}{_did_you_mean(str(key), SETTINGS)}"
             )
     if problems:
         raise ConfigError("\n".join(problems))
-
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda error: list(error.absolute_path))
     if errors:
         raise ConfigError("\n".join(f"config file {path}: {_describe(error)}" for error in errors))
-    return data
+    settings: dict[str, Any] = dict(data)
+    tenant = settings.pop("tenant", None) or {}
+    for key, name in TENANT_SECTION.items():
+        if key in tenant:
+            settings[name] = tenant[key]
+    return settings
+
+
+def _dates_as_text(value: Any) -> Any:
+    """TOML and YAML read a bare ``2025-01-01`` as a date; the schema and the settings want text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _dates_as_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_dates_as_text(item) for item in value]
+    return value
 
 
 def _describe(error: jsonschema.ValidationError) -> str:

@@ -11,6 +11,7 @@ every create of the run fail. There is no operation that lists runs, so the chec
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -21,6 +22,7 @@ from ._exceptions import SetupError, TransportError
 from ._http import Request, Response, Session
 from ._ledger import Ledger
 from ._results import Assertion, CheckResult
+from ._tenant_data import TenantData, TenantSettings, resolve_tenant_data
 
 #: No journal run has this number (numbering starts at JR-00000001), so reading it is harmless.
 PROBE_PATH = "/v1/journal-runs/JR-00000000"
@@ -28,7 +30,7 @@ PROBE_PATH = "/v1/journal-runs/JR-00000000"
 
 def preflight(session: Session) -> CheckResult:
     """Probe the target through ``session``. Returns the preflight check; a broken setup raises
-    :class:`SetupError` whose message says what to fix."""
+    :class:`SetupError` whose message says what to fix. :func:`tenant_data` follows it."""
     check = CheckResult(
         id="preflight",
         title="The target is reachable, accepts the credentials and speaks the API",
@@ -62,6 +64,16 @@ def preflight(session: Session) -> CheckResult:
     return check
 
 
+def tenant_data(session: Session, settings: TenantSettings, check: CheckResult) -> TenantData:
+    """The tenant's periods and earliest date: configured, else found on the target (a read).
+
+    Said on the preflight check; a configured period the tenant lacks raises :class:`SetupError`.
+    """
+    data = resolve_tenant_data(settings, session, check)
+    check.record(Assertion(f"tenant data: {data.describe()}", (), passed=True))
+    return data
+
+
 def _reason(message: str) -> str:
     lowered = message.lower()
     if "certificate" in lowered or "tls" in lowered or "ssl" in lowered:
@@ -71,12 +83,16 @@ def _reason(message: str) -> str:
 
 # -- is another journal run executing? ---------------------------------------------------------
 
-#: The create the idle check sends: the scenario library's usual run.
-CANARY_BODY = {
-    "accountingPeriodName": "Nov-2014",
-    "journalEntryDate": "2014-11-04",
-    "transactionTypes": [{"type": "Invoice Item"}],
-}
+
+def canary_body(data: TenantData) -> dict[str, object]:
+    """The create the idle check sends: the scenario library's usual run, in the tenant's period."""
+    return {
+        "accountingPeriodName": data.period.name,
+        "journalEntryDate": (data.period.start + dt.timedelta(days=3)).isoformat(),
+        "transactionTypes": [{"type": "Invoice Item"}],
+    }
+
+
 #: How long the idle check waits for a run the suite did not create to finish.
 PENDING_WAIT_S = 120.0
 #: Refusals that may mean "another journal run is pending or processing".
@@ -88,6 +104,7 @@ def check_idle(
     ledger: Ledger,
     tenant: str,
     check: CheckResult,
+    data: TenantData,
     *,
     wait_s: float = PENDING_WAIT_S,
     cleanup_wait_s: float = 120.0,
@@ -107,12 +124,13 @@ def check_idle(
 
     stop = stop or threading.Event()
     started = time.monotonic()
+    body = canary_body(data)
     told = False
     while True:
         mark = ledger.mark()
         try:
             response = session.do(
-                Request("POST", "/v1/journal-runs", json=CANARY_BODY),
+                Request("POST", "/v1/journal-runs", json=body),
                 check=check,
                 track="preflight.idle",
             )
@@ -143,6 +161,12 @@ def check_idle(
             )
             return
         category, reason = refusal
+        if "period" in reason.lower() or data.period.name.lower() in reason.lower():
+            raise SetupError(
+                f"the tenant refuses a journal run in the accounting period {data.period.name} "
+                f"({data.source}): {reason}. Set a period the tenant has with --period "
+                "NAME=START..END (tenant.period in the config file, or JR_PERIOD)"
+            )
         if category not in _BUSY_CATEGORIES and response.status_code != 409:
             check.message = (
                 f"the idle check's create was refused ({reason}); not a sign of another run, so "
@@ -156,7 +180,7 @@ def check_idle(
                 f"{wait_s:g} s. Only one journal run executes at a time per tenant, and this "
                 "suite has none there: another journal run is probably pending or processing "
                 "(or the tenant cannot run the idle check's create: "
-                f"{json.dumps(CANARY_BODY)}). The suite never cancels a run it did not create: "
+                f"{json.dumps(body)}). The suite never cancels a run it did not create: "
                 "let that run finish, or cancel it yourself, then run again"
             )
         if not told and notify is not None:

@@ -28,7 +28,7 @@ from ._cleanup import CLEANUP_WAIT_S, clean, lost_items, worth_retrying
 from ._config import Config
 from ._exceptions import SetupError, UsageError
 from ._ledger import ENTRY, LEDGER_FILE, RUN, SAFE_METHODS, Ledger
-from ._preflight import PENDING_WAIT_S, check_idle, preflight
+from ._preflight import PENDING_WAIT_S, check_idle, preflight, tenant_data
 from ._progress import Progress
 from ._results import CheckResult, LeftBehind, RunResult, Stage, Status, Target
 from ._target import LiveTarget, open_target
@@ -214,12 +214,14 @@ def run(
                 progress.stage("preflight")
                 with tenants.acquire("preflight") as tenant:
                     check = preflight(tenant.session)
+                    tenants.data = tenant_data(tenant.session, config.tenant_settings(), check)
                     if plan.writes and not target.is_reference and not stop.is_set():
                         check_idle(
                             tenant.session,
                             ledger,
                             tenant.key,
                             check,
+                            tenants.data,
                             wait_s=pending_wait_s,
                             cleanup_wait_s=cleanup_wait_s,
                             stop=stop,
@@ -416,6 +418,7 @@ def _fuzz(
             max_time_s=config.max_time_s,
             read_only=config.read_only,
             shared_tenant=not target.is_reference,
+            tenant=tenants.data,
         )
         protection = tenants.protection
         observe = None

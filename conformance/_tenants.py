@@ -21,6 +21,7 @@ from ._config import Config
 from ._http import Auth, ClientCredentials, HttpSettings, Pacer, Session, new_transport
 from ._ledger import Ledger, tenant_key
 from ._results import LeftBehind
+from ._tenant_data import DOCUMENTS_DATA, TenantData
 
 #: The client secret the embedded reference server accepts for any client id.
 REFERENCE_CLIENT_SECRET = "reference-secret"
@@ -99,6 +100,8 @@ class Tenants(ABC):
         self.error_style: ErrorStyle = error_style
         #: Values that override a scenario's ``vars`` of the same name (target-specific data).
         self.variables: dict[str, Any] = dict(variables or {})
+        #: The tenant's data (periods, earliest date): set by the preflight, read by the checks.
+        self.data: TenantData = DOCUMENTS_DATA
         self.max_parallel = max_parallel
         self.description = description
         self._lock = threading.Lock()

@@ -157,6 +157,8 @@ def _scenarios(args: argparse.Namespace) -> int:
     from .scenarios import result_lines, run_selected, summary_line
 
     flags = {"config": args.config, "base_url": args.base_url, "select": args.select or None}
+    for name in ("period", "second_period", "earliest_date"):
+        flags[name] = getattr(args, name, None)
     if args.capabilities is not None:
         flags["capabilities"] = args.capabilities
     config = load_config(flags)
@@ -205,6 +207,7 @@ def _add_scenarios(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         metavar="PATH",
         help="scenario files or folders instead of the bundled library",
     )
+    _add_tenant_options(parser)
     parser.add_argument(
         "--capabilities",
         metavar="LIST",
@@ -293,6 +296,27 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
         "idempotency, gzip-requests, reference-controls, transfer-override)",
     )
     parser.add_argument("--zuora-version", metavar="VERSION", help="Zuora-Version to send")
+    _add_tenant_options(parser)
+
+
+def _add_tenant_options(parser: argparse.ArgumentParser) -> None:
+    """The tenant's own data (the config file's ``tenant`` section); unset: found on the target."""
+    parser.add_argument(
+        "--period",
+        metavar="NAME[=START..END]",
+        help="the accounting period the checks create journal runs in (default: found with "
+        "GET /v1/accounting-periods), e.g. Jan-2025=2025-01-01..2025-01-31",
+    )
+    parser.add_argument(
+        "--second-period",
+        metavar="NAME[=START..END]",
+        help="a period after --period (for a date range spanning two periods)",
+    )
+    parser.add_argument(
+        "--earliest-date",
+        metavar="YYYY-MM-DD",
+        help="the earliest target date the tenant allows (its boundary is then checked)",
+    )
 
 
 def _rate(text: str) -> float:
@@ -319,6 +343,9 @@ def _config_from(args: argparse.Namespace) -> Config:
             ("select", "select"),
             ("capabilities", "capabilities"),
             ("zuora_version", "zuora_version"),
+            ("period", "period"),
+            ("second_period", "second_period"),
+            ("earliest_date", "earliest_date"),
             ("reports_dir", "reports"),
             ("formats", "format"),
             ("expected_failures", "expected_failures"),

@@ -22,6 +22,7 @@ from schemathesis.config import SchemathesisConfig
 
 from .._exceptions import ConfigError
 from .._http import Pacer, track_id
+from .._tenant_data import TenantData
 from ._builtins import DISABLED
 from ._options import PHASES, FuzzOptions, FuzzTarget
 
@@ -101,6 +102,20 @@ def _keep(parameters: list[Any], components: Mapping[str, Any]) -> list[Any]:
             continue
         kept.append(parameter)
     return kept
+
+
+def in_tenant(spec: Mapping[str, Any], tenant: TenantData) -> dict[str, Any]:
+    """A copy of ``spec`` whose request examples use ``tenant``'s periods, not the documents'."""
+    moved = copy.deepcopy(dict(spec))
+    for path_item in moved.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            if "requestBody" in operation:
+                operation["requestBody"] = tenant.translate(operation["requestBody"])
+            if "parameters" in operation:
+                operation["parameters"] = tenant.translate(operation["parameters"])
+    return moved
 
 
 def reads_only(spec: Mapping[str, Any]) -> dict[str, Any]:

@@ -111,6 +111,8 @@ def fuzz(
     started = time.perf_counter()
     _preflight(target, redactor)
     spec = _config.prepare_spec(catalogue.spec)
+    if options.tenant is not None:
+        spec = _config.in_tenant(spec, options.tenant)
     judge = _Judge(redactor, target.authorization, target.pacer)
     guard = Guard(target, redactor, undoable_only=options.shared_tenant)
     stop_reasons: dict[str, str] = {}

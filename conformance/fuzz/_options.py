@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from .._exceptions import ConfigError
 from .._http import Auth, HttpSettings, Pacer, Session
 from .._redact import Redactor
+from .._tenant_data import TenantData
 
 #: The phases schemathesis runs, in its order.
 PHASES: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
@@ -117,6 +118,8 @@ class FuzzOptions:
     #: (see ``_follow``); how long one run may take to go.
     follow_through: bool = True
     follow_wait_s: float = 120.0
+    #: The tenant's periods: the spec's examples (the documents' Nov-2014) move into them.
+    tenant: TenantData | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.max_examples, bool) or not isinstance(self.max_examples, int):

@@ -17,7 +17,7 @@ from .._catalogue import Catalogue, load_catalogue
 from .._config import Config
 from .._exceptions import UsageError
 from .._ledger import Ledger
-from .._preflight import preflight
+from .._preflight import preflight, tenant_data
 from .._results import CheckResult, Status
 from .._target import open_target
 from .._tenants import Protection, tenants_for
@@ -98,7 +98,8 @@ def run_selected(
                 Protection(ledger, read_only=config.read_only, foreign=not target.is_reference)
             )
             with tenants.acquire("preflight") as tenant:
-                preflight(tenant.session)  # a broken setup raises SetupError, said in one line
+                check = preflight(tenant.session)  # a broken setup raises SetupError
+                tenants.data = tenant_data(tenant.session, config.tenant_settings(), check)
             workers = concurrency or config.tenants or 8
             results = run_scenarios(
                 catalogue, scenarios, tenants, concurrency=workers, on_result=on_result

@@ -38,7 +38,7 @@ from ._model import (
     Scenario,
     Step,
 )
-from ._vars import BUILTINS, names_in
+from ._vars import BUILTINS, DATED, names_in, offsets_in
 
 Path_ = tuple[str | int, ...]
 
@@ -495,6 +495,13 @@ class _Builder:
                 raise self.doc.error(
                     self._locate(value, name, at),
                     f"undefined variable ${{{name}}} (defined here: {known})",
+                )
+        for name, offset in offsets_in(value):
+            if name not in DATED:
+                raise self.doc.error(
+                    self._locate(value, name, at),
+                    f"${{{name}{offset}}}: only a date takes a day offset "
+                    f"({', '.join(sorted(DATED))})",
                 )
 
     def _locate(self, value: Any, name: str, at: Path_) -> Path_:

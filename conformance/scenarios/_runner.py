@@ -28,7 +28,7 @@ from .._tenants import Tenant, Tenants
 from .._validate import Problem, ResponseValidator, fill_path
 from ._expect import NOT_JSON, Judged, Observed, Outcome, describe, find, judge, reached
 from ._model import ExpectBlock, Repeat, Scenario, Step
-from ._vars import UndefinedVariable, Variables
+from ._vars import OffsetOutOfPeriod, UndefinedVariable, Variables
 
 OnResult = Callable[[CheckResult], None]
 
@@ -175,6 +175,10 @@ class _Stopped(Exception):
     """The run is being stopped: stop waiting."""
 
 
+class _NotApplicable(Exception):
+    """The scenario needs tenant data the configuration does not give (it is skipped)."""
+
+
 class _Abort(Exception):
     """The scenario cannot go on (no verdict): becomes an ERROR with this message."""
 
@@ -235,7 +239,11 @@ class _ScenarioRun:
     in_cleanup: bool = False
 
     def __post_init__(self) -> None:
-        self.variables = Variables(run_id=self.context.tenants.run_id, scenario=self.scenario.id)
+        self.variables = Variables(
+            run_id=self.context.tenants.run_id,
+            scenario=self.scenario.id,
+            tenant=self.context.tenants.data,
+        )
 
     def run(self) -> None:
         check = self.check
@@ -250,6 +258,10 @@ class _ScenarioRun:
                     break
         except UnsafeRequest as exc:  # the target holds something this run must not touch
             check.skip(f"not run to the end against this target: {exc}")
+        except _NotApplicable as exc:
+            check.skip(str(exc))
+        except OffsetOutOfPeriod as exc:
+            check.error(str(exc))
         except (TransportError, _Abort) as exc:
             check.error(str(exc))
         except _Stopped:
@@ -345,6 +357,8 @@ class _ScenarioRun:
         would clean up was never made); otherwise the scenario ends as an error saying why."""
         if self.in_cleanup:
             return _Skip()
+        if exc.name.startswith("tenant."):  # the tenant's data lacks it: nothing to judge with
+            return _NotApplicable(f"not run: {exc}")
         why = self.unsaved.get(exc.name)
         return _Abort(f"step {label!r}: {exc}" + (f" ({why})" if why else ""))
 

@@ -2,6 +2,11 @@
 
 A string that is exactly one ``${name}`` becomes the variable's value with its JSON type (a saved
 list stays a list); elsewhere the value is written into the text. ``$$`` is a literal ``$``.
+
+The tenant's data comes as ``${tenant.period.name}``, ``${tenant.period.start}`` and the rest of
+:data:`~conformance._tenant_data.VARIABLES`; a date takes a day offset,
+``${tenant.period.start+3}``, which must stay inside its period (``${tenant.earliest_date-1}``
+is the one way outside).
 """
 
 from __future__ import annotations
@@ -13,11 +18,16 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-#: Variables every scenario has without defining them.
-BUILTINS: tuple[str, ...] = ("run_id", "uuid", "today", "scenario")
+from .._tenant_data import DATE_VARIABLES, VARIABLES, TenantData
 
-_TEMPLATE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_WHOLE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+#: Variables every scenario has without defining them.
+BUILTINS: tuple[str, ...] = ("run_id", "uuid", "today", "scenario", *VARIABLES)
+#: Variables that take a day offset (``${name+N}``).
+DATED: frozenset[str] = DATE_VARIABLES | {"today"}
+
+_NAME = r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)([+-][0-9]+)?"
+_TEMPLATE = re.compile(r"\$\$|\$\{" + _NAME + r"\}")
+_WHOLE = re.compile(r"^\$\{" + _NAME + r"\}$")
 
 
 class UndefinedVariable(KeyError):
@@ -28,7 +38,31 @@ class UndefinedVariable(KeyError):
         self.name = name
 
     def __str__(self) -> str:
+        if self.name == "tenant.earliest_date":
+            return (
+                "the tenant's earliest target date is not known: set tenant.earliest_date "
+                "(--earliest-date, JR_EARLIEST_DATE)"
+            )
         return f"undefined variable ${{{self.name}}}"
+
+
+class OffsetOutOfPeriod(ValueError):
+    """A ``${tenant.period.start+N}`` that would leave its period: the period is too short."""
+
+
+def offsets_in(value: Any) -> Iterator[tuple[str, str]]:
+    """Every ``(name, offset)`` pair ``value`` uses with a day offset."""
+    if isinstance(value, str):
+        for match in _TEMPLATE.finditer(value):
+            if match.group(1) and match.group(2):
+                yield match.group(1), match.group(2)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from offsets_in(key)
+            yield from offsets_in(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from offsets_in(item)
 
 
 def names_in(value: Any) -> Iterator[str]:
@@ -49,8 +83,11 @@ def names_in(value: Any) -> Iterator[str]:
 class Variables:
     """The variables of one scenario run: built-ins, ``vars`` and what steps saved."""
 
-    def __init__(self, *, run_id: str, scenario: str) -> None:
+    def __init__(self, *, run_id: str, scenario: str, tenant: TenantData | None = None) -> None:
         self._values: dict[str, Any] = {"run_id": run_id, "scenario": scenario}
+        self._tenant = tenant
+        if tenant is not None:
+            self._values.update(tenant.variables())
 
     def __contains__(self, name: object) -> bool:
         return name in self._values or name in ("uuid", "today")
@@ -58,7 +95,20 @@ class Variables:
     def __setitem__(self, name: str, value: Any) -> None:
         self._values[name] = value
 
-    def get(self, name: str) -> Any:
+    def get(self, name: str, offset: str | None = None) -> Any:
+        value = self._get(name)
+        if not offset:
+            return value
+        day = dt.date.fromisoformat(str(value)) + dt.timedelta(days=int(offset))
+        bounds = self._tenant.bounds(name) if self._tenant is not None else None
+        if bounds is not None and not bounds[0] <= day <= bounds[1]:
+            raise OffsetOutOfPeriod(
+                f"${{{name}{offset}}} is {day}, outside the period {bounds[0]}..{bounds[1]}: "
+                "the tenant's period is too short for this scenario; configure a longer one"
+            )
+        return day.isoformat()
+
+    def _get(self, name: str) -> Any:
         if name == "uuid":  # fresh at every use; save it in ``vars`` to reuse one
             return str(uuid.uuid4())
         if name == "today":
@@ -72,7 +122,7 @@ class Variables:
         if isinstance(value, str):
             whole = _WHOLE.match(value)
             if whole:
-                return self.get(whole.group(1))
+                return self.get(whole.group(1), whole.group(2))
             return _TEMPLATE.sub(self._text, value)
         if isinstance(value, Mapping):
             return {self.resolve(key): self.resolve(item) for key, item in value.items()}
@@ -83,5 +133,5 @@ class Variables:
     def _text(self, match: re.Match[str]) -> str:
         if not match.group(1):
             return "$"
-        value = self.get(match.group(1))
+        value = self.get(match.group(1), match.group(2))
         return value if isinstance(value, str) else json.dumps(value)
