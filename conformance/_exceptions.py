@@ -40,3 +40,8 @@ class SetupError(ConformanceError):
 
 class TransportError(ConformanceError):
     """One HTTP exchange failed below the API level: timeout, refused, reset, oversized body."""
+
+
+class TargetUnavailable(TransportError):
+    """The final answer to a request was still transient (502/503/504, 500 category 61): the
+    check that sent it ends ERROR ("the target was unavailable"), never FAIL."""

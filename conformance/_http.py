@@ -20,6 +20,7 @@ import functools
 import gzip
 import hashlib
 import json
+import random
 import re
 import ssl
 import threading
@@ -78,6 +79,8 @@ class HttpSettings:
     rate_limit_per_min: float | None = None
     max_retries_429: int = 3
     max_retry_wait_s: float = 60.0
+    #: Retries of a transient answer (502/503/504, 500 category 61) to a request safe to repeat.
+    max_retries_transient: int = 3
     run_id: str = "jrc"
     follow_redirects: bool = False
     max_redirects: int = 5
@@ -461,6 +464,7 @@ class Session:
         self._lock = threading.Lock()
         self._requests_sent = 0
         self._count_by_stage: dict[str, int] = {}
+        self._retries = 0
         self.stage = "default"
         #: Shared with the other sessions of a run (and its fuzzer) when one is given.
         self.pacer = pacer or Pacer(
@@ -497,6 +501,12 @@ class Session:
         """Every HTTP request sent so far: retries, redirect hops and token requests included."""
         with self._lock:
             return self._requests_sent
+
+    @property
+    def retries(self) -> int:
+        """Transient answers retried so far (429 waits and token refreshes not included)."""
+        with self._lock:
+            return self._retries
 
     @property
     def count_by_stage(self) -> dict[str, int]:
@@ -553,10 +563,25 @@ class Session:
         self, request: Request, *, check: CheckResult | None, track: str | None, stage: str
     ) -> Response:
         attempts_429 = 0
+        attempts_transient = 0
         refreshed = False
+        timeout = request.timeout_s if request.timeout_s is not None else self.settings.timeout_s
+        # Retries of transient answers share one budget: the request's own timeout, again.
+        budget_end = time.monotonic() + timeout
         while True:
             token = self._current_token(check, track, stage) if request.auth else None
             response = self._send(request, token, check=check, track=track, stage=stage)
+            if is_transient(response) and safe_to_retry(request):
+                pause = _transient_wait(response, attempts_transient)
+                if (
+                    attempts_transient < self.settings.max_retries_transient
+                    and time.monotonic() + pause < budget_end
+                ):
+                    attempts_transient += 1
+                    with self._lock:
+                        self._retries += 1
+                    self._sleep(pause)
+                    continue
             if response.status_code == 429 and attempts_429 < self.settings.max_retries_429:
                 attempts_429 += 1
                 wait = _retry_after(response.headers.get("Retry-After"))
@@ -851,6 +876,51 @@ class Session:
 
 # -- helpers -----------------------------------------------------------------------------------
 
+#: Answers a gateway or an overloaded target gives; a repeat of a safe request may succeed.
+TRANSIENT_STATUSES = frozenset({502, 503, 504})
+_TEMPORARY_CATEGORY = "61"  # api-facts: category 61 = temporary error (HTTP 500)
+_BACKOFF_BASE_S = 0.2
+_BACKOFF_CAP_S = 5.0
+
+
+def is_transient(response: Response) -> bool:
+    """502/503/504, or a 500 whose ``reasons`` carry a category-61 (temporary error) code."""
+    if response.status_code in TRANSIENT_STATUSES:
+        return True
+    if response.status_code != 500:
+        return False
+    data = response.json_or_none()
+    reasons = data.get("reasons") if isinstance(data, dict) else None
+    if not isinstance(reasons, list):
+        return False
+    for reason in reasons:
+        code = reason.get("code") if isinstance(reason, dict) else None
+        if isinstance(code, int | str) and not isinstance(code, bool):
+            text = str(code)
+            if len(text) == 8 and text.isdigit() and text[-2:] == _TEMPORARY_CATEGORY:
+                return True
+    return False
+
+
+def safe_to_retry(request: Request) -> bool:
+    """GET/HEAD/DELETE, a PUT on a cancel URL, a POST with an Idempotency-Key."""
+    method = request.method.upper()
+    if method in ("GET", "HEAD", "DELETE"):
+        return True
+    if method == "PUT":
+        return request.path.split("?", 1)[0].rstrip("/").endswith("/cancel")
+    if method == "POST":
+        return _header_value(request.headers, "Idempotency-Key") is not None
+    return False
+
+
+def _transient_wait(response: Response, attempt: int) -> float:
+    """``Retry-After`` when given (capped), else exponential backoff with full jitter."""
+    hinted = _retry_after(response.headers.get("Retry-After"))
+    if hinted is not None:
+        return min(max(hinted, 0.0), _BACKOFF_CAP_S)
+    return random.uniform(0, min(_BACKOFF_CAP_S, _BACKOFF_BASE_S * 2**attempt))
+
 
 def _encode_body(request: Request) -> tuple[bytes | None, str | None]:
     """The body bytes (before any gzip) and the Content-Type they call for."""
@@ -916,3 +986,7 @@ def _describe(exc: httpx.HTTPError, timeout: float) -> str:
     if isinstance(exc, httpx.LocalProtocolError):
         return f"invalid request: {text}"
     return f"{type(exc).__name__}: {text}"
+
+
+def _header_value(headers: Mapping[str, str | None] | None, name: str) -> str | None:
+    return next((v for k, v in (headers or {}).items() if k.lower() == name.lower()), None)
