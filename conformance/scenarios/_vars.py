@@ -50,34 +50,29 @@ class OffsetOutOfPeriod(ValueError):
     """A ``${tenant.period.start+N}`` that would leave its period: the period is too short."""
 
 
-def offsets_in(value: Any) -> Iterator[tuple[str, str]]:
-    """Every ``(name, offset)`` pair ``value`` uses with a day offset."""
+def _uses(value: Any) -> Iterator[re.Match[str]]:
+    """Every ``${…}`` template ``value`` uses, at any depth (mapping keys included)."""
     if isinstance(value, str):
         for match in _TEMPLATE.finditer(value):
-            if match.group(1) and match.group(2):
-                yield match.group(1), match.group(2)
+            if match.group(1):
+                yield match
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            yield from offsets_in(key)
-            yield from offsets_in(item)
+            yield from _uses(key)
+            yield from _uses(item)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from offsets_in(item)
+            yield from _uses(item)
 
 
 def names_in(value: Any) -> Iterator[str]:
     """Every variable name ``value`` uses, at any depth (mapping keys included)."""
-    if isinstance(value, str):
-        for match in _TEMPLATE.finditer(value):
-            if match.group(1):
-                yield match.group(1)
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from names_in(key)
-            yield from names_in(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from names_in(item)
+    return (match.group(1) for match in _uses(value))
+
+
+def offsets_in(value: Any) -> Iterator[tuple[str, str]]:
+    """Every ``(name, offset)`` pair ``value`` uses with a day offset."""
+    return ((m.group(1), m.group(2)) for m in _uses(value) if m.group(2))
 
 
 class Variables:
