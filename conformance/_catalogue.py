@@ -58,6 +58,9 @@ class Requirement:
     tags: tuple[str, ...] = field(default=())
     #: How a conforming server may behave where the documents leave a choice.
     decision: str = ""
+    #: Why the level is what it is, where that was argued (e.g. a MUST downgraded because the
+    #: source describes the client's side).
+    level_reason: str = ""
     #: ``checked`` (some check names it), or why no check can: ``not-observable: ...``.
     verification: str = "checked"
 
@@ -388,6 +391,7 @@ def _entry(raw: dict[str, Any], documents: Mapping[str, Document]) -> Entry:
         operations=tuple(raw["operations"]),
         tags=tuple(raw.get("tags", ())),
         decision=" ".join(raw.get("decision", "").split()),
+        level_reason=" ".join(raw.get("level_reason", "").split()),
         verification=raw["verification"],
     )
     return Entry(requirement, refs)

@@ -14,6 +14,7 @@ alone, as a ``$ref`` into the whole spec document.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -82,6 +83,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if not self.path and self.message.startswith("+"):  # "+3 more"
+            return self.message
         return f"{_where(self.path) or 'the body'}: {self.message}"
 
 
@@ -131,11 +134,13 @@ class ResponseValidator:
         fast, full = self._validator(pointer)
         if fast is not None and fast.is_valid(body):
             return Verdict(True, (), label)
-        errors = [leaf for error in full.iter_errors(body) for leaf in _leaves(error)]
-        errors.sort(key=lambda e: [str(part) for part in e.absolute_path])
-        problems = tuple(_problem(error) for error in errors[:_MAX_PROBLEMS])
+        errors = [leaf for error in full.iter_errors(body) for leaf in _leaves(error, self._deref)]
+        ordered = sorted(
+            (_problem(error) for error in errors), key=lambda p: [str(x) for x in p.path]
+        )
+        problems = tuple(ordered[:_MAX_PROBLEMS])
         if len(errors) > _MAX_PROBLEMS:
-            problems += (Problem((), f"... and {len(errors) - _MAX_PROBLEMS} more problems"),)
+            problems += (Problem((), f"+{len(errors) - _MAX_PROBLEMS} more"),)
         if not problems and fast is not None:
             # The two disagree (regex dialects: ECMA-262's \d is ASCII only); the stricter wins.
             for error in fast.iter_errors(body):
@@ -247,16 +252,60 @@ def _escape(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1")
 
 
-def _leaves(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+def _leaves(
+    error: jsonschema.ValidationError, deref: Any = None
+) -> list[jsonschema.ValidationError]:
     """The errors worth reporting: inside a ``oneOf``/``anyOf`` (success or error envelope), those
-    of the branch the body came closest to (fewest errors), not "is not valid under any"."""
+    of the branch the body claims (``success: true``: the branch whose ``success`` is
+    ``const: true``), else of the branch it came closest to (fewest errors), not "is not valid
+    under any"."""
     if error.validator not in ("oneOf", "anyOf") or not error.context:
         return [error]
     branches: dict[Any, list[jsonschema.ValidationError]] = {}
     for sub in error.context:
         branches.setdefault(sub.schema_path[0] if sub.schema_path else 0, []).append(sub)
-    closest = min(branches.values(), key=len)
-    return [leaf for sub in closest for leaf in _leaves(sub)]
+    claimed = _claimed_branch(error, deref)
+    if claimed is not None and claimed in branches:
+        chosen = branches[claimed]
+    else:
+        chosen = min(branches.values(), key=len)
+    return [leaf for sub in chosen for leaf in _leaves(sub, deref)]
+
+
+def _claimed_branch(error: jsonschema.ValidationError, deref: Any) -> int | None:
+    """The index of the one branch whose ``success`` const equals the body's ``success``."""
+    body = error.instance
+    if not isinstance(body, Mapping) or not isinstance(body.get("success"), bool):
+        return None
+    branches = error.validator_value if isinstance(error.validator_value, list) else []
+    matching = [
+        i
+        for i, branch in enumerate(branches)
+        if _success_const(branch, deref, 0) is body["success"]
+    ]
+    return matching[0] if len(matching) == 1 else None
+
+
+def _success_const(schema: Any, deref: Any, depth: int) -> Any:
+    """The ``const`` a schema puts on ``success`` (through ``$ref`` and ``allOf``), else None."""
+    if depth > 8 or not isinstance(schema, Mapping):
+        return None
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and deref is not None:
+        if ref.startswith(_SPEC_URI):
+            ref = unquote(ref[len(_SPEC_URI) :])
+        if ref.startswith("#/"):
+            found = _success_const(deref({"$ref": ref}), deref, depth + 1)
+            if found is not None:
+                return found
+    success = (schema.get("properties") or {}).get("success")
+    if isinstance(success, Mapping) and isinstance(success.get("const"), bool):
+        return success["const"]
+    for member in schema.get("allOf") or ():
+        found = _success_const(member, deref, depth + 1)
+        if found is not None:
+            return found
+    return None
 
 
 def _fast_leaf(error: Any) -> Any:
@@ -271,10 +320,61 @@ def _fast_leaf(error: Any) -> Any:
 
 
 def _problem(error: jsonschema.ValidationError) -> Problem:
-    message = error.message
+    """``/amount: expected number, got "abc"``; a missing field is named at its own path."""
+    path = tuple(error.absolute_path)
+    kind, value, instance = error.validator, error.validator_value, error.instance
+    got = f"got {_show(instance)}"
+    if kind == "required":
+        named = _REQUIRED.match(error.message)
+        name = named.group(1).strip("'\"") if named else ""
+        return Problem((*path, name) if name else path, "required, missing")
+    if kind == "type":
+        types = value if isinstance(value, list) else [value]
+        message = f"expected {' or '.join(str(t) for t in types)}, {got}"
+    elif kind == "enum" and isinstance(value, list):
+        shown = ", ".join(_show(v) for v in value[:_MAX_ENUM])
+        more = f", +{len(value) - _MAX_ENUM} more" if len(value) > _MAX_ENUM else ""
+        message = f"expected one of [{shown}{more}], {got}"
+    elif kind == "const":
+        message = f"expected {_show(value)}, {got}"
+    elif kind == "format":
+        message = f"expected a {value} string, {got}"
+    elif kind == "pattern":
+        message = f"expected a string matching {value}, {got}"
+    elif kind in _BOUNDS:
+        message = f"expected {_BOUNDS[kind]} {value}, {got}"
+    elif kind == "additionalProperties" and value is False:
+        message = error.message.replace(" were unexpected", "").replace(" was unexpected", "")
+        message = f"unexpected field(s): {message.split('(', 1)[-1].rstrip(')')}"
+    else:
+        message = error.message
     if len(message) > 200:
         message = message[:199] + "…"
-    return Problem(tuple(error.absolute_path), message)
+    return Problem(path, message)
+
+
+_REQUIRED = re.compile(r"^(.*) is a required property$", re.DOTALL)
+#: At most this many values of an enumeration are shown.
+_MAX_ENUM = 8
+_BOUNDS = {
+    "minimum": ">=",
+    "maximum": "<=",
+    "exclusiveMinimum": ">",
+    "exclusiveMaximum": "<",
+    "minLength": "length >=",
+    "maxLength": "length <=",
+    "minItems": "at least items:",
+    "maxItems": "at most items:",
+}
+
+
+def _show(value: Any) -> str:
+    """A value as JSON, cut short."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _where(path: Iterable[Any]) -> str:

@@ -4,10 +4,24 @@ ones it turns off (and why).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
+
+import schemathesis
+from schemathesis.openapi.checks import AuthScenario, IgnoredAuth
+from schemathesis.specs.openapi import checks as _st_checks
+from schemathesis.specs.openapi._auth_retry import (
+    get_security_parameters,
+    remove_auth,
+    send_probe,
+    set_auth_for_case,
+)
 
 from ._checks import FuzzCheck
+
+#: The check that replaces schemathesis's ``ignored_auth`` (see :func:`ignored_auth_envelope`).
+AUTH_CHECK: Final = "ignored_auth_envelope"
 
 #: Built-in checks grouped into one CheckResult each, in report order.
 BUILTIN_GROUPS: Final[tuple[FuzzCheck, ...]] = (
@@ -62,7 +76,7 @@ BUILTIN_GROUPS: Final[tuple[FuzzCheck, ...]] = (
         "Operations refuse requests without valid credentials",
         "auth",
         ("JR-AUTH-001",),
-        builtins=("ignored_auth",),
+        builtins=(AUTH_CHECK,),
     ),
 )
 
@@ -77,6 +91,11 @@ DISABLED: Final[Mapping[str, str]] = {
         "treats any 2xx read after a successful DELETE as a use after free; a deleted run is "
         "DeleteInprogress for a while before it is gone, so fuzz.resource-availability "
         "replaces it"
+    ),
+    "ignored_auth": (
+        "expects a request without valid credentials to be refused with 401 or 403, but under a "
+        "legacy Zuora-Version the refusal may be HTTP 200 with success false and category 11 "
+        "(JR-AUTH-001); ignored_auth_envelope runs it and accepts that refusal"
     ),
     "positive_data_acceptance": (
         "expects schema-valid input to be accepted, but a valid create is refused by business "
@@ -121,7 +140,7 @@ _FIXED_REQUIREMENT: Final[Mapping[str, str]] = {
     "missing_required_header": "JR-AUTH-001",
     "unsupported_method": "JR-ERRORS-010",
     "allow_header_conformance": "JR-ERRORS-010",
-    "ignored_auth": "JR-AUTH-001",
+    AUTH_CHECK: "JR-AUTH-001",
 }
 
 
@@ -137,3 +156,69 @@ def requirement_for(check_name: str, operation_id: str | None, is_error: bool) -
             return "JR-ERRORS-002"
         return _SCHEMA_REQUIREMENT.get(operation_id, "JR-ERRORS-001")
     return _FIXED_REQUIREMENT.get(check_name, "JR-ERRORS-001")
+
+
+# -- the auth check, reading the envelope ---------------------------------------------------------
+
+
+def is_auth_refusal(status: int, body: Any) -> bool:
+    """Whether an answer refuses a request for its credentials, as JR-AUTH-001 accepts: 401 or
+    403, or (legacy error style) HTTP 200 with ``success: false`` and a reason of category 11."""
+    if status in (401, 403):
+        return True
+    if status != 200 or not isinstance(body, Mapping) or body.get("success") is not False:
+        return False
+    reasons = body.get("reasons")
+    if not isinstance(reasons, list):
+        return False
+    for reason in reasons:
+        code = reason.get("code") if isinstance(reason, Mapping) else None
+        if isinstance(code, bool) or not isinstance(code, int | str):
+            continue
+        text = str(code).strip()
+        if len(text) == 8 and text.isascii() and text.isdigit() and text.endswith("11"):
+            return True
+    return False
+
+
+def _refused(response: Any) -> bool:
+    try:
+        body = json.loads(response.content) if response.content else None
+    except (ValueError, TypeError):
+        body = None
+    return is_auth_refusal(int(response.status_code), body)
+
+
+@schemathesis.check
+def ignored_auth_envelope(ctx: Any, response: Any, case: Any) -> bool | None:
+    """schemathesis's ``ignored_auth``, except that an answer refusing the credentials the way
+    JR-AUTH-001 accepts (legacy HTTP 200, success false, category 11) is a refusal, not an
+    acceptance.
+
+    ``ignored_auth`` raises at the first answer it reads as accepted; the answer is the probe
+    named by the failure's ``case_id`` (or the case's own). When that answer is a legacy refusal
+    of the request without credentials, the probes with invalid credentials it did not get to
+    are sent here, with the same helpers.
+    """
+    try:
+        return _st_checks.ignored_auth(ctx, response, case)
+    except IgnoredAuth as failure:
+        answer = response
+        if failure.case_id not in (None, case.id):
+            answer = ctx.internals.find_response(case_id=failure.case_id)
+        if answer is None or not _refused(answer):
+            raise
+        if failure.case_id in (None, case.id) or failure.scenario != AuthScenario.NO_AUTH:
+            return None
+    # The probe without credentials was refused: the probes with invalid credentials.
+    parameters = get_security_parameters(case.operation)
+    for parameter in parameters:
+        probe = remove_auth(case, parameters)
+        set_auth_for_case(probe, parameter)
+        answer = send_probe(ctx, case, probe)
+        if not (_refused(answer) or 300 <= answer.status_code < 400):
+            _st_checks._raise_no_auth_error(answer, probe, AuthScenario.INVALID_AUTH)
+    enforced = ctx.auth_enforced_operations
+    if enforced is not None:
+        enforced.add(case.operation.label)
+    return None

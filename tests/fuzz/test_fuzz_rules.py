@@ -509,3 +509,112 @@ def test_the_main_pass_under_a_legacy_version_expects_no_4xx_refusals(
 
     main = passes(FuzzTarget("http://127.0.0.1:1", zuora_version=version), FuzzOptions())[0]
     assert (set(DISABLED_IN_LEGACY) <= set(main.disabled)) is legacy
+
+
+# -- the auth check reads the envelope ----------------------------------------------------------
+
+LEGACY_AUTH_REFUSAL = {
+    "success": False,
+    "processId": "0123456789ABCDEF",
+    "reasons": [{"code": 90000011, "message": "Authentication error"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "refused"),
+    [
+        (401, None, True),
+        (403, {"anything": 1}, True),
+        (200, LEGACY_AUTH_REFUSAL, True),
+        (200, dict(LEGACY_AUTH_REFUSAL, reasons=[{"code": "90000011", "message": "x"}]), True),
+        (200, dict(LEGACY_AUTH_REFUSAL, reasons=[{"code": "50000040", "message": "x"}]), False),
+        (200, dict(LEGACY_AUTH_REFUSAL, success=True), False),
+        (200, {"success": True, "journalRunNumber": "JR-00000001"}, False),
+        (400, LEGACY_AUTH_REFUSAL, False),
+    ],
+)
+def test_an_auth_refusal_is_401_403_or_legacy_category_11(
+    status: int, body: Any, refused: bool
+) -> None:
+    from conformance.fuzz._builtins import is_auth_refusal
+
+    assert is_auth_refusal(status, body) is refused
+
+
+class _Answer:
+    def __init__(self, status: int, body: Any) -> None:
+        self.status_code = status
+        self.content = json.dumps(body).encode()
+
+
+def _auth_probe_world(
+    monkeypatch: pytest.MonkeyPatch, first: _Answer, invalid: _Answer
+) -> tuple[Any, Any, list[str]]:
+    """schemathesis's ignored_auth faked: its probe without credentials ``first`` was read as
+    accepted; the probe with invalid credentials answers ``invalid``."""
+    from types import SimpleNamespace
+
+    from schemathesis.openapi.checks import AuthScenario, IgnoredAuth
+
+    from conformance.fuzz import _builtins
+
+    sent: list[str] = []
+
+    def ignored_auth(ctx: Any, response: Any, case: Any) -> None:
+        raise IgnoredAuth(
+            operation="GET /v1/journal-runs/{jr-number}",
+            message="Expected 401 or 403, got `200 OK`",
+            scenario=AuthScenario.NO_AUTH,
+            case_id="probe-1",
+        )
+
+    def send_probe(ctx: Any, parent: Any, probe: Any) -> _Answer:
+        sent.append("invalid")
+        return invalid
+
+    monkeypatch.setattr(_builtins._st_checks, "ignored_auth", ignored_auth)
+    monkeypatch.setattr(_builtins, "get_security_parameters", lambda op: ["bearer"])
+    probe = SimpleNamespace(id="probe-2", operation=SimpleNamespace(label="GET /run"))
+    monkeypatch.setattr(_builtins, "remove_auth", lambda case, params: probe)
+    monkeypatch.setattr(_builtins, "set_auth_for_case", lambda case, param: None)
+    monkeypatch.setattr(_builtins, "send_probe", send_probe)
+    answers = {"probe-1": first}
+    ctx = SimpleNamespace(
+        internals=SimpleNamespace(find_response=lambda case_id: answers.get(case_id)),
+        auth_enforced_operations=set(),
+    )
+    case = SimpleNamespace(id="case-1", operation=SimpleNamespace(label="GET /run"))
+    return ctx, case, sent
+
+
+def test_the_auth_check_accepts_a_legacy_category_11_refusal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under Zuora-Version 341.0 a request without credentials may be answered HTTP 200,
+    success false, category 11: JR-AUTH-001 accepts it, so the check does too, and goes on to
+    the probe with invalid credentials."""
+    from conformance.fuzz._builtins import ignored_auth_envelope
+
+    refusal = _Answer(200, LEGACY_AUTH_REFUSAL)
+    ctx, case, sent = _auth_probe_world(monkeypatch, refusal, refusal)
+    assert ignored_auth_envelope(ctx, _Answer(200, RUN_BODY), case) is None
+    assert sent == ["invalid"] and ctx.auth_enforced_operations == {"GET /run"}
+
+
+def test_the_auth_check_still_fails_an_accepted_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    from schemathesis.openapi.checks import IgnoredAuth
+
+    from conformance.fuzz._builtins import ignored_auth_envelope
+
+    refusal = _Answer(200, LEGACY_AUTH_REFUSAL)
+    accepted = _Answer(200, RUN_BODY)
+    ctx, case, sent = _auth_probe_world(monkeypatch, accepted, refusal)
+    with pytest.raises(IgnoredAuth):  # no credentials, and the run came back
+        ignored_auth_envelope(ctx, accepted, case)
+    assert sent == []
+    ctx, case, sent = _auth_probe_world(monkeypatch, refusal, accepted)
+    with pytest.raises(IgnoredAuth, match="invalid credentials"):  # an invalid token accepted
+        ignored_auth_envelope(ctx, accepted, case)
+
+
+RUN_BODY = {"success": True, "number": "JR-00000001", "status": "Completed"}

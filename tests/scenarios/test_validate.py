@@ -106,4 +106,53 @@ def test_a_recursive_schema_is_validated_through_the_registry() -> None:
     good = {"name": "a", "children": [{"name": "b", "children": []}]}
     assert validator.validate("tree", 200, good, is_json=True).valid
     verdict = validator.validate("tree", 200, {"name": "a", "children": [{}]}, is_json=True)
-    assert [p.path for p in verdict.problems] == [("children", 0)]
+    assert [str(p) for p in verdict.problems] == ["/children/0/name: required, missing"]
+
+
+def test_a_body_claiming_success_is_judged_against_the_success_branch(
+    catalogue: Catalogue,
+) -> None:
+    """``success: true`` with most run fields missing is closer to the error envelope by count,
+    but the body claims success: the problems are those of the run, not 'reasons' missing."""
+    validator = ResponseValidator(catalogue.spec)
+    body = {"success": True, "status": "Done"}
+    problems = [
+        str(p) for p in validator.validate("GET_JournalRun", 200, body, is_json=True).problems
+    ]
+    assert problems == [
+        "/journalEntryDate: required, missing",
+        "/number: required, missing",
+        '/status: expected one of ["Pending", "Processing", "Completed", "Error", '
+        '"CancelInprogress", "Cancelled", "DeleteInprogress"], got "Done"',
+        "/transactionTypes: required, missing",
+    ]
+    assert not any("reasons" in p for p in problems)
+
+
+def test_a_body_claiming_failure_is_judged_against_the_error_branch(catalogue: Catalogue) -> None:
+    validator = ResponseValidator(catalogue.spec)
+    verdict = validator.validate("GET_JournalRun", 200, {"success": False}, is_json=True)
+    assert [str(p) for p in verdict.problems] == ["/reasons: required, missing"]
+
+
+def test_messages_name_the_field_what_was_expected_and_what_came(catalogue: Catalogue) -> None:
+    validator = ResponseValidator(catalogue.spec)
+    bad = dict(RUN, totalJournalEntryCount="abc", journalEntryDate="2014-13-01")
+    problems = [
+        str(p) for p in validator.validate("GET_JournalRun", 200, bad, is_json=True).problems
+    ]
+    assert problems == [
+        '/journalEntryDate: expected a date string, got "2014-13-01"',
+        '/totalJournalEntryCount: expected integer, got "abc"',
+    ]
+
+
+def test_long_lists_of_problems_are_cut_short(catalogue: Catalogue) -> None:
+    validator = ResponseValidator(catalogue.spec)
+    bad = dict(RUN, number=5, status=1, journalEntryDate=2, aggregateCurrency="x")
+    bad.update(totalJournalEntryCount="y", executedOn=3, targetStartDate=4)
+    problems = [
+        str(p) for p in validator.validate("GET_JournalRun", 200, bad, is_json=True).problems
+    ]
+    assert len(problems) == 6 and problems[-1] == "+3 more"
+    assert problems[0] == '/aggregateCurrency: expected boolean, got "x"'
