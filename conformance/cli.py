@@ -92,9 +92,19 @@ def _serve(args: argparse.Namespace) -> int:
         token_lifetime=args.token_lifetime,
         rate_limit=args.rate_limit,
         faults=frozenset(args.fault),
+        periods=args.periods,
+        earliest_date=args.earliest_date,
     )
     serve(settings, announce=lambda line: print(line, flush=True))
     return EXIT_OK
+
+
+def _period_range(text: str) -> tuple[str, str]:
+    """``--periods FIRST:LAST`` (months, ``2024-01:2026-12``); ReferenceSettings checks them."""
+    first, colon, last = text.partition(":")
+    if not colon or not first.strip() or not last.strip():
+        raise argparse.ArgumentTypeError(f"expected FIRST:LAST like 2024-01:2026-12, not {text!r}")
+    return first.strip(), last.strip()
 
 
 def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -147,6 +157,19 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=[],
         metavar="NAME",
         help="make a deliberate deviation (repeatable; see conformance/reference/_faults.py)",
+    )
+    parser.add_argument(
+        "--periods",
+        type=_period_range,
+        default=("2014-01", "2027-12"),
+        metavar="FIRST:LAST",
+        help="the tenant's monthly accounting periods, first and last month "
+        "(default: 2014-01:2027-12)",
+    )
+    parser.add_argument(
+        "--earliest-date",
+        metavar="YYYY-MM-DD",
+        help="the earliest allowed target date, e.g. 2015-01-01 (default: no lower bound)",
     )
     parser.set_defaults(handler=_serve)
 

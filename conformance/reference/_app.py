@@ -81,6 +81,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/v1/journal-runs/{jr}", "GET_JournalRun", _runs.get_run),
     Operation("PUT", "/v1/journal-runs/{jr}/cancel", "PUT_JournalRun", _runs.cancel_run),
     Operation("DELETE", "/v1/journal-runs/{jr}", "DELETE_JournalRun", _runs.delete_run),
+    Operation("GET", "/v1/accounting-periods", "GET_AccountingPeriods", _runs.list_periods),
     Operation(
         "POST",
         "/v1/journal-entries",

@@ -149,7 +149,7 @@ def create_entry(call: Call) -> dict[str, Any]:
     segments = _segments(fields)
     transfer = fields.choice("transferredToAccounting", TRANSFER_STATES) or "No"
 
-    period = _seed.period_named(period_name)
+    period = _seed.period_named(period_name, call.settings.periods)
     if period is None:
         raise rule(f"Accounting period {period_name!r} does not exist.")
     if period.status != "Open":

@@ -110,7 +110,7 @@ def _step(store: Store, settings: ReferenceSettings, run: Run, due_at: float) ->
 
 
 def _write_entries(store: Store, settings: ReferenceSettings, run: Run) -> None:
-    period = _seed.period_named(run.period_name)
+    period = _seed.period_named(run.period_name, settings.periods)
     assert period is not None
     docs = _seed.summary_entries(
         period=period,

@@ -113,10 +113,24 @@ def _period_and_dates(
     # FAULT end-date-without-start
     if end is not None and start is None and not settings.has_fault("end-date-without-start"):
         raise missing("targetStartDate (required with targetEndDate)")
+    # The earliest allowed target date bounds the range a run summarises: targetStartDate,
+    # targetEndDate, and the start of the period an accountingPeriodName names. It is not a
+    # bound on journalEntryDate (the date the entries are posted on, not a target date).
+    earliest = settings.earliest
+    if earliest is not None:
+        for key, given in (("targetStartDate", start), ("targetEndDate", end)):
+            if given is not None and given < earliest:
+                raise too_early(key, given, earliest)
     if name is not None:
-        period = _seed.period_named(name)
+        period = _seed.period_named(name, settings.periods)
         if period is None:
             raise rule(f"Accounting period {name!r} does not exist.")
+        if earliest is not None and period.start < earliest:
+            raise invalid(
+                "accountingPeriodName",
+                f"names {name}, which starts on {period.start}, before the earliest allowed "
+                f"target date {earliest}",
+            )
         if settings.has_fault("period-dates-ignored"):  # FAULT period-dates-ignored
             start = end = None
         if start is not None and start != period.start:
@@ -126,7 +140,7 @@ def _period_and_dates(
     elif (start is None or end is None) and settings.has_fault("period-optional"):
         # FAULT period-optional: the period of the start date, else the current one
         anchor = start or dt.date.today()
-        found = _seed.period_containing(anchor, anchor)
+        found = _seed.period_containing(anchor, anchor, settings.periods)
         if found is None:
             raise rule("There is no accounting period for this date.")
         period, start, end = found, None, None
@@ -137,10 +151,10 @@ def _period_and_dates(
             )
         if end < start:
             raise rule("targetEndDate must not be before targetStartDate.")
-        found = _seed.period_containing(start, end)
+        found = _seed.period_containing(start, end, settings.periods)
         if found is None and settings.has_fault("range-across-periods"):
             # FAULT range-across-periods: the period of the start date, the range cut to it
-            found = _seed.period_containing(start, start)
+            found = _seed.period_containing(start, start, settings.periods)
             end = min(end, found.end) if found is not None else end
         if found is None:
             raise rule("The target date range must fall within one accounting period.")
@@ -152,6 +166,28 @@ def _period_and_dates(
     if period.status != "Open":
         raise rule(f"Accounting period {period.name} is {period.status}.")
     return name, period, start or period.start, end or period.end
+
+
+def too_early(key: str, given: dt.date, earliest: dt.date) -> ApiError:
+    return invalid(key, f"{given} is before the earliest allowed target date {earliest}")
+
+
+def list_periods(call: Call) -> dict[str, Any]:
+    """``GET /v1/accounting-periods``: the tenant's periods, oldest first."""
+    return {
+        "accountingPeriods": [
+            {
+                "id": _seed.period_id(period.name),
+                "name": period.name,
+                "startDate": period.start.isoformat(),
+                "endDate": period.end.isoformat(),
+                "status": period.status,
+                "fiscalYear": period.start.year,
+            }
+            for period in _seed.monthly_periods(*call.settings.periods)
+        ],
+        "success": True,
+    }
 
 
 def create_run(call: Call) -> dict[str, Any]:

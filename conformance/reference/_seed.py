@@ -2,9 +2,10 @@
 the billing activity a journal run summarises. Everything is computed, never random, so the same
 run always produces the same journal entries.
 
-Accounting periods: one per month from Jan-2014 to Dec-2027, named like the documents' "Nov-2014",
-all Open. Billing activity exists in every period and every day; what a run produces depends only
-on the transaction types it selects (amounts also depend on the dates):
+Accounting periods: one per month, Jan-2014 to Dec-2027 unless ``ReferenceSettings.periods`` says
+otherwise, named like the documents' "Nov-2014", all Open. Billing activity exists in every period
+and every day; what a run produces depends only on the transaction types it selects (amounts also
+depend on the dates):
 
 ======================================================  =====================================
 Transaction type                                        summary journal entries per run
@@ -24,7 +25,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -138,32 +141,72 @@ class AccountingPeriod:
     status: str = "Open"
 
 
-def _monthly_periods(first_year: int, last_year: int) -> tuple[AccountingPeriod, ...]:
+#: The first and last month of the default periods, as ``ReferenceSettings.periods`` names them.
+DEFAULT_PERIODS: tuple[str, str] = ("2014-01", "2027-12")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_PERIOD_NAME = re.compile(r"([A-Z][a-z]{2})-(\d{4})")
+_MONTH_NUMBERS = {calendar.month_abbr[month]: month for month in range(1, 13)}
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """``YYYY-MM`` as (year, month); ValueError on anything else."""
+    found = _MONTH.fullmatch(text) if isinstance(text, str) else None
+    if found is None or not 1 <= int(found[2]) <= 12 or int(found[1]) < 1:
+        raise ValueError(f"not a month in the format YYYY-MM: {text!r}")
+    return int(found[1]), int(found[2])
+
+
+def _period(year: int, month: int) -> AccountingPeriod:
+    last_day = calendar.monthrange(year, month)[1]
+    name = f"{calendar.month_abbr[month]}-{year}"
+    return AccountingPeriod(name, dt.date(year, month, 1), dt.date(year, month, last_day))
+
+
+@functools.lru_cache(maxsize=32)
+def monthly_periods(first: str, last: str) -> tuple[AccountingPeriod, ...]:
+    """One period per month from ``first`` to ``last`` (``YYYY-MM``, both included)."""
+    year, month = parse_month(first)
+    end = parse_month(last)
     periods = []
-    for year in range(first_year, last_year + 1):
-        for month in range(1, 13):
-            last_day = calendar.monthrange(year, month)[1]
-            name = f"{calendar.month_abbr[month]}-{year}"
-            periods.append(
-                AccountingPeriod(name, dt.date(year, month, 1), dt.date(year, month, last_day))
-            )
+    while (year, month) <= end:
+        periods.append(_period(year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return tuple(periods)
 
 
-PERIODS: tuple[AccountingPeriod, ...] = _monthly_periods(2014, 2027)
-_PERIODS_BY_NAME = {period.name: period for period in PERIODS}
+PERIODS: tuple[AccountingPeriod, ...] = monthly_periods(*DEFAULT_PERIODS)
 
 
-def period_named(name: str) -> AccountingPeriod | None:
-    return _PERIODS_BY_NAME.get(name)
+def period_named(
+    name: str, within: tuple[str, str] | None = DEFAULT_PERIODS
+) -> AccountingPeriod | None:
+    """The monthly period called ``name`` ("Nov-2014"), or None when there is none.
+
+    ``within`` (first, last month) is the tenant's range (``ReferenceSettings.periods``); None
+    accepts any month.
+    """
+    found = _PERIOD_NAME.fullmatch(name)
+    if found is None or found[1] not in _MONTH_NUMBERS or int(found[2]) < 1:
+        return None
+    year, month = int(found[2]), _MONTH_NUMBERS[found[1]]
+    if within is not None and not parse_month(within[0]) <= (year, month) <= parse_month(within[1]):
+        return None
+    return _period(year, month)
 
 
-def period_containing(start: dt.date, end: dt.date) -> AccountingPeriod | None:
+def period_containing(
+    start: dt.date, end: dt.date, within: tuple[str, str] = DEFAULT_PERIODS
+) -> AccountingPeriod | None:
     """The one period holding the whole range, or None when the range spans or leaves them."""
-    for period in PERIODS:
-        if period.start <= start and end <= period.end:
-            return period
+    period = period_named(_period(start.year, start.month).name, within)
+    if period is not None and period.start <= start and end <= period.end:
+        return period
     return None
+
+
+def period_id(name: str) -> str:
+    """A stable 32-hex id for a period, like the vendor's ids."""
+    return hashlib.sha256(f"accounting-period|{name}".encode()).hexdigest()[:32]
 
 
 # --- billing activity ----------------------------------------------------------------------------

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Literal
 
 from .._exceptions import ConfigError
 from ._faults import FAULTS, check_fault_names
+from ._seed import DEFAULT_PERIODS, monthly_periods, parse_month
 
 ErrorStyle = Literal["legacy", "modern"]
+#: The most monthly periods a tenant may have (100 years), so the period list stays small.
+MAX_PERIODS = 1200
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,12 @@ class ReferenceSettings:
     max_body_bytes: int = 1 << 20
     #: How long an Idempotency-Key answer is replayed.
     idempotency_ttl: float = 24 * 3600.0
+    #: The tenant's accounting periods: first and last month (``YYYY-MM``), one Open period per
+    #: month named like "Nov-2014". A period outside them does not exist.
+    periods: tuple[str, str] = DEFAULT_PERIODS
+    #: The earliest allowed target date (``YYYY-MM-DD``); None = no lower bound. The vendor sets
+    #: 2015-01-01 for tenants that enabled the feature after March 2015.
+    earliest_date: str | None = None
 
     def __post_init__(self) -> None:
         if self.error_style not in ("legacy", "modern"):
@@ -69,9 +79,55 @@ class ReferenceSettings:
             not token or not token.isascii() or not token.isprintable() for token in self.tokens
         ):
             raise ConfigError("every static token must be non-empty printable ASCII")
+        self._check_periods()
         # Normalise to immutable types so a list or set from a caller cannot change later.
         object.__setattr__(self, "tokens", tuple(self.tokens))
         object.__setattr__(self, "faults", check_fault_names(self.faults))
+
+    def _check_periods(self) -> None:
+        periods = self.periods
+        if (
+            isinstance(periods, str)
+            or not isinstance(periods, tuple | list)
+            or len(periods) != 2
+            or not all(isinstance(month, str) for month in periods)
+        ):
+            raise ConfigError(
+                f"periods must be (first month, last month) like ('2014-01', '2027-12'), "
+                f"not {periods!r}"
+            )
+        try:
+            first, last = (parse_month(month) for month in periods)
+        except ValueError as error:
+            raise ConfigError(f"periods: {error}") from None
+        if first > last:
+            raise ConfigError(
+                f"periods: the first month {periods[0]} is after the last month {periods[1]}"
+            )
+        if (last[0] - first[0]) * 12 + last[1] - first[1] >= MAX_PERIODS:
+            raise ConfigError(f"periods: at most {MAX_PERIODS} months, not {periods!r}")
+        object.__setattr__(self, "periods", (periods[0], periods[1]))
+        if self.earliest_date is not None:
+            value = self.earliest_date
+            try:
+                if not isinstance(value, str) or len(value) != 10:
+                    raise ValueError
+                earliest = dt.date.fromisoformat(value)
+            except ValueError:
+                raise ConfigError(
+                    f"earliest_date must be a date in the format YYYY-MM-DD, not {value!r}"
+                ) from None
+            last_day = monthly_periods(*self.periods)[-1].end
+            if earliest > last_day:
+                raise ConfigError(
+                    f"earliest_date {value} is after the last period ({periods[1]}): no target "
+                    "date would be allowed"
+                )
+
+    @property
+    def earliest(self) -> dt.date | None:
+        """``earliest_date`` as a date."""
+        return None if self.earliest_date is None else dt.date.fromisoformat(self.earliest_date)
 
     def has_fault(self, name: str) -> bool:
         if name not in FAULTS:  # a typo at a fault point must not silently disable the fault
