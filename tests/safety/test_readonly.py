@@ -138,7 +138,10 @@ def test_the_run_waits_for_a_pending_run_to_finish_and_never_cancels_it(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    foreign = _foreign_run(reference, hold=1.5)
+    # The hold leaves the suite's start-up (catalogue, spec, tenant discovery) several seconds of
+    # room on a slow machine: the preflight must find the run still executing.
+    foreign = _foreign_run(reference, hold=6)
+    assert _status(reference, foreign) == "Processing"
     monkeypatch.setenv("JR_TOKEN", TOKEN)
     code = main(
         [
