@@ -125,6 +125,8 @@ class Catalogue:
         self.requirements: dict[str, Requirement] = {}
         for entry in self.entries:
             self.requirements.setdefault(entry.requirement.id, entry.requirement)
+        #: Requirement ID -> level, for grading failures (a SHOULD or MAY failure is a WARN).
+        self.levels: dict[str, str] = {r.id: r.level for r in self.requirements.values()}
 
     def requirement(self, requirement_id: str) -> Requirement:
         try:

@@ -80,6 +80,15 @@ def render_markdown(result: RunResult, summary: Summary | None = None) -> str:
         if len(summary.failures) > MAX_LISTED:
             lines.append(f"- … and {len(summary.failures) - MAX_LISTED} more (see report.html)")
         lines.append("")
+    if summary.warnings:
+        gate = "they fail this strict run" if result.strict else "they do not fail the run"
+        lines += [f"### Warnings ({len(summary.warnings)}): SHOULD or MAY not met; {gate}", ""]
+        for check in summary.warnings[:MAX_LISTED]:
+            ids = ", ".join(blamed_requirements(check)) or "no requirement"
+            lines.append(f"- {_md(check.id)} ({_md(ids)}): {_md(reason(check))}")
+        if len(summary.warnings) > MAX_LISTED:
+            lines.append(f"- … and {len(summary.warnings) - MAX_LISTED} more (see report.html)")
+        lines.append("")
     if summary.xfails:
         lines += [f"### Expected failures ({len(summary.xfails)})", ""]
         for check in summary.xfails[:MAX_LISTED]:

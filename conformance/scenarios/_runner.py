@@ -209,7 +209,7 @@ def _run_one(context: _Context, scenario: Scenario) -> CheckResult:
                 note = f"left behind: {left}"
                 check.message = f"{check.message} ({note})" if check.message else note
     check.duration_s = time.monotonic() - started
-    check.settle()
+    check.settle(context.catalogue.levels)
     return check
 
 
