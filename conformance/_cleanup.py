@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._exceptions import ConformanceError, SetupError, UsageError
+from ._exceptions import ConformanceError, SetupError, TransportError, UsageError
 from ._http import Request, Response, Session
 from ._ledger import RUN, Item, Ledger, _read_path, is_absent, load_ledger, tenant_key
 from ._results import CheckResult, LeftBehind
@@ -59,6 +59,9 @@ class Outcome:
     cleaned: bool
     status: str
     reason: str = ""
+    #: The target stopped answering (a transport failure, or a gateway's answer that stayed
+    #: transient after the session's retries): nothing more is tried on it in this cleanup.
+    unreachable: bool = False
 
 
 class Cleaner:
@@ -134,8 +137,12 @@ class Cleaner:
                     continue  # read again at once: the action may have finished it
                 if action is None and status not in _TRANSIENT and (refused or settled):
                     return Outcome(False, status, reason or f"stays {status}")
-            except ConformanceError as exc:  # transport, or a guard
-                reason = str(exc)
+            except TransportError as exc:
+                # The session already retried what is safe to retry: waiting out the deadline
+                # would only sleep through every item of a target that is gone.
+                return Outcome(False, status, str(exc), unreachable=True)
+            except ConformanceError as exc:  # a guard: asking again gets the same answer
+                return Outcome(False, status, str(exc))
             waited = time.monotonic() - started
             if time.monotonic() >= deadline:
                 why = reason or f"still {status} after {self.wait_s:g} s"
@@ -216,12 +223,17 @@ def clean(
     ``session_for(tenant)`` gives a session of the tenant that created an item, or ``None`` when
     that tenant cannot be reached any more."""
     left: list[LeftBehind] = []
+    gone: dict[str, str] = {}  # tenant -> why its target stopped answering
     for item in sorted(items, key=lambda i: i.seq, reverse=True):
         session = session_for(item.tenant)
         if session is None:
             outcome = Outcome(False, "unknown", f"no credentials for {item.tenant}")
+        elif item.tenant in gone:
+            outcome = Outcome(False, item.status or "unknown", f"not tried: {gone[item.tenant]}")
         else:
             outcome = Cleaner(session, wait_s=wait_s, check=check).clean(item)
+            if outcome.unreachable:
+                gone[item.tenant] = f"the target stopped answering ({outcome.reason})"
         if outcome.cleaned:
             ledger.settle(item, "cleaned", outcome.status)
         else:

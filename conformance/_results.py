@@ -206,6 +206,9 @@ class Stage:
     name: str
     wall_s: float = 0.0
     requests: int = 0
+    #: Requests sent again after a transient answer (502/503/504, 500 category 61); counted in
+    #: ``requests`` too.
+    retries: int = 0
 
 
 @dataclass
@@ -354,6 +357,9 @@ class RunResult:
 
     def requests_sent(self) -> int:
         return sum(stage.requests for stage in self.stages)
+
+    def retries(self) -> int:
+        return sum(stage.retries for stage in self.stages)
 
     # -- serialisation (results.json) ---------------------------------------------------------
 

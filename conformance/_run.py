@@ -357,7 +357,7 @@ def _tenants(config: Config, run_id: str, target: LiveTarget) -> Iterator[Tenant
 
 
 class _Stages:
-    """Times each stage and counts the requests it sent."""
+    """Times each stage and counts the requests it sent and the transient answers it retried."""
 
     def __init__(self, result: RunResult, tenants: Tenants) -> None:
         self.result = result
@@ -366,13 +366,14 @@ class _Stages:
     @contextmanager
     def stage(self, name: str) -> Iterator[Stage]:
         stage = Stage(name)
-        before = self.tenants.requests_sent
+        before, retried = self.tenants.requests_sent, self.tenants.retries
         started = time.perf_counter()
         try:
             yield stage
         finally:
             stage.wall_s = round(time.perf_counter() - started, 3)
             stage.requests += self.tenants.requests_sent - before
+            stage.retries += self.tenants.retries - retried
             self.result.stages.append(stage)
 
 

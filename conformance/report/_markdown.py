@@ -37,11 +37,13 @@ def _stages(result: RunResult) -> list[str]:
     if not result.stages:
         return []
     budget = result.settings.get("rate_limit_per_min")
-    lines = ["| Stage | Wall time | Requests |", "|---|---:|---:|"]
+    lines = ["| Stage | Wall time | Requests | Retries |", "|---|---:|---:|---:|"]
     for stage in result.stages:
-        lines.append(f"| {_md(stage.name)} | {stage.wall_s:.2f} s | {stage.requests} |")
+        lines.append(
+            f"| {_md(stage.name)} | {stage.wall_s:.2f} s | {stage.requests} | {stage.retries} |"
+        )
     total_s = sum(stage.wall_s for stage in result.stages)
-    lines.append(f"| total | {total_s:.2f} s | {result.requests_sent()} |")
+    lines.append(f"| total | {total_s:.2f} s | {result.requests_sent()} | {result.retries()} |")
     if budget:
         lines += ["", f"Paced to at most {budget:g} requests a minute (--rate-limit)."]
     return [*lines, ""]

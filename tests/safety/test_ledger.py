@@ -4,13 +4,15 @@ else; cleanup drives what the ledger holds to not-found, or reports it left behi
 from __future__ import annotations
 
 import json
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import TOKEN
 
-from conformance._cleanup import clean
+from conformance._cleanup import clean, worth_retrying
 from conformance._exceptions import TransportError
 from conformance._http import BearerToken, HttpSettings, Request, Session
 from conformance._ledger import RUN, Ledger, UnsafeRequest, load_ledger, tenant_key
@@ -287,3 +289,27 @@ def test_a_create_without_an_answer_is_recorded_as_lost(
     [lost] = ledger.lost()
     assert lost.number == "(unknown)" and "got no answer" in lost.reason
     assert _lines(tmp_path / "ledger.jsonl")[0]["state"] == "lost"
+
+
+def test_cleanup_gives_up_at_once_when_the_target_is_gone(tmp_path: Path) -> None:
+    """A target that stopped answering costs one failed request, not a deadline per item."""
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    ledger = Ledger(tmp_path / "ledger.jsonl", run_id="jrc-test", base_url=url)
+    for number in range(1, 31):
+        ledger.record("token x", RUN, f"JR-{number:08d}")
+    session = Session(HttpSettings(base_url=url, timeout_s=2), BearerToken("x"))
+    with session:
+        started = time.monotonic()
+        left = clean(ledger, ledger.open_items(), lambda k: session, wait_s=120)
+        wall = time.monotonic() - started
+    assert len(left) == 30
+    assert session.requests_sent == 1  # the first read failed; nothing else was sent
+    assert left[0].number == "JR-00000030" and "not tried" not in left[0].reason
+    assert all(
+        item.reason.startswith("not tried: the target stopped answering") for item in left[1:]
+    )
+    assert wall < 10, wall
+    # The ledger keeps them open for a later `jr-conformance cleanup --ledger`.
+    assert all(worth_retrying(item) for item in ledger.open_items())
