@@ -891,11 +891,17 @@ _BACKOFF_CAP_S = 5.0
 
 def is_transient(response: Response) -> bool:
     """502/503/504, or a 500 whose ``reasons`` carry a category-61 (temporary error) code."""
-    if response.status_code in TRANSIENT_STATUSES:
+    return transient_answer(response.status_code, response.json_or_none)
+
+
+def transient_answer(status: int | None, body: Callable[[], Any]) -> bool:
+    """:func:`is_transient` for any answer: ``body()`` gives its JSON (or ``None``), read only
+    for a 500."""
+    if status in TRANSIENT_STATUSES:
         return True
-    if response.status_code != 500:
+    if status != 500:
         return False
-    data = response.json_or_none()
+    data = body()
     reasons = data.get("reasons") if isinstance(data, dict) else None
     if not isinstance(reasons, list):
         return False

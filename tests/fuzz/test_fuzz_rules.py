@@ -618,3 +618,25 @@ def test_the_auth_check_still_fails_an_accepted_request(monkeypatch: pytest.Monk
 
 
 RUN_BODY = {"success": True, "number": "JR-00000001", "status": "Completed"}
+
+
+def test_transient_answers_are_counted_and_judged_by_no_check() -> None:
+    from conformance.fuzz._driver import _Judge
+
+    judge = _Judge(Redactor(), TOKEN, None)
+    gateway = dataclasses.replace(
+        obs("GET_JournalRun", "GET", 502, None, number="JR-00000001"),
+        response_headers={"content-type": "text/html"},
+        response_body=b"<html>Bad Gateway</html>",
+    )
+    busy = obs("GET_JournalRun", "GET", 500, error("50000061", "try later"), number="JR-00000001")
+    broken = obs("GET_JournalRun", "GET", 500, error("50000060", "boom"), number="JR-00000001")
+    for observation in (gateway, busy):
+        judge._judge(observation)
+    assert judge.unavailable == 2
+    assert all(tally.checked == 0 for tally in judge.tallies.values())
+    judge._judge(broken)  # a 500 of the server's own is judged as usual
+    assert judge.unavailable == 2 and any(t.checked for t in judge.tallies.values())
+    engine = judge.results(0.0)[-1]
+    assert engine.status is Status.PASS
+    assert "2 answer(s) were transient" in engine.assertions[0].message
