@@ -209,6 +209,8 @@ class Stage:
     #: Requests sent again after a transient answer (502/503/504, 500 category 61); counted in
     #: ``requests`` too.
     retries: int = 0
+    #: Journal runs the stage created on the target (from the ledger).
+    runs_created: int = 0
 
 
 @dataclass
@@ -360,6 +362,9 @@ class RunResult:
 
     def retries(self) -> int:
         return sum(stage.retries for stage in self.stages)
+
+    def runs_created(self) -> int:
+        return sum(stage.runs_created for stage in self.stages)
 
     # -- serialisation (results.json) ---------------------------------------------------------
 

@@ -215,7 +215,7 @@ def run(
                 f"{len(earlier)} run(s) or entries from earlier runs of the suite were never "
                 f"cleaned up; finish with: jr-conformance cleanup --ledger {ledger.path}"
             )
-        stages = _Stages(result, tenants)
+        stages = _Stages(result, tenants, ledger)
         try:
             with stages.stage("preflight"):
                 progress.stage("preflight")
@@ -357,16 +357,19 @@ def _tenants(config: Config, run_id: str, target: LiveTarget) -> Iterator[Tenant
 
 
 class _Stages:
-    """Times each stage and counts the requests it sent and the transient answers it retried."""
+    """Times each stage and counts the requests it sent, the transient answers it retried and
+    the journal runs it created (what the run costs a tenant)."""
 
-    def __init__(self, result: RunResult, tenants: Tenants) -> None:
+    def __init__(self, result: RunResult, tenants: Tenants, ledger: Ledger) -> None:
         self.result = result
         self.tenants = tenants
+        self.ledger = ledger
 
     @contextmanager
     def stage(self, name: str) -> Iterator[Stage]:
         stage = Stage(name)
         before, retried = self.tenants.requests_sent, self.tenants.retries
+        runs = self.ledger.created(RUN)
         started = time.perf_counter()
         try:
             yield stage
@@ -374,6 +377,7 @@ class _Stages:
             stage.wall_s = round(time.perf_counter() - started, 3)
             stage.requests += self.tenants.requests_sent - before
             stage.retries += self.tenants.retries - retried
+            stage.runs_created += self.ledger.created(RUN) - runs
             self.result.stages.append(stage)
 
 

@@ -411,7 +411,8 @@ def _run(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{n} {label}" for label, n in result.counts().items() if n)
     print(
         f"{result.verdict.label.upper()}: MUST {must.passed}/{must.total} ({must.percent:.1f}%), "
-        f"{counts or 'no checks'}; {result.requests_sent()} requests against "
+        f"{counts or 'no checks'}; {result.requests_sent()} requests "
+        f"({result.retries()} retried), {result.runs_created()} journal runs created, against "
         f"{result.target.base_url}"
     )
     if result.setup_error:

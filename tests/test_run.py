@@ -69,6 +69,11 @@ def test_run_against_the_embedded_reference_writes_four_reports(
     # reference, can leave such runs too).
     stages = {stage["name"]: stage for stage in data["stages"]}
     assert stages["cleanup"]["requests"] == 0
+    # What the run cost the tenant: every cancel scenario creates its own run.
+    created = sum(stage["runs_created"] for stage in data["stages"])
+    assert stages["scenarios"]["runs_created"] >= 5 and stages["cleanup"]["runs_created"] == 0
+    assert f"{created} journal runs created" in out
+    assert "| Journal runs created |" in (tmp_path / "summary.md").read_text()
     left = [line for line in out.splitlines() if line.startswith("left behind: ")]
     assert len(left) == len(data["left_behind"])
     assert any("is transferred to accounting" in line for line in left)

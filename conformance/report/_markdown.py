@@ -37,13 +37,20 @@ def _stages(result: RunResult) -> list[str]:
     if not result.stages:
         return []
     budget = result.settings.get("rate_limit_per_min")
-    lines = ["| Stage | Wall time | Requests | Retries |", "|---|---:|---:|---:|"]
+    lines = [
+        "| Stage | Wall time | Requests | Retries | Journal runs created |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for stage in result.stages:
         lines.append(
-            f"| {_md(stage.name)} | {stage.wall_s:.2f} s | {stage.requests} | {stage.retries} |"
+            f"| {_md(stage.name)} | {stage.wall_s:.2f} s | {stage.requests} | {stage.retries} "
+            f"| {stage.runs_created} |"
         )
     total_s = sum(stage.wall_s for stage in result.stages)
-    lines.append(f"| total | {total_s:.2f} s | {result.requests_sent()} | {result.retries()} |")
+    lines.append(
+        f"| total | {total_s:.2f} s | {result.requests_sent()} | {result.retries()} "
+        f"| {result.runs_created()} |"
+    )
     if budget:
         lines += ["", f"Paced to at most {budget:g} requests a minute (--rate-limit)."]
     return [*lines, ""]
