@@ -41,6 +41,8 @@ _MAX_WAIT_S = 2.0
 _MAX_ACTIONS = 2
 #: An action is repeated only when the item shows the same state this long after it.
 _RESEND_S = 1.5
+#: How long an item is watched in a state an earlier item stayed in for its whole deadline.
+_STALL_GRACE_S = 1.0
 #: Run states that end by themselves: cleanup waits for them (up to its deadline).
 _TRANSIENT = frozenset({"Pending", "Processing", "CancelInprogress", "DeleteInprogress"})
 
@@ -62,6 +64,8 @@ class Outcome:
     #: The target stopped answering (a transport failure, or a gateway's answer that stayed
     #: transient after the session's retries): nothing more is tried on it in this cleanup.
     unreachable: bool = False
+    #: The deadline ran out while the item showed a state that ends by itself.
+    stalled: bool = False
 
 
 class Cleaner:
@@ -74,11 +78,15 @@ class Cleaner:
         wait_s: float = CLEANUP_WAIT_S,
         check: CheckResult | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        stalled: str | None = None,
     ) -> None:
         self.session = session
         self.wait_s = wait_s
         self.check = check
         self._sleep = sleep
+        #: A state an earlier item of this cleanup stayed in for its whole deadline: an item
+        #: seen in it is given up on after a short grace instead of another deadline.
+        self.stalled = stalled
 
     def clean(self, item: Item) -> Outcome:
         """Drive ``item`` to not-found within ``wait_s``.
@@ -146,7 +154,14 @@ class Cleaner:
             waited = time.monotonic() - started
             if time.monotonic() >= deadline:
                 why = reason or f"still {status} after {self.wait_s:g} s"
-                return Outcome(False, status, why)
+                return Outcome(False, status, why, stalled=status in _TRANSIENT)
+            if status == self.stalled and waited >= _STALL_GRACE_S:
+                return Outcome(
+                    False,
+                    status,
+                    f"still {status} after {waited:.1f} s; not waited for, as an earlier item "
+                    f"stayed {status} for the whole {self.wait_s:g} s",
+                )
             pause = min(_MAX_WAIT_S, _FIRST_WAIT_S + _GROWTH * waited)
             self._sleep(max(0.0, min(pause, deadline - time.monotonic())))
 
@@ -224,6 +239,7 @@ def clean(
     that tenant cannot be reached any more."""
     left: list[LeftBehind] = []
     gone: dict[str, str] = {}  # tenant -> why its target stopped answering
+    stalled: str | None = None  # a state the target left an item in for a whole deadline
     for item in sorted(items, key=lambda i: i.seq, reverse=True):
         session = session_for(item.tenant)
         if session is None:
@@ -231,7 +247,9 @@ def clean(
         elif item.tenant in gone:
             outcome = Outcome(False, item.status or "unknown", f"not tried: {gone[item.tenant]}")
         else:
-            outcome = Cleaner(session, wait_s=wait_s, check=check).clean(item)
+            outcome = Cleaner(session, wait_s=wait_s, check=check, stalled=stalled).clean(item)
+            if outcome.stalled and stalled is None:
+                stalled = outcome.status
             if outcome.unreachable:
                 gone[item.tenant] = f"the target stopped answering ({outcome.reason})"
         if outcome.cleaned:

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .. import _lifecycle as lifecycle
 from .._catalogue import Catalogue
 from .._errors import CODE_FORMAT_REQUIREMENT
 from .._exceptions import ConformanceError, TransportError
@@ -98,6 +99,15 @@ class _Context:
     validator: ResponseValidator
     stop: threading.Event
     _schema_ids: dict[tuple[str, bool], tuple[str, ...]] = field(default_factory=dict)
+    #: The first wait of this run that ran out its deadline with a run still in a state that
+    #: ends by itself: a target that leaves runs there costs one deadline, not one per scenario.
+    stall: _Stall | None = None
+    _stall_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stalled(self, stall: _Stall) -> None:
+        with self._stall_lock:
+            if self.stall is None:
+                self.stall = stall
 
     def schema_requirements(
         self, operation_id: str, success: bool, problem: Problem | None = None
@@ -434,6 +444,25 @@ class _ScenarioRun:
                     f"not within {repeat.deadline_s:g} s: {polls} poll(s), seen: {seen}; "
                     f"last: {'; '.join(o.detail for _, o in outcomes if not o.passed)}"
                 )
+                if observed.body_status in lifecycle.TRANSIENT:
+                    self.context.stalled(
+                        _Stall(self.scenario.id, label, observed.body_status, repeat.deadline_s)
+                    )
+                self._record_wait(until, None, False, detail, label, step, response)
+                return response, observed, False
+            stall = self.context.stall
+            if (
+                stall is not None
+                and waited >= _STALL_GRACE_S
+                and observed.body_status == stall.state
+            ):
+                if self.in_cleanup:
+                    return response, observed, False
+                detail = (
+                    f"not waiting out the deadline: still {stall.state} after {polls} poll(s) "
+                    f"in {waited:.1f} s (seen: {seen}), and earlier in this run a wait for the "
+                    f"same state ran out ({stall})"
+                )
                 self._record_wait(until, None, False, detail, label, step, response)
                 return response, observed, False
             # The interval runs from when the last poll was sent, not from when its answer was
@@ -613,6 +642,26 @@ class _SchemaTally:
 
 def _describe(block: ExpectBlock) -> str:
     return " and ".join(describe(expectation) for expectation in block.expectations)
+
+
+@dataclass(frozen=True)
+class _Stall:
+    """A wait that ran out its deadline while the target kept showing one transitional state."""
+
+    scenario: str
+    step: str
+    state: str
+    deadline_s: float
+
+    def __str__(self) -> str:
+        return (
+            f"scenario {self.scenario}, step {self.step!r}, saw {self.state} for its whole "
+            f"{self.deadline_s:g} s deadline"
+        )
+
+
+#: How long a wait watches a state that an earlier wait of the run saw outlast its deadline.
+_STALL_GRACE_S = 1.0
 
 
 def _state(until: ExpectBlock, observed: Observed) -> str:

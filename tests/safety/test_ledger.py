@@ -17,7 +17,7 @@ from conformance._exceptions import TransportError
 from conformance._http import BearerToken, HttpSettings, Request, Session
 from conformance._ledger import RUN, Ledger, UnsafeRequest, load_ledger, tenant_key
 from conformance.cli import main
-from conformance.reference import ReferenceServer
+from conformance.reference import ReferenceServer, ReferenceSettings
 
 NOV_2014 = {
     "accountingPeriodName": "Nov-2014",
@@ -313,3 +313,32 @@ def test_cleanup_gives_up_at_once_when_the_target_is_gone(tmp_path: Path) -> Non
     assert wall < 10, wall
     # The ledger keeps them open for a later `jr-conformance cleanup --ledger`.
     assert all(worth_retrying(item) for item in ledger.open_items())
+
+
+def test_cleanup_waits_out_one_deadline_for_runs_a_target_never_finishes(tmp_path: Path) -> None:
+    """Three tenants, each with a run held in Processing: the first costs the whole deadline;
+    the others, seen in the same state, are given up on after a short grace."""
+    tokens = tuple(f"{TOKEN}-{n}" for n in range(3))
+    with ReferenceServer(ReferenceSettings(tokens=tokens)) as server:
+        ledger = Ledger(tmp_path / "ledger.jsonl", run_id="jrc-test", base_url=server.url)
+        sessions: dict[str, Session] = {}
+        for token in tokens:
+            session = Session(HttpSettings(base_url=server.url), BearerToken(token))
+            key = tenant_key(session.auth)
+            ledger.watch(session, key)
+            sessions[key] = session
+            request = Request(
+                "POST", "/v1/journal-runs", json=NOV_2014, headers={"X-Reference-Hold": "120"}
+            )
+            session.do(request)
+        try:
+            left = clean(ledger, ledger.open_items(), sessions.get, wait_s=2)
+        finally:
+            for session in sessions.values():
+                session.close()
+    assert [item.status for item in left] == ["Processing"] * 3
+    assert left[0].reason == "still Processing after 2 s"
+    for item in left[1:]:
+        assert "not waited for, as an earlier item stayed Processing for the whole 2 s" in (
+            item.reason
+        )

@@ -304,3 +304,21 @@ def test_on_result_is_called_once_per_scenario(run: RunScenarios, concurrency: i
     texts = [_held(hold=0, deadline=20, name=f"cb-{i}") for i in range(3)]
     run(*texts, concurrency=concurrency, on_result=lambda r: seen.append(r.id))
     assert sorted(seen) == ["cb-0", "cb-1", "cb-2"]
+
+
+def test_a_target_that_leaves_runs_processing_costs_one_deadline(run: RunScenarios) -> None:
+    """Once a wait of the run has seen Processing outlast its deadline, later waits that see
+    Processing stop after a short grace, naming the earlier one, instead of each waiting out
+    its own deadline."""
+    first = _held(hold=60, deadline=2, name="held-first")
+    later = [_held(hold=60, deadline=60, name=f"held-{n}") for n in (2, 3)]
+    results = run(first, *later, concurrency=1)
+    assert [r.status for r in results] == [Status.FAIL] * 3
+    assert "not within 2 s" in results[0].message
+    for result in results[1:]:
+        assert "not waiting out the deadline: still Processing" in result.message
+        assert "scenario held-first, step 'wait', saw Processing for its whole 2 s" in (
+            result.message
+        )
+        polls = sum(1 for e in result.evidence if e.method == "GET")
+        assert polls <= 20, polls  # a second or so of polling, not 60 s of it
