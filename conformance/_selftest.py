@@ -103,7 +103,7 @@ CLEAN_CONFIGS: tuple[CleanConfig, ...] = (
         flags={"earliest_date": "2015-01-01"},
     ),
     CleanConfig(
-        "earliest-date-no-period",
+        "earliest-gap",
         "periods 2024-01 to 2026-12 and the earliest target date 2015-01-01, in no period: the "
         "day before is checked, the day itself skipped with the reason",
         reference={"periods": ("2024-01", "2026-12"), "earliest_date": "2015-01-01"},

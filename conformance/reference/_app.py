@@ -220,6 +220,8 @@ class ReferenceApp:
         numeric = version is not None and _VERSION_NUMBER.fullmatch(version.strip()) is not None
         if numeric and settings.has_fault("legacy-versions-modern"):  # FAULT legacy-versions-modern
             return True
+        if numeric and settings.has_fault("numbers-all-legacy"):  # FAULT numbers-all-legacy
+            return False
         return is_modern(version, settings.error_style)
 
     async def _dispatch(self, request: Request, exchange: Exchange) -> Response:

@@ -204,7 +204,8 @@ def list_entries(call: Call) -> dict[str, Any]:
     default_size = DEFAULT_PAGE_SIZE
     if call.settings.has_fault("default-page-size"):  # FAULT default-page-size
         default_size = WRONG_DEFAULT_PAGE_SIZE
-    page = query_int(call.query, "page", default=1, low=1, high=10**9)
+    lowest = 0 if call.settings.has_fault("page-zero-served") else 1  # FAULT page-zero-served
+    page = max(query_int(call.query, "page", default=1, low=lowest, high=10**9), 1)
     largest = MAX_PAGE_SIZE
     if call.settings.has_fault("page-size-299"):  # FAULT page-size-299
         largest = MAX_PAGE_SIZE - 1

@@ -214,6 +214,11 @@ _ALL: tuple[Fault, ...] = (
         breaks=("JR-ENTRIES-004",),
     ),
     Fault(
+        "page-zero-served",
+        "page 0 (or below) is served as page 1 instead of refused.",
+        breaks=("JR-ENTRIES-004",),
+    ),
+    Fault(
         "pages-overlap",
         "Each page after the first repeats the last entry of the page before it.",
         breaks=("JR-ENTRIES-002",),
@@ -426,6 +431,14 @@ _ALL: tuple[Fault, ...] = (
         "Rejected requests are answered HTTP 200 with success:false even under "
         "Zuora-Version 2024-05-20 or later.",
         breaks=("JR-VERSIONS-003",),
+    ),
+    Fault(
+        "numbers-all-legacy",
+        "Every numeric Zuora-Version is legacy, also one outside the documented 186.0 to 341.0 "
+        "(shown on a tenant whose default style is modern).",
+        breaks=("JR-VERSIONS-004",),
+        settings={"error_style": "modern"},
+        flags={"error_style": "modern"},
     ),
     Fault(
         "unknown-version-refused",
