@@ -83,6 +83,18 @@ def test_every_row_names_checks_that_exist_and_check_its_requirements(
     assert set(faults) <= FAULTS.keys(), faults
 
 
+def test_the_tag_marks_exactly_the_scenarios_the_table_names(library: list[Scenario]) -> None:
+    named = {
+        check.split("#")[0]
+        for row in ROWS
+        for side in ("inside", "outside")
+        for check in _checks(row[side])
+        if "#" in check
+    }
+    tagged = {scenario.id for scenario in library if "boundaries" in scenario.tags}
+    assert tagged == named
+
+
 def test_every_boundary_fault_is_in_the_table() -> None:
     named = {fault for row in ROWS for fault in _TICKED.findall(row["faults"])}
     for fault in (
