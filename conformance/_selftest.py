@@ -96,6 +96,20 @@ CLEAN_CONFIGS: tuple[CleanConfig, ...] = (
         flags={"zuora_version": "2025-08-12"},
     ),
     CleanConfig(
+        "earliest-date",
+        "the tenant's earliest target date is 2015-01-01, and the suite is told so: both sides "
+        "of the boundary are checked in the period Jan-2015",
+        reference={"earliest_date": "2015-01-01"},
+        flags={"earliest_date": "2015-01-01"},
+    ),
+    CleanConfig(
+        "earliest-gap",
+        "periods 2024-01 to 2026-12 and the earliest target date 2015-01-01, in no period: the "
+        "day before is checked, the day itself skipped with the reason",
+        reference={"periods": ("2024-01", "2026-12"), "earliest_date": "2015-01-01"},
+        flags={"earliest_date": "2015-01-01"},
+    ),
+    CleanConfig(
         "sqlite-file",
         "the reference keeps its state in a SQLite file, with a short lifecycle delay",
         reference={"delay": 0.05},
@@ -377,24 +391,38 @@ def _run_fault(job: _Job) -> FaultOutcome:
 
     fault = FAULTS[job.name]
     started = time.perf_counter()
-    reference = {"faults": frozenset({fault.name})}
+    # The fault's own settings (e.g. an earliest target date) and what the suite is told of them.
+    reference = {**fault.settings, "faults": frozenset({fault.name})}
+    flags = dict(fault.flags)
     results: list[RunResult] = []
     note = ""
     if not job.fast:
         results.append(
-            _suite_run(max_examples=job.max_examples, seed=job.seed, reference=reference)
+            _suite_run(
+                max_examples=job.max_examples, seed=job.seed, flags=flags, reference=reference
+            )
         )
     else:
         scenarios, fuzz_checks = fast_selection(fault.breaks, load_catalogue())
         if scenarios:
             results.append(
-                _suite_run(select=scenarios, max_examples=None, seed=job.seed, reference=reference)
+                _suite_run(
+                    select=scenarios,
+                    max_examples=None,
+                    seed=job.seed,
+                    flags=flags,
+                    reference=reference,
+                )
             )
         if fuzz_checks and not any(_catching(r, fault.breaks) for r in results):
             examples = job.max_examples or FAST_MAX_EXAMPLES
             results.append(
                 _suite_run(
-                    select=fuzz_checks, max_examples=examples, seed=job.seed, reference=reference
+                    select=fuzz_checks,
+                    max_examples=examples,
+                    seed=job.seed,
+                    flags=flags,
+                    reference=reference,
                 )
             )
         if not scenarios and not fuzz_checks:

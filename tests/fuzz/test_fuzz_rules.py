@@ -23,7 +23,7 @@ from conformance.fuzz import (
 )
 from conformance.fuzz._builtins import _FIXED_REQUIREMENT, _SCHEMA_REQUIREMENT, group_of
 from conformance.fuzz._checks import Finding, Rules
-from conformance.fuzz._config import prepare_spec
+from conformance.fuzz._config import UNDECIDED_BOUNDS, prepare_spec
 from conformance.fuzz._observe import Observation
 from conformance.fuzz._tally import Tally
 
@@ -452,6 +452,26 @@ def test_the_suite_sets_its_own_headers(catalogue: Catalogue) -> None:
     assert catalogue.spec is not prepared
     create = catalogue.spec["paths"]["/v1/journal-runs"]["post"]["parameters"]
     assert any("ZuoraVersion" in p.get("$ref", "") for p in create)
+
+
+def test_the_fuzzer_leaves_out_the_bounds_whose_outside_is_undecided(
+    catalogue: Catalogue,
+) -> None:
+    """pageSize 301, page 0 and notes of 2001 characters may be clamped or accepted (a SHOULD
+    missed, JR-ENTRIES-004, -014): schemathesis must not send them as negative data, which it
+    would blame on JR-ERRORS-009, a MUST. The catalogue's spec keeps them (the scenarios)."""
+    prepared = prepare_spec(catalogue.spec)
+    for pointer, keywords in UNDECIDED_BOUNDS.items():
+        original: Any = catalogue.spec
+        copied: Any = prepared
+        for part in pointer.strip("/").split("/"):
+            original, copied = original[part], copied[part]
+        for keyword in keywords:
+            assert keyword in original, (pointer, keyword)  # the spec still says it
+            assert keyword not in copied, (pointer, keyword)
+    # bounds whose outside the sources decide stay (an empty transactionTypes is refused)
+    run = prepared["components"]["schemas"]["POSTJournalRunType"]["properties"]
+    assert run["transactionTypes"]["minItems"] == 1
 
 
 def test_an_accepted_cancel_or_delete_answers_200_not_204() -> None:

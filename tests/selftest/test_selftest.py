@@ -107,6 +107,26 @@ def test_a_fault_naming_an_unknown_requirement_is_a_catalogue_error(
         check_fault_table(load_catalogue())
 
 
+def test_the_settings_and_flags_a_fault_carries_are_valid() -> None:
+    from conformance._config import load_config
+    from conformance.reference import ReferenceSettings
+
+    carrying = [f for f in FAULTS.values() if f.settings or f.flags]
+    assert {"earliest-date-ignored", "earliest-date-exclusive"} <= {f.name for f in carrying}
+    for fault in carrying:
+        ReferenceSettings(**dict(fault.settings), faults=frozenset({fault.name}))
+        load_config(flags=dict(fault.flags), env={})
+
+
+def test_a_fault_runs_with_the_tenant_data_it_needs() -> None:
+    """The earliest-date faults show only on a reference with an earliest date, judged by a
+    suite that is told it: without them both scenarios would be skipped, and nothing caught."""
+    result = selftest(fast=True, faults=["earliest-date-ignored"], run_clean=False)
+    (outcome,) = result.faults
+    assert outcome.expected, outcome
+    assert outcome.catching_checks == ["create-earliest-date-day-before"]
+
+
 def test_clean_configurations_have_unique_names() -> None:
     names = [c.name for c in CLEAN_CONFIGS]
     assert len(names) == len(set(names)) and "default" in names
