@@ -142,8 +142,10 @@ class CheckResult:
             return self.status
         failed = [a for a in self.assertions if not a.passed]
         if failed:
-            advisory = levels is not None and all(_advisory(a, levels) for a in failed)
-            self.status = Status.WARN if advisory else Status.FAIL
+            advisory_only = levels is not None and all(
+                advisory(a.requirement_ids, levels) for a in failed
+            )
+            self.status = Status.WARN if advisory_only else Status.FAIL
             if not self.message:
                 self.message = failed[0].message or failed[0].description
         elif not self.assertions:
@@ -181,10 +183,10 @@ class CheckResult:
         return Status.FAIL if any(not a.passed for a in named) else Status.PASS
 
 
-def _advisory(assertion: Assertion, levels: Levels) -> bool:
-    """Whether a failed assertion breaks only SHOULD or MAY requirements (an unknown or absent
+def advisory(requirement_ids: Iterable[str], levels: Levels) -> bool:
+    """Whether failing these requirements breaks only SHOULD or MAY ones (an unknown or absent
     requirement counts as a MUST: never soften what cannot be placed)."""
-    ids = assertion.requirement_ids
+    ids = tuple(requirement_ids)
     return bool(ids) and all(levels.get(i, "MUST") != "MUST" for i in ids)
 
 

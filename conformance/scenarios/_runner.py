@@ -24,7 +24,7 @@ from .._errors import CODE_FORMAT_REQUIREMENT
 from .._exceptions import ConformanceError, TransportError
 from .._http import Request, Response
 from .._ledger import UnsafeRequest
-from .._results import Assertion, CheckResult
+from .._results import Assertion, CheckResult, advisory
 from .._tenants import Tenant, Tenants
 from .._validate import Problem, ResponseValidator, fill_path
 from ._expect import NOT_JSON, Judged, Observed, Outcome, describe, find, judge, reached
@@ -326,7 +326,13 @@ class _ScenarioRun:
             outcomes = self._judge(step.expect, observed)
             for requirements, outcome in outcomes:
                 self._record(requirements, outcome, label, step, response)
-            ok = all(outcome.passed for _, outcome in outcomes)
+            # A SHOULD or MAY not met is recorded (a warning) but does not end the scenario:
+            # the MUST checks after it still judge the server.
+            levels = self.context.catalogue.levels
+            ok = all(
+                outcome.passed or advisory(requirements, levels)
+                for requirements, outcome in outcomes
+            )
         if not self.in_cleanup:
             self._record_schema(schema, step, label)
         # Saved even when an expectation failed: cleanup needs what a server made regardless.

@@ -322,3 +322,29 @@ def test_a_target_that_leaves_runs_processing_costs_one_deadline(run: RunScenari
         )
         polls = sum(1 for e in result.evidence if e.method == "GET")
         assert polls <= 20, polls  # a second or so of polling, not 60 s of it
+
+
+SHOULD_THEN_MUST = """
+id: should-then-must
+title: A SHOULD not met, then a MUST
+requirements: [JR-HEADERS-004, JR-ERRORS-008]
+steps:
+  - name: should
+    operation: GET_JournalRun
+    path_params: {jr-number: JR-99999999}
+    expect:
+      headers: {X-Never-Sent: {equals: "yes", requirement: JR-HEADERS-004}}
+  - name: must
+    operation: GET_JournalRun
+    path_params: {jr-number: JR-99999999}
+    expect:
+      error: {category: 40, requirement: JR-ERRORS-008}
+"""
+
+
+def test_a_should_not_met_is_a_warning_and_the_scenario_goes_on(run: RunScenarios) -> None:
+    (result,) = run(SHOULD_THEN_MUST)
+    assert result.status is Status.WARN
+    assert [a.step for a in result.failed_assertions] == ["should"]
+    assert any(a.step == "must" and a.passed for a in result.assertions)
+    assert result.status_for("JR-ERRORS-008") is Status.PASS
