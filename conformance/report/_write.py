@@ -9,6 +9,8 @@ from pathlib import Path
 
 from .._exceptions import UsageError
 from .._results import RunResult
+from ._badge import render_badge
+from ._har import render_har
 from ._html import render_html
 from ._json import render_json
 from ._junit import render_junit
@@ -23,6 +25,13 @@ FORMATS: dict[str, tuple[str, Renderer]] = {
     "junit": ("junit.xml", render_junit),
     "html": ("report.html", render_html),
     "markdown": ("summary.md", render_markdown),
+}
+
+#: Written on every run, whatever the formats: the HTTP Archive of the evidence and the
+#: shields.io endpoint file (name -> (file name, renderer)).
+ALWAYS: dict[str, tuple[str, Renderer]] = {
+    "har": ("exchanges.har", render_har),
+    "badge": ("badge.json", render_badge),
 }
 
 
@@ -46,7 +55,8 @@ def write_reports(
     out_dir: Path,
     formats: Sequence[str] = ("json", "junit", "html", "markdown"),
 ) -> dict[str, Path]:
-    """Render ``result`` in each of ``formats`` into ``out_dir``; return format -> file written."""
+    """Render ``result`` in each of ``formats`` into ``out_dir``, and the files of ``ALWAYS``;
+    return format -> file written."""
     unknown = [name for name in formats if name not in FORMATS]
     if unknown:
         raise UsageError(
@@ -58,8 +68,10 @@ def write_reports(
     written: dict[str, Path] = {}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        for name in dict.fromkeys(formats):
-            file_name, render = FORMATS[name]
+        for name, (file_name, render) in [
+            *((name, FORMATS[name]) for name in dict.fromkeys(formats)),
+            *ALWAYS.items(),
+        ]:
             path = out_dir / file_name
             _write_atomically(path, render(result, summary))
             written[name] = path
