@@ -437,13 +437,16 @@ def _run(args: argparse.Namespace) -> int:
     config = _config_from(args)
     progress = Progress(config.progress)
     stop = threading.Event()  # set by SIGINT or SIGTERM: the run stops, cleans up, reports
-    result = run(
-        config,
-        progress=progress,
-        stop=stop,
-        pending_wait_s=args.pending_wait,
-        cleanup_wait_s=args.cleanup_wait,
-    )
+    try:
+        result = run(
+            config,
+            progress=progress,
+            stop=stop,
+            pending_wait_s=args.pending_wait,
+            cleanup_wait_s=args.cleanup_wait,
+        )
+    finally:
+        progress.close()  # the live bars end before the verdict is printed
     paths = write_reports(result, config.reports_dir, config.formats)
     must = result.score("MUST")
     counts = ", ".join(f"{n} {label}" for label, n in result.counts().items() if n)
