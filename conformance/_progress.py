@@ -59,10 +59,15 @@ class _Bars:
         # No total (the preflight): an indeterminate bar until its one check is done.
         self.task = self.progress.add_task(name, total=total or None, failing="")
 
-    def advance(self, done: int, failures: int) -> None:
+    def advance(self, done: int, failures: int, exchanges: int = 0) -> None:
         if self.task is not None:
-            failing = f"{failures} failing" if failures else ""
-            self.progress.update(self.task, completed=done, failing=failing)
+            parts = [f"{failures} failing"] if failures else []
+            parts += [f"{exchanges} requests"] if exchanges else []
+            self.progress.update(self.task, completed=done, failing=", ".join(parts))
+
+    def detail(self, text: str) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, failing=text)
 
     def line(self, text: str) -> None:
         self.progress.console.print(Text(text), soft_wrap=True)
@@ -91,6 +96,8 @@ class Progress:
         self._total = 0
         self._done = 0
         self._failures = 0
+        self._exchanges = 0
+        self._violations = 0
 
     def _display(self) -> _Bars:
         if self._bars is None:
@@ -111,6 +118,7 @@ class Progress:
     def stage(self, name: str, total: int = 0) -> None:
         with self._lock:
             self._stage, self._total, self._done = name, total, 0
+            self._exchanges = self._violations = 0
             if self._live:
                 self._display().stage(name, total)
             elif self.mode == "jsonl":
@@ -137,13 +145,25 @@ class Progress:
                 if check.status is not Status.PASS:
                     text = f"{check.status.label.upper():5} {check.id}"
                     bars.line(text + (f": {one_line(check.message)}" if check.message else ""))
-                bars.advance(self._done, self._failures)
+                bars.advance(self._done, self._failures, self._exchanges)
             elif self.mode != "quiet":
                 count = f"[{self._done}/{self._total}]" if self._total else f"[{self._done}]"
                 text = f"{count} {check.status.label.upper():5} {check.id}"
                 if check.status is not Status.PASS and check.message:
                     text += f": {check.message}"
                 self._line(text)
+
+    def exchange(self, violated: bool = False) -> None:
+        """One more exchange of a stage whose checks settle only at its end (the fuzz stage):
+        the live bar counts them, and those that violated a MUST, so it visibly moves."""
+        with self._lock:
+            self._exchanges += 1
+            self._violations += violated
+            if self._live and self._bars is not None and self._exchanges % 10 == 0:
+                text = f"{self._exchanges} requests"
+                if self._violations:
+                    text += f", {self._violations} violating"
+                self._bars.detail(text)
 
     def message(self, text: str) -> None:
         with self._lock:

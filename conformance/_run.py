@@ -412,6 +412,8 @@ def _fuzz(
     stage: Stage,
     stop: threading.Event,
 ) -> None:
+    from ._results import Exchange
+    from .fuzz._driver import Verdict
     from .report._har import FuzzSpool, attach_spool
 
     progress.stage("fuzz", total=len(plan.fuzz_checks))
@@ -448,9 +450,13 @@ def _fuzz(
         # memory); the fuzz checks themselves keep evidence of their violations only.
         spool = FuzzSpool(catalogue.levels, wanted)
         attach_spool(result, spool)
+
+        def record(exchange: Exchange, verdicts: list[Verdict], context: str) -> None:
+            progress.exchange(spool.add(exchange, verdicts, context) is Status.FAIL)
+
         try:
             outcome = fuzz(
-                catalogue, fuzz_target, options, observe=observe, stop=stop, record=spool.add
+                catalogue, fuzz_target, options, observe=observe, stop=stop, record=record
             )
         except SetupError as exc:
             check = CheckResult(

@@ -97,3 +97,38 @@ def test_quiet_prints_nothing_and_close_is_idempotent() -> None:
     _drive(progress)
     progress.close()
     assert stream.getvalue() == ""
+
+
+def test_the_fuzz_bar_counts_requests_and_violations_while_its_checks_wait() -> None:
+    stream = Terminal()
+    progress = Progress("auto", stream)
+    progress.stage("fuzz", total=2)
+    for n in range(25):
+        progress.exchange(violated=n < 3)
+    progress.close()
+    assert "0/2" in stream.getvalue()
+    assert "20 requests, 3 violating" in stream.getvalue()
+
+
+def test_the_request_count_stays_once_the_checks_are_in() -> None:
+    stream = Terminal()
+    progress = Progress("auto", stream)
+    progress.stage("fuzz", total=1)
+    for _ in range(12):
+        progress.exchange()
+    progress.check_done(_check("fuzz.x", Status.FAIL, "violated"))
+    progress.close()
+    assert "1 failing, 12 requests" in stream.getvalue()
+
+
+def test_requests_are_not_logged_line_by_line_in_ci_or_jsonl(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for mode in ("auto", "jsonl", "quiet"):
+        stream = io.StringIO()
+        progress = Progress(mode, stream)
+        for _ in range(30):
+            progress.exchange()
+        progress.close()
+        assert stream.getvalue() == ""
+    assert capsys.readouterr().out == ""

@@ -155,8 +155,9 @@ class FuzzSpool:
 
     def add(
         self, exchange: Exchange, verdicts: Sequence[tuple[str, str, bool]], context: str
-    ) -> None:
-        """Record one exchange (already redacted) with its ``(check, requirement, passed)``."""
+    ) -> Status:
+        """Record one exchange (already redacted) with its ``(check, requirement, passed)``;
+        return the status its entry got."""
         if self.checks is not None:
             verdicts = [v for v in verdicts if v[0] in self.checks]
         failed = [(c, r) for c, r, passed in verdicts if not passed]
@@ -183,6 +184,7 @@ class FuzzSpool:
         with self._lock:
             self._file.write(line)
             self.count += 1
+        return status
 
     def entries(self) -> Iterator[str]:
         """The entries, each a line of JSON (without its newline), read one at a time: call it
