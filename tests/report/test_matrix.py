@@ -113,3 +113,13 @@ def test_one_name_per_file_or_none(
 ) -> None:
     assert main(["matrix", str(two[0]), str(two[1]), "--name", "only-one"]) == 2
     assert "1 --name for 2 results files" in capsys.readouterr().err
+
+
+def test_an_unwritable_out_folder_is_one_line_and_exit_2(
+    tmp_path: Path, two: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["matrix", str(two[0]), "--out", str(blocker / "m")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write the matrix to" in err
