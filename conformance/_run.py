@@ -416,6 +416,10 @@ def _fuzz(
     stage: Stage,
     stop: threading.Event,
 ) -> None:
+    from ._results import Exchange
+    from .fuzz._driver import Verdict
+    from .report._har import FuzzSpool, attach_spool
+
     progress.stage("fuzz", total=len(plan.fuzz_checks))
     wanted = {check.id for check in plan.fuzz_checks}
     with tenants.acquire("fuzz") as tenant:
@@ -446,8 +450,18 @@ def _fuzz(
             def observe(method: str, path: str, status: int | None, body: Any) -> None:
                 protection.ledger.note(key, method, path, status, body)
 
+        # Every exchange of the stage, with its verdicts, for exchanges.har (on disk, not in
+        # memory); the fuzz checks themselves keep evidence of their violations only.
+        spool = FuzzSpool(catalogue.levels, wanted)
+        attach_spool(result, spool)
+
+        def record(exchange: Exchange, verdicts: list[Verdict], context: str) -> None:
+            progress.exchange(spool.add(exchange, verdicts, context) is Status.FAIL)
+
         try:
-            outcome = fuzz(catalogue, fuzz_target, options, observe=observe, stop=stop)
+            outcome = fuzz(
+                catalogue, fuzz_target, options, observe=observe, stop=stop, record=record
+            )
         except SetupError as exc:
             check = CheckResult(
                 id="fuzz.setup",

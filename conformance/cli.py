@@ -79,6 +79,44 @@ def _add_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     parser.set_defaults(handler=_diff)
 
 
+def _matrix(args: argparse.Namespace) -> int:
+    from .report._matrix import write_matrix
+
+    for fmt, path in write_matrix(args.results, args.name or (), args.out).items():
+        print(f"matrix ({fmt}): {path}")
+    return EXIT_OK
+
+
+def _add_matrix(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "matrix",
+        help="compare implementations: one page from several results.json files",
+        description="Read several results.json files (nothing is run) and write matrix.html (one "
+        "offline page) and matrix.md: requirements down, implementations across, each cell the "
+        "requirement's status linking to the report.html next to that results.json, and each "
+        "implementation's MUST, SHOULD and MAY scores. Exit 0 written, 2 a missing or invalid "
+        "results file (one line naming it) or bad usage.",
+    )
+    parser.add_argument(
+        "results", nargs="+", type=Path, metavar="RESULTS.json", help="results files, in order"
+    )
+    parser.add_argument(
+        "--name",
+        action="append",
+        metavar="NAME",
+        help="a column name per results file, in the same order (default: the target's host, "
+        "or 'reference')",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports/matrix"),
+        metavar="DIR",
+        help="where matrix.html and matrix.md go (reports/matrix/)",
+    )
+    parser.set_defaults(handler=_matrix)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from .reference import ReferenceSettings, serve
 
@@ -399,13 +437,16 @@ def _run(args: argparse.Namespace) -> int:
     config = _config_from(args)
     progress = Progress(config.progress)
     stop = threading.Event()  # set by SIGINT or SIGTERM: the run stops, cleans up, reports
-    result = run(
-        config,
-        progress=progress,
-        stop=stop,
-        pending_wait_s=args.pending_wait,
-        cleanup_wait_s=args.cleanup_wait,
-    )
+    try:
+        result = run(
+            config,
+            progress=progress,
+            stop=stop,
+            pending_wait_s=args.pending_wait,
+            cleanup_wait_s=args.cleanup_wait,
+        )
+    finally:
+        progress.close()  # the live bars end before the verdict is printed
     paths = write_reports(result, config.reports_dir, config.formats)
     must = result.score("MUST")
     counts = ", ".join(f"{n} {label}" for label, n in result.counts().items() if n)
@@ -675,6 +716,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cleanup(commands)
     _add_spec_info(commands)
     _add_diff(commands)
+    _add_matrix(commands)
     _add_serve(commands)
     _add_scenarios(commands)
     _add_fuzz(commands)

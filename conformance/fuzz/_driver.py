@@ -28,7 +28,7 @@ from .._errors import error_style
 from .._exceptions import SetupError, TransportError
 from .._http import Pacer, Request, transient_answer
 from .._redact import Redactor
-from .._results import Assertion, CheckResult
+from .._results import Assertion, CheckResult, Exchange
 from . import _builtins, _config
 from ._checks import CUSTOM_CHECKS, FuzzCheck, Rules
 from ._follow import follow_through
@@ -93,6 +93,13 @@ def run_fuzz(
 #: answer), so that what the fuzzer creates is on the run's ledger at once.
 Observer = Callable[[str, str, int | None, Any], None]
 
+#: One judgement of an exchange: ``(fuzz check id, requirement ID, passed)``.
+Verdict = tuple[str, str, bool]
+#: ``record(exchange, verdicts, context)``: every exchange the stage recorded (schemathesis's and
+#: the follow-through's), redacted, once all its verdicts are in; ``context`` names the pass
+#: and phase. For evidence of everything sent (``exchanges.har``), not only of the violations.
+Recorder = Callable[[Exchange, list[Verdict], str], None]
+
 
 def fuzz(
     catalogue: Catalogue,
@@ -101,11 +108,13 @@ def fuzz(
     *,
     observe: Observer | None = None,
     stop: threading.Event | None = None,
+    record: Recorder | None = None,
 ) -> FuzzOutcome:
     """:func:`run_fuzz` with the figures: request count, wall time and the requests sent.
 
     ``observe`` sees every exchange as it happens; setting ``stop`` ends the stage after the
-    schemathesis scenario under way."""
+    schemathesis scenario under way; ``record`` gets every recorded exchange with its
+    verdicts."""
     options = options or FuzzOptions()
     redactor = Redactor([target.token])
     started = time.perf_counter()
@@ -113,7 +122,7 @@ def fuzz(
     spec = _config.prepare_spec(catalogue.spec)
     if options.tenant is not None:
         spec = _config.in_tenant(spec, options.tenant)
-    judge = _Judge(redactor, target.authorization, target.pacer)
+    judge = _Judge(redactor, target.authorization, target.pacer, record)
     guard = Guard(target, redactor, undoable_only=options.shared_tenant)
     stop_reasons: dict[str, str] = {}
     deadline = None if options.max_time_s is None else started + options.max_time_s
@@ -293,9 +302,18 @@ def _unauthorised_message(target: FuzzTarget, status: int) -> str:
 class _Judge:
     """Reads schemathesis's events, in order, into the tallies of every fuzz check."""
 
-    def __init__(self, redactor: Redactor, identity: str | None, pacer: Pacer | None) -> None:
+    def __init__(
+        self,
+        redactor: Redactor,
+        identity: str | None,
+        pacer: Pacer | None,
+        record: Recorder | None = None,
+    ) -> None:
         self.redactor = redactor
         self.pacer = pacer
+        self.record = record
+        #: Observation index -> its verdicts so far (while ``record`` waits for them).
+        self.verdicts: dict[int, list[Verdict]] = {}
         #: Requests schemathesis sent to probe the server's capabilities (not recorded).
         self.probes = 0
         #: Exchanges of the follow-through judged so far.
@@ -304,6 +322,9 @@ class _Judge:
         self.tallies: dict[str, Tally] = {
             check.id: Tally(check) for check in (*CUSTOM_CHECKS, *_builtins.BUILTIN_GROUPS)
         }
+        if record is not None:
+            for tally in self.tallies.values():
+                tally.listener = self._verdict
         self.sent: list[Sent] = []
         self.engine_errors: list[str] = []
         self.network_errors = 0
@@ -370,6 +391,20 @@ class _Judge:
                 continue
             for check_node in check_nodes:
                 self._builtin(check_node, judged, observations)
+        for obs in observations.values():
+            self._recorded(obs)
+
+    def _verdict(self, check_id: str, requirement_id: str, passed: bool, obs: Observation) -> None:
+        self.verdicts.setdefault(obs.index, []).append((check_id, requirement_id, passed))
+
+    def _recorded(self, obs: Observation) -> None:
+        """Hand ``obs`` and its verdicts to ``record`` (then forget the verdicts)."""
+        verdicts = self.verdicts.pop(obs.index, [])
+        if self.record is not None:
+            context = (
+                obs.phase if obs.phase == obs.pass_name else f"{obs.pass_name} pass, {obs.phase}"
+            )
+            self.record(obs.exchange(self.redactor), verdicts, context)
 
     def _record(self, obs: Observation) -> None:
         body = obs.request_body.decode("utf-8", errors="replace") if obs.request_body else None
@@ -379,7 +414,9 @@ class _Judge:
 
     def follow(self, obs: Observation) -> None:
         """Judge an exchange of the follow-through (not schemathesis's: not in ``sent``)."""
-        self._judge(dataclasses.replace(obs, index=len(self.sent) + self.followed))
+        obs = dataclasses.replace(obs, index=len(self.sent) + self.followed)
+        self._judge(obs)
+        self._recorded(obs)
         self.followed += 1
 
     def _judge(self, obs: Observation) -> None:

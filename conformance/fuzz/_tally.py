@@ -7,7 +7,7 @@ redacted Exchange; the message ends with the curl command that reproduces the re
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,8 @@ class Tally:
     def __init__(self, check: FuzzCheck) -> None:
         self.check = check
         self._counts: dict[str, _Counts] = {}
+        #: Told of every verdict as it is given: ``(check id, requirement, passed, observation)``.
+        self.listener: Callable[[str, str, bool, Observation], None] | None = None
 
     @property
     def checked(self) -> int:
@@ -62,6 +64,8 @@ class Tally:
         detail: str = "",
         dedupe: str | None = None,
     ) -> None:
+        if self.listener is not None:
+            self.listener(self.check.id, requirement_id, passed, observation)
         counts = self._counts.setdefault(requirement_id, _Counts())
         counts.checked += 1
         if passed:

@@ -16,6 +16,7 @@ from ._html import render_html
 from ._json import load_result, render_json
 from ._junit import render_junit
 from ._markdown import render_markdown
+from ._matrix import write_matrix
 from ._write import FORMATS, write_reports
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "render_junit",
     "render_markdown",
     "suggest_entry",
+    "write_matrix",
     "write_reports",
 ]

@@ -2,7 +2,9 @@
 
 A failing check that matches an entry becomes ``xfail`` with the entry's reason. An entry that
 matches a check that now passes, or no check at all, is a :class:`GateProblem`: the file must
-shrink as the implementation improves, or it would hide the next regression.
+shrink as the implementation improves, or it would hide the next regression. An entry may carry
+``expires: YYYY-MM-DD``: after that day it no longer applies (its checks count as failing again)
+and it is a gate problem of its own until it is removed or given a later date.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import fnmatch
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +35,11 @@ class ExpectedFailure:
     requirement: str | None = None
     #: 1-based position in the file, for messages.
     number: int = 0
+    #: The last day the entry applies; ``None``: no end.
+    expires: date | None = None
+
+    def expired(self, today: date) -> bool:
+        return self.expires is not None and today > self.expires
 
     def selects(self, check: CheckResult) -> bool:
         if not fnmatch.fnmatchcase(check.id, self.check):
@@ -59,7 +67,7 @@ class GateProblem:
     """An entry that no longer earns its place in the file."""
 
     entry: ExpectedFailure
-    kind: Literal["now-passes", "stale"]
+    kind: Literal["now-passes", "stale", "expired"]
     message: str
 
     def __str__(self) -> str:
@@ -103,10 +111,26 @@ def load_expected_failures(path: Path) -> ExpectedFailures:
             reason=raw["reason"].strip(),
             requirement=raw.get("requirement"),
             number=number,
+            expires=_expiry(path, number, raw.get("expires")),
         )
         for number, raw in enumerate(data["expected_failures"], start=1)
     )
     return ExpectedFailures(source=str(path), entries=entries)
+
+
+def _expiry(path: Path, number: int, text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)  # the schema has checked the YYYY-MM-DD shape
+    except ValueError:
+        raise ConfigError(
+            f"{path}: expected_failures[{number - 1}].expires: {text!r} is not a date"
+        ) from None
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
 
 
 def _json_path(parts: Any) -> str:
@@ -119,18 +143,37 @@ def _json_path(parts: Any) -> str:
 def _schema_message(error: jsonschema.ValidationError) -> str:
     if error.validator == "pattern" and error.schema.get("pattern") == "\\S":
         return "must not be empty"
+    if error.validator == "pattern" and error.schema.get("format") == "date":
+        return f"{one_line(repr(error.instance), 60)} is not a date like 2026-12-31"
     if error.validator == "const":
         return f"must be {error.validator_value!r}, not {one_line(repr(error.instance), 60)}"
     return one_line(error.message)
 
 
-def apply_expected_failures(result: RunResult, expected: ExpectedFailures) -> list[GateProblem]:
-    """Turn expected failures into ``xfail``; return (and record in the result) the problems."""
+def apply_expected_failures(
+    result: RunResult, expected: ExpectedFailures, today: date | None = None
+) -> list[GateProblem]:
+    """Turn expected failures into ``xfail``; return (and record in the result) the problems.
+
+    ``today`` (default: the UTC date now) decides which entries have expired: those no longer
+    apply, and each is a problem.
+    """
+    today = today or utc_today()
+    live = [e for e in expected.entries if not e.expired(today)]
     for check in result.checks:
         if check.status in (Status.WARN, Status.FAIL, Status.ERROR):
-            _maybe_xfail(check, [e for e in expected.entries if e.selects(check)])
-    problems: list[GateProblem] = []
-    for entry in expected.entries:
+            _maybe_xfail(check, [e for e in live if e.selects(check)])
+    problems: list[GateProblem] = [
+        GateProblem(
+            entry,
+            "expired",
+            f"{expected.source}: {entry.describe()} expired on {entry.expires}: it no longer "
+            "applies; fix the failure, or give the entry a later date",
+        )
+        for entry in expected.entries
+        if entry.expires is not None and entry.expired(today)
+    ]
+    for entry in live:
         selected = [check for check in result.checks if entry.selects(check)]
         if not selected:
             problems.append(

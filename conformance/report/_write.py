@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from .._exceptions import UsageError
 from .._results import RunResult
+from ._badge import render_badge
+from ._har import har_chunks
 from ._html import render_html
 from ._json import render_json
 from ._junit import render_junit
@@ -16,6 +18,8 @@ from ._markdown import render_markdown
 from ._summary import Summary, summarise
 
 Renderer = Callable[[RunResult, Summary | None], str]
+#: A renderer whose output comes in pieces, written as they come.
+ChunkRenderer = Callable[[RunResult, Summary | None], Iterable[str]]
 
 #: Format name -> (file name, renderer).
 FORMATS: dict[str, tuple[str, Renderer]] = {
@@ -25,15 +29,24 @@ FORMATS: dict[str, tuple[str, Renderer]] = {
     "markdown": ("summary.md", render_markdown),
 }
 
+#: Written on every run, whatever the formats: the HTTP Archive of the evidence and the
+#: shields.io endpoint file (name -> (file name, renderer)).
+ALWAYS: dict[str, tuple[str, ChunkRenderer]] = {
+    "har": ("exchanges.har", lambda result, _summary: har_chunks(result)),
+    "badge": ("badge.json", render_badge),
+}
 
-def _write_atomically(path: Path, text: str) -> None:
+
+def _write_atomically(path: Path, text: str | Iterable[str]) -> None:
     # A reader (a CI step, a browser) never sees half a file; lone surrogates, which a body
     # decoded with errors="surrogateescape" could hold, become U+FFFD rather than an error.
-    data = text.encode("utf-8", errors="replace")
+    # ``text`` may come in pieces (the HAR), written as they come.
+    chunks = [text] if isinstance(text, str) else text
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
+            for chunk in chunks:
+                stream.write(chunk.encode("utf-8", errors="replace"))
         os.chmod(temp, 0o644)  # mkstemp makes it private; reports are meant to be shared
         os.replace(temp, path)
     except BaseException:
@@ -46,7 +59,8 @@ def write_reports(
     out_dir: Path,
     formats: Sequence[str] = ("json", "junit", "html", "markdown"),
 ) -> dict[str, Path]:
-    """Render ``result`` in each of ``formats`` into ``out_dir``; return format -> file written."""
+    """Render ``result`` in each of ``formats`` into ``out_dir``, and the files of ``ALWAYS``;
+    return format -> file written."""
     unknown = [name for name in formats if name not in FORMATS]
     if unknown:
         raise UsageError(
@@ -58,8 +72,11 @@ def write_reports(
     written: dict[str, Path] = {}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        for name in dict.fromkeys(formats):
-            file_name, render = FORMATS[name]
+        renderers: list[tuple[str, tuple[str, ChunkRenderer]]] = [
+            *((name, FORMATS[name]) for name in dict.fromkeys(formats)),
+            *ALWAYS.items(),
+        ]
+        for name, (file_name, render) in renderers:
             path = out_dir / file_name
             _write_atomically(path, render(result, summary))
             written[name] = path

@@ -19,8 +19,12 @@ def test_writes_every_format(tmp_path: Path, mixed_run: RunResult) -> None:
         "junit": out / "junit.xml",
         "html": out / "report.html",
         "markdown": out / "summary.md",
+        "har": out / "exchanges.har",
+        "badge": out / "badge.json",
     }
     assert sorted(p.name for p in out.iterdir()) == [
+        "badge.json",
+        "exchanges.har",
         "junit.xml",
         "report.html",
         "results.json",
@@ -34,7 +38,12 @@ def test_writes_only_what_is_asked_and_replaces_old_files(
     tmp_path: Path, pass_run: RunResult
 ) -> None:
     (tmp_path / "summary.md").write_text("old")
-    assert write_reports(pass_run, tmp_path, ["markdown"]) == {"markdown": tmp_path / "summary.md"}
+    written = write_reports(pass_run, tmp_path, ["markdown"])
+    assert written == {
+        "markdown": tmp_path / "summary.md",
+        "har": tmp_path / "exchanges.har",  # these two on every run
+        "badge": tmp_path / "badge.json",
+    }
     assert (tmp_path / "summary.md").read_text().startswith("## Journal Runs conformance: PASS")
     assert not (tmp_path / "results.json").exists()
 
