@@ -285,3 +285,19 @@ def test_run_applies_the_expected_failures_itself(tmp_path: Path) -> None:
     clean = run(config)  # the same file against a conforming server: the entry now passes
     assert clean.exit_code == 1
     assert any("now passes" in problem for problem in clean.gate_problems)
+
+
+def test_the_embedded_reference_tells_the_suite_its_earliest_date() -> None:
+    """Out of the box, the earliest-date boundary is checked (not skipped) on the reference."""
+    config = load_config({"select": ["create-earliest-date-*"]}, env={})
+    result = run(config)
+    statuses = {c.id: c.status for c in result.checks if c.kind == "scenario"}
+    assert statuses == {
+        "create-earliest-date-accepted": Status.PASS,
+        "create-earliest-date-day-before": Status.PASS,
+    }
+    told = load_config(
+        {"select": ["create-earliest-date-*"], "earliest_date": "2014-06-01"}, env={}
+    )
+    result = run(told)  # what the user says wins: the reference refuses from 2015 on, so it fails
+    assert result.status is Status.FAIL
