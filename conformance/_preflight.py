@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from ._cleanup import clean
 from ._errors import parse_code
 from ._exceptions import SetupError, TargetUnavailable, TransportError
 from ._http import Request, Response, Session
@@ -122,8 +123,6 @@ def check_idle(
     so. A run the suite did not create is never cancelled. Any other answer is left for the
     checks to judge.
     """
-    from ._cleanup import clean
-
     stop = stop or threading.Event()
     started = time.monotonic()
     body = canary_body(data)

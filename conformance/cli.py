@@ -587,7 +587,7 @@ def _add_list(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _cleanup(args: argparse.Namespace) -> int:
-    from ._cleanup import cleanup_ledger
+    from ._ledger_cleanup import cleanup_ledger
 
     flags = {"config": args.config, "base_url": args.base_url}
     if args.allow_production:
