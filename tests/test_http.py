@@ -31,9 +31,9 @@ from conformance._http import (
     Pacer,
     Request,
     Session,
-    _retry_after,
     track_id,
 )
+from conformance._http._pacing import _retry_after
 from conformance._redact import REDACTED, Redactor, truncate
 from conformance._results import CheckResult
 
