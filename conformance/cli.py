@@ -79,8 +79,11 @@ def _add_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .reference import ReferenceSettings, serve
+    from .reference import VARIANTS, ReferenceSettings, serve
 
+    variants = set(args.variant)
+    if "all" in variants:
+        variants = (variants - {"all"}) | set(VARIANTS)
     settings = ReferenceSettings(
         host=args.host,
         port=args.port,
@@ -92,6 +95,7 @@ def _serve(args: argparse.Namespace) -> int:
         token_lifetime=args.token_lifetime,
         rate_limit=args.rate_limit,
         faults=frozenset(args.fault),
+        variants=frozenset(variants),
         periods=args.periods,
         earliest_date=args.earliest_date,
     )
@@ -157,6 +161,14 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=[],
         metavar="NAME",
         help="make a deliberate deviation (repeatable; see conformance/reference/_faults.py)",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="take a conforming alternative reading (repeatable; 'all' for every one; see "
+        "conformance/reference/_variants.py)",
     )
     parser.add_argument(
         "--periods",
