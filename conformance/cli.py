@@ -611,7 +611,9 @@ def _selftest(args: argparse.Namespace) -> int:
         fast=args.fast,
         faults=args.fault or (),
         clean=args.clean or (),
+        variants=args.variant or (),
         run_clean=not args.skip_clean,
+        run_variants=not args.skip_variants,
         run_faults=not args.skip_faults,
         jobs=args.jobs,
         max_examples=args.max_examples,
@@ -629,12 +631,16 @@ def _add_selftest(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         "selftest",
         help="prove the suite: every injected reference fault caught, no false alarm",
         description="Run the suite against each deliberate fault of the embedded reference "
-        "server and against the clean reference in several valid configurations, then print "
-        "the matrix (fault, requirements it breaks, caught or not, by which checks) and write "
-        "selftest.json and selftest.md. A fault counts as caught only when a check fails an "
-        "assertion naming a requirement the fault declares. --fast runs, per fault, only the "
-        "checks naming those requirements (fuzzing with a small budget, and only if the "
-        "scenarios missed it). Exit 0 at a 100% mutation score with no false alarm, else 1.",
+        "server, against the clean reference in several valid configurations, and against "
+        "each reference variant (a conforming alternative reading of a decision: alone in both "
+        "error styles, and all at once in every clean configuration), then print the matrix "
+        "(fault, requirements it breaks, caught or not, by which checks; variants beside) and "
+        "write selftest.json and selftest.md. A fault counts as caught only when a check fails "
+        "an assertion naming a requirement the fault declares; any failure on a clean "
+        "configuration or a variant is a false alarm. --fast runs, per fault, only the checks "
+        "naming those requirements (fuzzing with a small budget, and only if the scenarios "
+        "missed it), and per variant alone only the checks naming a requirement it reads. "
+        "Exit 0 at a 100% mutation score with no false alarm, else 1.",
     )
     parser.add_argument(
         "--fast", action="store_true", help="per fault, only the checks that could catch it"
@@ -651,7 +657,15 @@ def _add_selftest(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         metavar="NAME",
         help="only these clean configurations (repeatable; wildcards allowed; default: all)",
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        metavar="NAME",
+        help="only these reference variants (repeatable; wildcards allowed; default: all); each "
+        "runs alone in both error styles, and together in each clean configuration",
+    )
     parser.add_argument("--skip-clean", action="store_true", help="run no clean configuration")
+    parser.add_argument("--skip-variants", action="store_true", help="run no reference variant")
     parser.add_argument("--skip-faults", action="store_true", help="run no fault")
     parser.add_argument(
         "--jobs", type=int, default=1, metavar="N", help="processes at once (default 1)"
