@@ -692,7 +692,7 @@ def outcome_line(outcome: FaultOutcome | CleanOutcome) -> str:
         names = ", ".join(d.check for d in outcome.false_alarms)
         extra = f": {names}" if names else (f": {outcome.note}" if outcome.note else "")
         kind = "variant" if outcome.variants else "clean"
-        return f"  {kind:<7}{outcome.name:<28} {verdict}{extra} ({outcome.wall_s:.1f} s)"
+        return f"  {kind:<7} {outcome.name:<28} {verdict}{extra} ({outcome.wall_s:.1f} s)"
     verdict = "caught" if outcome.expected else ("MISSED" if not outcome.detected else "OFF-TARGET")
     checks = _first(outcome.catching_checks) or _by_checks(outcome)
     return f"  fault  {outcome.fault:<28} {verdict}: {checks} ({outcome.wall_s:.1f} s)"

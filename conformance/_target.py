@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ._config import Config
+from ._config import Config, ErrorStyle
 
 if TYPE_CHECKING:
     from .reference import ReferenceSettings
@@ -26,6 +26,9 @@ class LiveTarget:
     implementation: str
     #: The OAuth client secret that makes fresh tenants (the embedded reference only).
     client_secret: str = ""
+    #: The error style the embedded reference says its tenants default to, which the suite
+    #: assumes unless told otherwise; "auto" when it does not say (as an external target).
+    default_style: ErrorStyle = "legacy"
 
     @property
     def is_reference(self) -> bool:
@@ -44,4 +47,4 @@ def open_target(config: Config, reference: ReferenceSettings | None = None) -> I
 
     settings = reference or ReferenceSettings()
     with ReferenceServer(settings) as server:
-        yield LiveTarget(server.url, "reference", settings.client_secret)
+        yield LiveTarget(server.url, "reference", settings.client_secret, settings.declared_style)

@@ -138,6 +138,15 @@ class ReferenceSettings:
             raise KeyError(f"undeclared fault {name!r}")
         return name in self.faults
 
+    @property
+    def declared_style(self) -> Literal["auto", "legacy", "modern"]:
+        """The default error style the reference tells the suite that starts it: its own, or
+        "auto" (it does not say) under default-modern-style, whose point is a tenant default the
+        suite was not told."""
+        if self.has_variant("default-modern-style"):  # VARIANT default-modern-style
+            return "auto"
+        return self.error_style
+
     def has_variant(self, name: str) -> bool:
         if name not in VARIANTS:  # a typo at a variant point must not silently disable it
             raise KeyError(f"undeclared variant {name!r}")
