@@ -173,7 +173,7 @@ def judge(expectation: Expectation, observed: Observed) -> list[Judged]:
 def _check(label: str, found: list[Any], operators: Mapping[str, Any], *, what: str) -> Outcome:
     description = f"{label} {_describe(operators)}"
     actual: Any = found[0] if len(found) == 1 else found
-    expected = {k: v for k, v in operators.items() if k != "optional"}
+    expected = {k: v for k, v in operators.items() if k not in ("optional", "ignoring")}
 
     def fail(detail: str) -> Outcome:
         return Outcome(False, description, expected, actual if found else None, detail)
@@ -187,9 +187,13 @@ def _check(label: str, found: list[Any], operators: Mapping[str, Any], *, what: 
         if operators.get("optional"):
             return Outcome(True, description, expected, None)
         return fail(f"no {what} there")
+    ignored = tuple(operators.get("ignoring", ()))
     for value in found:
         for name in value_ops:
-            problem = _OPS[name](value, operators[name])
+            if ignored and name in ("equals", "not_equals"):
+                problem = _OPS[name](_without(value, ignored), _without(operators[name], ignored))
+            else:
+                problem = _OPS[name](value, operators[name])
             if problem:
                 where = f" (one of {len(found)} values)" if len(found) > 1 else ""
                 return fail(problem + where)
@@ -197,6 +201,13 @@ def _check(label: str, found: list[Any], operators: Mapping[str, Any], *, what: 
 
 
 _PRESENCE = ("exists", "absent")
+
+
+def _without(value: Any, keys: tuple[str, ...]) -> Any:
+    """An object without ``keys`` (the ``ignoring`` modifier of equals); anything else as is."""
+    if not isinstance(value, dict):
+        return value
+    return {k: v for k, v in value.items() if k not in keys}
 
 
 def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
@@ -432,6 +443,8 @@ def _label(source: str) -> str:
 def _describe(operators: Mapping[str, Any]) -> str:
     parts = list(_phrases(operators))
     text = ", ".join(parts) if parts else "(no operator)"
+    if operators.get("ignoring"):
+        text += f" (ignoring {', '.join(operators['ignoring'])})"
     return f"{text} (if present)" if operators.get("optional") else text
 
 
