@@ -252,13 +252,15 @@ def variant_jobs(
     fast: bool,
     max_examples: int | None,
     seed: int,
+    alone: bool = True,
 ) -> list[_Job]:
-    """Each variant alone in each of ``VARIANT_BASES``, then all of ``variant_names`` at once in
-    each of ``clean_names`` (named ``variant@configuration``)."""
+    """Each variant alone in each of ``VARIANT_BASES`` (unless ``alone`` is False), then all of
+    ``variant_names`` at once in each of ``clean_names`` (named ``variant@configuration``)."""
+    bases = VARIANT_BASES if alone else ()
     jobs = [
         _Job("variant", f"{name}@{base}", fast, max_examples, seed, base, (name,))
         for name in variant_names
-        for base in VARIANT_BASES
+        for base in bases
     ]
     if len(variant_names) > 1:
         jobs += [
@@ -285,6 +287,7 @@ def selftest(
     run_clean: bool = True,
     run_faults: bool = True,
     run_variants: bool = True,
+    variants_alone: bool = True,
     jobs: int = 1,
     max_examples: int | None = None,
     seed: int = 0,
@@ -294,8 +297,9 @@ def selftest(
 
     ``faults``, ``clean`` and ``variants`` select by name (shell wildcards allowed; empty: all);
     ``run_clean=False`` skips the clean configurations, ``run_faults=False`` the faults,
-    ``run_variants=False`` the variants. Each selected variant runs alone in ``VARIANT_BASES``,
-    and the selected variants together in each selected clean configuration.
+    ``run_variants=False`` the variants. Each selected variant runs alone in ``VARIANT_BASES``
+    (unless ``variants_alone`` is False), and the selected variants together in each clean
+    configuration that runs.
     ``jobs`` > 1 runs that many processes, each with its own reference server. ``on_outcome``
     sees each outcome as it finishes.
     """
@@ -309,15 +313,18 @@ def selftest(
     check_fault_table(catalogue)
     check_variant_table(catalogue)
     fault_names = _choose("--fault", faults, list(FAULTS)) if run_faults else []
-    all_clean = [c.name for c in CLEAN_CONFIGS]
-    chosen_clean = _choose("--clean", clean, all_clean) if clean else all_clean
-    clean_names = chosen_clean if run_clean else []
+    clean_names = _choose("--clean", clean, [c.name for c in CLEAN_CONFIGS]) if run_clean else []
     variant_names = _choose("--variant", variants, list(VARIANTS)) if run_variants else []
     if not fault_names and not clean_names and not variant_names:
         raise UsageError("nothing to run: no fault, clean configuration or variant selected")
     jobs_list = [_Job("clean", name, fast, max_examples, seed) for name in clean_names]
     jobs_list += variant_jobs(
-        variant_names, chosen_clean, fast=fast, max_examples=max_examples, seed=seed
+        variant_names,
+        clean_names,
+        fast=fast,
+        max_examples=max_examples,
+        seed=seed,
+        alone=variants_alone,
     )
     jobs_list += [_Job("fault", name, fast, max_examples, seed) for name in fault_names]
 

@@ -613,7 +613,8 @@ def _selftest(args: argparse.Namespace) -> int:
         clean=args.clean or (),
         variants=args.variant or (),
         run_clean=not args.skip_clean,
-        run_variants=not args.skip_variants,
+        # Variants run in clean configurations: --skip-clean skips them too, unless named.
+        run_variants=not args.skip_variants and (not args.skip_clean or bool(args.variant)),
         run_faults=not args.skip_faults,
         jobs=args.jobs,
         max_examples=args.max_examples,
@@ -664,7 +665,12 @@ def _add_selftest(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         help="only these reference variants (repeatable; wildcards allowed; default: all); each "
         "runs alone in both error styles, and together in each clean configuration",
     )
-    parser.add_argument("--skip-clean", action="store_true", help="run no clean configuration")
+    parser.add_argument(
+        "--skip-clean",
+        action="store_true",
+        help="run no clean configuration (and no variant unless --variant names one; a variant "
+        "then runs alone only)",
+    )
     parser.add_argument("--skip-variants", action="store_true", help="run no reference variant")
     parser.add_argument("--skip-faults", action="store_true", help="run no fault")
     parser.add_argument(

@@ -341,15 +341,19 @@ def run_view(call: Call, run: Run) -> dict[str, Any]:
     return dict(sorted(view.items()))
 
 
-#: Statuses in which a refused cancel or delete may be a locking contention (category 50).
-_BUSY = ("CancelInprogress", "Processing")
+#: Statuses in which a refused cancel (JR-CANCEL-002) or delete (JR-DELETE-002) may be a locking
+#: contention (category 50) by the decisions.
+CANCEL_BUSY = ("CancelInprogress", "Processing")
+DELETE_BUSY = ("CancelInprogress",)
 
 
-def _refused(call: Call, run: Run, message: str) -> ApiError:
+def _refused(call: Call, run: Run, busy: tuple[str, ...], message: str) -> ApiError:
     """A refused cancel or delete of ``run``: 30, or 50 (locking contention) under
-    refusal-categories-alt while the run is CancelInprogress or Processing."""
-    busy = run.status in _BUSY and alt_category(call.settings)  # VARIANT refusal-categories-alt
-    return ApiError(Category.LOCKING_CONTENTION if busy else RULE, message)
+    refusal-categories-alt while the run is in one of ``busy``."""
+    contention = run.status in busy and alt_category(
+        call.settings
+    )  # VARIANT refusal-categories-alt
+    return ApiError(Category.LOCKING_CONTENTION if contention else RULE, message)
 
 
 def get_run(call: Call) -> dict[str, Any]:
@@ -364,6 +368,7 @@ def cancel_run(call: Call) -> dict[str, Any]:
             raise _refused(
                 call,
                 run,
+                CANCEL_BUSY,
                 f"Journal run {run.number} is {run.status}; only a Pending, Error or Completed "
                 "journal run can be cancelled.",
             )
@@ -393,6 +398,7 @@ def delete_run(call: Call) -> dict[str, Any]:
             raise _refused(
                 call,
                 run,
+                DELETE_BUSY,
                 f"Journal run {run.number} is {run.status}; only a Cancelled journal run can be "
                 "deleted.",
             )

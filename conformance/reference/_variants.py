@@ -40,8 +40,8 @@ _ALT_CATEGORIES = (
     "type 20 -> 22; a missing accountingPeriodName or targetStartDate 22 -> 23; an unknown period "
     "name 30 -> 40; target dates that differ from the period, span periods or come with Revenue "
     "Event Item 30 -> 20; a date before the earliest allowed one 20 -> 30; a second run while one "
-    "executes 30 -> 50; a malformed run number 20 -> 40; a run cancel or delete refused while "
-    "CancelInprogress or Processing 30 -> 50; an unbalanced entry, a transferred entry's cancel, "
+    "executes 30 -> 50; a malformed run number 20 -> 40; a run cancel refused while "
+    "CancelInprogress or Processing, and a run delete refused while CancelInprogress, 30 -> 50; an unbalanced entry, a transferred entry's cancel, "
     "an uncancelled entry's delete and a cancelled entry's change 30 -> 20; a body that is not "
     "JSON 90 -> 20; a method the path does not offer 45 -> 40 (404)"
 )
