@@ -41,7 +41,8 @@ _ALT_CATEGORIES = (
     "name 30 -> 40; target dates that differ from the period, span periods or come with Revenue "
     "Event Item 30 -> 20; a date before the earliest allowed one 20 -> 30; a second run while one "
     "executes 30 -> 50; a malformed run number 20 -> 40; a run cancel refused while "
-    "CancelInprogress or Processing, and a run delete refused while CancelInprogress, 30 -> 50; an unbalanced entry, a transferred entry's cancel, "
+    "CancelInprogress or Processing, and a run delete refused while CancelInprogress, "
+    "30 -> 50; an unbalanced entry, a transferred entry's cancel, "
     "an uncancelled entry's delete and a cancelled entry's change 30 -> 20; a body that is not "
     "JSON 90 -> 20; a method the path does not offer 45 -> 40 (404)"
 )
