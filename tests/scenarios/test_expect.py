@@ -51,6 +51,10 @@ def test_paths_pointer_dotted_and_wildcard() -> None:
         ("/missing", {"equals": 1, "optional": True}, True),
         ("/z", {"type": "null", "optional": True}, True),
         ("/s", {"not_equals": "x"}, False),
+        # ignoring: keys left out of equals on both sides, only there
+        ("", {"equals": {**DOC, "s": "other", "r": 1}, "ignoring": ["s", "r"]}, True),
+        ("", {"equals": {**DOC, "s": "other"}, "ignoring": ["z"]}, False),
+        ("", {"not_equals": {**DOC, "s": "other"}, "ignoring": ["s"]}, False),
     ],
 )
 def test_operators(path: str, operators: dict[str, Any], passed: bool) -> None:

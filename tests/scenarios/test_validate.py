@@ -49,6 +49,15 @@ def test_a_legacy_error_is_judged_against_the_error_branch(catalogue: Catalogue)
     assert [p.path for p in verdict.problems] == [("reasons", 0, "code")]
 
 
+def test_a_401_without_reasons_is_not_judged_against_the_spec(catalogue: Catalogue) -> None:
+    """A gateway may refuse the credentials first, with a body of any shape (JR-AUTH-002)."""
+    validator = ResponseValidator(catalogue.spec)
+    gateway = validator.validate("GET_JournalRun", 401, {"message": "no"}, is_json=True)
+    assert not gateway.checked and gateway.valid
+    envelope = {"success": False, "reasons": [{"code": "5000011", "message": "no"}]}
+    assert not validator.validate("GET_JournalRun", 401, envelope, is_json=True).valid
+
+
 def test_undocumented_status_and_non_json(catalogue: Catalogue) -> None:
     validator = ResponseValidator(catalogue.spec)
     verdict = validator.validate("GET_JournalRun", 418, {}, is_json=True)
