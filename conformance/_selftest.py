@@ -110,15 +110,19 @@ CLEAN_CONFIGS: tuple[CleanConfig, ...] = (
     # A tenant unlike the documents' examples: no 2014 period at all, and target dates before
     # 2015-01-01 refused (JR-CREATE-010). The suite finds its periods by GET
     # /v1/accounting-periods, so nothing it sends may assume 2014.
+    # The legacy one tells the suite the earliest date (its boundary is then checked); the
+    # modern one does not (the suite must not need it).
     CleanConfig(
         "tenant-2024-2026",
-        "periods 2024-01 to 2026-12 only, earliest target date 2015-01-01, legacy error style",
+        "periods 2024-01 to 2026-12 only, earliest target date 2015-01-01 (the suite is told), "
+        "legacy error style",
         reference={"periods": ("2024-01", "2026-12"), "earliest_date": "2015-01-01"},
+        flags={"earliest_date": "2015-01-01"},
     ),
     CleanConfig(
         "tenant-2024-2026-modern",
-        "periods 2024-01 to 2026-12 only, earliest target date 2015-01-01, modern error style "
-        "(the suite is told)",
+        "periods 2024-01 to 2026-12 only, earliest target date 2015-01-01 (not told), modern "
+        "error style (told)",
         reference={
             "periods": ("2024-01", "2026-12"),
             "earliest_date": "2015-01-01",
