@@ -703,7 +703,7 @@ def outcome_line(outcome: FaultOutcome | CleanOutcome) -> str:
         names = ", ".join(d.check for d in outcome.false_alarms)
         extra = f": {names}" if names else (f": {outcome.note}" if outcome.note else "")
         kind = "variant" if outcome.variants else "clean"
-        return f"  {kind:<7} {outcome.name:<28} {verdict}{extra} ({outcome.wall_s:.1f} s)"
+        return f"  {kind:<7} {outcome.name:<44} {verdict}{extra} ({outcome.wall_s:.1f} s)"
     verdict = "caught" if outcome.expected else ("MISSED" if not outcome.detected else "OFF-TARGET")
     checks = _first(outcome.catching_checks) or _by_checks(outcome)
     return f"  fault  {outcome.fault:<28} {verdict}: {checks} ({outcome.wall_s:.1f} s)"
@@ -713,13 +713,14 @@ def render_text(result: SelftestResult) -> str:
     width = max((len(o.fault) for o in result.faults), default=5)
     lines = [f"Self-test ({result.mode} mode)", ""]
     sections = (
-        ("Clean configurations (any failure is a false alarm):", result.clean, 16),
-        ("Variants: conforming readings (any failure is a false alarm):", result.variants, 44),
+        ("Clean configurations (any failure is a false alarm):", result.clean),
+        ("Variants: conforming readings (any failure is a false alarm):", result.variants),
     )
-    for title, outcomes, name_width in sections:
+    for title, outcomes in sections:
         if not outcomes:
             continue
         lines.append(title)
+        name_width = max(16, *(len(o.name) for o in outcomes))
         for clean in outcomes:
             verdict = "pass" if clean.passed else f"FAIL ({len(clean.false_alarms)} false alarms)"
             what = clean.description if not clean.variants else ""
