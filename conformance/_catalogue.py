@@ -12,7 +12,7 @@ import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -129,6 +129,8 @@ class Catalogue:
         self.requirements: dict[str, Requirement] = {}
         for entry in self.entries:
             self.requirements.setdefault(entry.requirement.id, entry.requirement)
+        #: Requirement ID -> level, for grading failures (a SHOULD or MAY failure is a WARN).
+        self.levels: dict[str, str] = {r.id: r.level for r in self.requirements.values()}
 
     def requirement(self, requirement_id: str) -> Requirement:
         try:
@@ -143,6 +145,37 @@ class Catalogue:
             return self.operations[operation_id]
         except KeyError:
             raise CatalogueError(_unknown("operationId", operation_id, self.operations)) from None
+
+    def response_values(self, operation_id: str, path: Sequence[str]) -> frozenset[str] | None:
+        """The values the spec lets a successful answer of ``operation_id`` hold at ``path``
+        (body path segments; ``*`` or a number steps into a list), from the ``enum`` or
+        ``const`` there; ``None`` when no such answer declares a closed set of strings there."""
+        operation = self.operations.get(operation_id)
+        if operation is None:
+            return None
+        raw = self.spec["paths"][operation.path][operation.method.lower()]
+        found: set[str] = set()
+        closed = False
+        for code, response in (raw.get("responses") or {}).items():
+            if not str(code).startswith("2"):
+                continue
+            content = (self._deref(response).get("content") or {}).get("application/json") or {}
+            for values in _values_at(content.get("schema"), tuple(path), self._deref):
+                closed = True
+                found.update(values)
+        return frozenset(found) if closed else None
+
+    def _deref(self, node: Any) -> Any:
+        seen = 0
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and seen < 20:
+            ref = node["$ref"]
+            if not ref.startswith("#/"):
+                return {}
+            target: Any = self.spec
+            for part in ref[2:].split("/"):
+                target = target.get(part.replace("~1", "/").replace("~0", "~"), {})
+            node, seen = target, seen + 1
+        return node if isinstance(node, dict) else {}
 
     def by_level(self, level: str) -> list[Requirement]:
         return [r for r in self.requirements.values() if r.level == level]
@@ -424,6 +457,32 @@ def _operation_ids(spec: dict[str, Any]) -> Iterator[tuple[str, Any]]:
             operation = item.get(method)
             if isinstance(operation, dict):
                 yield f"{method.upper()} {path}", operation.get("operationId")
+
+
+def _values_at(
+    schema: Any, path: tuple[str, ...], deref: Callable[[Any], Any]
+) -> Iterator[frozenset[str]]:
+    """Closed sets of string values (``enum``, ``const``) the schema allows at ``path``, one per
+    branch that reaches it: a value must be in one of them."""
+    node = deref(schema)
+    if not isinstance(node, dict) or not node:
+        return
+    for key in ("allOf", "oneOf", "anyOf"):
+        for branch in node.get(key) or ():
+            yield from _values_at(branch, path, deref)
+    if not path:
+        values = node["enum"] if "enum" in node else [node["const"]] if "const" in node else None
+        if values and all(isinstance(v, str) for v in values):
+            yield frozenset(values)
+        return
+    head, rest = path[0], path[1:]
+    if head == "*" or head.isdigit():
+        if "items" in node:
+            yield from _values_at(node["items"], rest, deref)
+        return
+    properties = node.get("properties") or {}
+    if head in properties:
+        yield from _values_at(properties[head], rest, deref)
 
 
 def _operations(spec: dict[str, Any]) -> dict[str, Operation]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._exceptions import ConformanceError, SetupError, UsageError
+from ._exceptions import ConformanceError, SetupError, TransportError, UsageError
 from ._http import Request, Response, Session
 from ._ledger import RUN, Item, Ledger, _read_path, is_absent, load_ledger, tenant_key
 from ._results import CheckResult, LeftBehind
@@ -41,6 +41,8 @@ _MAX_WAIT_S = 2.0
 _MAX_ACTIONS = 2
 #: An action is repeated only when the item shows the same state this long after it.
 _RESEND_S = 1.5
+#: How long an item is watched in a state an earlier item stayed in for its whole deadline.
+_STALL_GRACE_S = 1.0
 #: Run states that end by themselves: cleanup waits for them (up to its deadline).
 _TRANSIENT = frozenset({"Pending", "Processing", "CancelInprogress", "DeleteInprogress"})
 
@@ -59,6 +61,11 @@ class Outcome:
     cleaned: bool
     status: str
     reason: str = ""
+    #: The target stopped answering (a transport failure, or a gateway's answer that stayed
+    #: transient after the session's retries): nothing more is tried on it in this cleanup.
+    unreachable: bool = False
+    #: The deadline ran out while the item showed a state that ends by itself.
+    stalled: bool = False
 
 
 class Cleaner:
@@ -71,11 +78,15 @@ class Cleaner:
         wait_s: float = CLEANUP_WAIT_S,
         check: CheckResult | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        stalled: str | None = None,
     ) -> None:
         self.session = session
         self.wait_s = wait_s
         self.check = check
         self._sleep = sleep
+        #: A state an earlier item of this cleanup stayed in for its whole deadline: an item
+        #: seen in it is given up on after a short grace instead of another deadline.
+        self.stalled = stalled
 
     def clean(self, item: Item) -> Outcome:
         """Drive ``item`` to not-found within ``wait_s``.
@@ -134,12 +145,23 @@ class Cleaner:
                     continue  # read again at once: the action may have finished it
                 if action is None and status not in _TRANSIENT and (refused or settled):
                     return Outcome(False, status, reason or f"stays {status}")
-            except ConformanceError as exc:  # transport, or a guard
-                reason = str(exc)
+            except TransportError as exc:
+                # The session already retried what is safe to retry: waiting out the deadline
+                # would only sleep through every item of a target that is gone.
+                return Outcome(False, status, str(exc), unreachable=True)
+            except ConformanceError as exc:  # a guard: asking again gets the same answer
+                return Outcome(False, status, str(exc))
             waited = time.monotonic() - started
             if time.monotonic() >= deadline:
                 why = reason or f"still {status} after {self.wait_s:g} s"
-                return Outcome(False, status, why)
+                return Outcome(False, status, why, stalled=status in _TRANSIENT)
+            if status == self.stalled and waited >= _STALL_GRACE_S:
+                return Outcome(
+                    False,
+                    status,
+                    f"still {status} after {waited:.1f} s; not waited for, as an earlier item "
+                    f"stayed {status} for the whole {self.wait_s:g} s",
+                )
             pause = min(_MAX_WAIT_S, _FIRST_WAIT_S + _GROWTH * waited)
             self._sleep(max(0.0, min(pause, deadline - time.monotonic())))
 
@@ -216,12 +238,20 @@ def clean(
     ``session_for(tenant)`` gives a session of the tenant that created an item, or ``None`` when
     that tenant cannot be reached any more."""
     left: list[LeftBehind] = []
+    gone: dict[str, str] = {}  # tenant -> why its target stopped answering
+    stalled: str | None = None  # a state the target left an item in for a whole deadline
     for item in sorted(items, key=lambda i: i.seq, reverse=True):
         session = session_for(item.tenant)
         if session is None:
             outcome = Outcome(False, "unknown", f"no credentials for {item.tenant}")
+        elif item.tenant in gone:
+            outcome = Outcome(False, item.status or "unknown", f"not tried: {gone[item.tenant]}")
         else:
-            outcome = Cleaner(session, wait_s=wait_s, check=check).clean(item)
+            outcome = Cleaner(session, wait_s=wait_s, check=check, stalled=stalled).clean(item)
+            if outcome.stalled and stalled is None:
+                stalled = outcome.status
+            if outcome.unreachable:
+                gone[item.tenant] = f"the target stopped answering ({outcome.reason})"
         if outcome.cleaned:
             ledger.settle(item, "cleaned", outcome.status)
         else:

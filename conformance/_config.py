@@ -49,6 +49,7 @@ ENVIRONMENT = {
     "JR_PERIOD": "period",
     "JR_SECOND_PERIOD": "second_period",
     "JR_EARLIEST_DATE": "earliest_date",
+    "JR_STRICT": "strict",
 }
 #: The config file's ``tenant`` section and the settings its keys carry.
 TENANT_SECTION = {
@@ -303,6 +304,8 @@ class Config:
     seed: int = 0
     max_time_s: float | None = None
     expected_failures: Path | None = None
+    #: A SHOULD or MAY failure (a WARN) fails the run too.
+    strict: bool = False
     #: The tenant's data (``tenant`` section); what is not set is found on the target.
     period: PeriodSetting | None = None
     second_period: PeriodSetting | None = None
@@ -439,6 +442,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "seed": _int(0),
     "max_time_s": _optional_float(positive=True),
     "expected_failures": _optional_path,
+    "strict": _bool,
     "period": _period,
     "second_period": _period,
     "earliest_date": _optional_date,

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 #: The first version that answers errors with the category's status instead of 200.
 MODERN_VERSION = "2024-05-20"
+#: The numeric versions the vendor documents (186.0 ... 341.0); any other number is unknown.
+LEGACY_NUMBERS = (186.0, 341.0)
 
 #: Category -> the statuses a server may answer with under the modern style.
 CATEGORY_STATUS: Mapping[int, tuple[int, ...]] = {
@@ -100,13 +102,15 @@ def error_style(zuora_version: str | None) -> Style:
 
     ``modern``: a date version from 2024-05-20 on (the category's status). ``legacy``: a numeric
     version (``186.0`` ... ``341.0``) or an earlier date (HTTP 200). ``default``: no header or an
-    unknown value, so the tenant's default applies, which may be either (JR-VERSIONS-002, -004).
+    unknown value (``banana``, or a number outside the documented ones such as ``185.0`` or
+    ``342.0``), so the tenant's default applies, which may be either (JR-VERSIONS-002, -004).
     """
     value = (zuora_version or "").strip()
     if _DATE_VERSION.match(value):
         return "modern" if value >= MODERN_VERSION else "legacy"
     if _NUMERIC_VERSION.match(value):
-        return "legacy"
+        low, high = LEGACY_NUMBERS
+        return "legacy" if low <= float(value) <= high else "default"
     return "default"
 
 

@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 import httpcore
 import httpx
 
-from ._exceptions import ConfigError, SetupError, TransportError
+from ._exceptions import ConfigError, SetupError, TargetUnavailable, TransportError
 from ._redact import DEFAULT_BODY_LIMIT, Redactor
 from ._results import CheckResult, Exchange
 from ._version import __version__
@@ -541,6 +541,9 @@ class Session:
 
         ``429`` is retried after ``Retry-After`` (up to ``max_retries_429`` times, then returned);
         with client credentials a ``401`` fetches a new token and the request is retried once.
+        A transient answer (502/503/504, 500 category 61) to a request safe to repeat is retried
+        with backoff within the request's timeout; one that stays transient (or cannot be
+        repeated safely) raises :class:`TargetUnavailable`, so no check judges a gateway.
         Every exchange (each retry and redirect hop too) is appended, redacted, to
         ``check.evidence``. Failures below HTTP raise :class:`TransportError`.
         """
@@ -571,10 +574,11 @@ class Session:
         while True:
             token = self._current_token(check, track, stage) if request.auth else None
             response = self._send(request, token, check=check, track=track, stage=stage)
-            if is_transient(response) and safe_to_retry(request):
+            if is_transient(response):
                 pause = _transient_wait(response, attempts_transient)
                 if (
-                    attempts_transient < self.settings.max_retries_transient
+                    safe_to_retry(request)
+                    and attempts_transient < self.settings.max_retries_transient
                     and time.monotonic() + pause < budget_end
                 ):
                     attempts_transient += 1
@@ -582,6 +586,8 @@ class Session:
                         self._retries += 1
                     self._sleep(pause)
                     continue
+                # A gateway's answer says nothing about the API: no check may judge it.
+                raise TargetUnavailable(_unavailable(request, response, attempts_transient))
             if response.status_code == 429 and attempts_429 < self.settings.max_retries_429:
                 attempts_429 += 1
                 wait = _retry_after(response.headers.get("Retry-After"))
@@ -885,11 +891,17 @@ _BACKOFF_CAP_S = 5.0
 
 def is_transient(response: Response) -> bool:
     """502/503/504, or a 500 whose ``reasons`` carry a category-61 (temporary error) code."""
-    if response.status_code in TRANSIENT_STATUSES:
+    return transient_answer(response.status_code, response.json_or_none)
+
+
+def transient_answer(status: int | None, body: Callable[[], Any]) -> bool:
+    """:func:`is_transient` for any answer: ``body()`` gives its JSON (or ``None``), read only
+    for a 500."""
+    if status in TRANSIENT_STATUSES:
         return True
-    if response.status_code != 500:
+    if status != 500:
         return False
-    data = response.json_or_none()
+    data = body()
     reasons = data.get("reasons") if isinstance(data, dict) else None
     if not isinstance(reasons, list):
         return False
@@ -912,6 +924,19 @@ def safe_to_retry(request: Request) -> bool:
     if method == "POST":
         return _header_value(request.headers, "Idempotency-Key") is not None
     return False
+
+
+def _unavailable(request: Request, response: Response, retries: int) -> str:
+    kind = response.headers.get("content-type", "no content type").split(";")[0]
+    why = (
+        f"after {retries} {'retry' if retries == 1 else 'retries'}"
+        if safe_to_retry(request)
+        else "not retried: repeating this request is not safe"
+    )
+    return (
+        f"the target was unavailable: HTTP {response.status_code} ({kind}) to "
+        f"{request.method.upper()} {request.path}, {why}"
+    )
 
 
 def _transient_wait(response: Response, attempt: int) -> float:

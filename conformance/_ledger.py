@@ -224,6 +224,13 @@ class Ledger:
         with self._lock:
             return list(self._lost)
 
+    def created(self, kind: str) -> int:
+        """How many items of ``kind`` this run created (lost creates included): what the run
+        cost the tenant."""
+        with self._lock:
+            items = [*self._items.values(), *self._lost]
+        return sum(item.kind == kind for item in items)
+
     def open_items(self, tenant: str | None = None, after: int = 0) -> list[Item]:
         """Items that may still exist, in order of creation; of ``tenant``, created after
         sequence number ``after`` (see :meth:`mark`)."""

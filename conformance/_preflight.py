@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 
 from ._errors import parse_code
-from ._exceptions import SetupError, TransportError
+from ._exceptions import SetupError, TargetUnavailable, TransportError
 from ._http import Request, Response, Session
 from ._ledger import Ledger
 from ._results import Assertion, CheckResult
@@ -40,6 +40,8 @@ def preflight(session: Session) -> CheckResult:
     url = session.url(PROBE_PATH)
     try:
         response = session.do(Request("GET", PROBE_PATH), check=check, track="preflight")
+    except TargetUnavailable as exc:
+        raise SetupError(f"{_reason(str(exc))}: try again later") from None
     except TransportError as exc:
         raise SetupError(f"cannot reach the target: {_reason(str(exc))}") from None
     check.record(Assertion("the target answers HTTP", (), passed=True, actual=response.status_code))

@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import enum
 import shlex
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from ._catalogue import Requirement
 
+#: Exit codes of a run (and of the CLI): the run's own verdict decides 0, 1 and 3.
+EXIT_OK = 0
+EXIT_NONCONFORMANT = 1
+EXIT_USAGE = 2
+EXIT_SETUP = 3
+EXIT_INTERRUPTED = 130
+
+#: Requirement ID -> level (``MUST``, ``SHOULD``, ``MAY``), as ``Catalogue.levels`` gives it.
+Levels = Mapping[str, str]
+
 #: Bumped whenever ``results.json`` changes shape; the JSON Schema has the same number.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: warn status, strict, interrupted, exit_code
 
 
 class Status(enum.IntEnum):
@@ -25,8 +35,9 @@ class Status(enum.IntEnum):
     PASS = 0
     SKIP = 1  # not run (a missing capability, a selection); never counts as a pass
     XFAIL = 2  # failed, as the expected-failures file says it would
-    FAIL = 3  # the implementation does not do what a requirement says
-    ERROR = 4  # no verdict reached: setup, transport, or a check that asserted nothing
+    WARN = 3  # failed only SHOULD or MAY requirements: reported, fails the run only if strict
+    FAIL = 4  # the implementation does not do what a MUST requirement says
+    ERROR = 5  # no verdict reached: setup, transport, or a check that asserted nothing
 
     @property
     def label(self) -> str:
@@ -119,16 +130,22 @@ class CheckResult:
     def error(self, reason: str) -> None:
         self.status, self.message = Status.ERROR, reason
 
-    def settle(self) -> Status:
+    def settle(self, levels: Levels | None = None) -> Status:
         """Derive the verdict from the assertions, unless the check was skipped or errored.
 
-        A check that asserted nothing is an error, never a pass.
+        A check that asserted nothing is an error, never a pass. Given the requirement
+        ``levels``, a check whose failed assertions each name only SHOULD or MAY requirements
+        is a WARN; a failed assertion naming a MUST, or no requirement at all, is a FAIL.
+        Settling again (with the levels) re-derives the verdict.
         """
         if self.status in (Status.SKIP, Status.ERROR, Status.XFAIL):
             return self.status
         failed = [a for a in self.assertions if not a.passed]
         if failed:
-            self.status = Status.FAIL
+            advisory_only = levels is not None and all(
+                advisory(a.requirement_ids, levels) for a in failed
+            )
+            self.status = Status.WARN if advisory_only else Status.FAIL
             if not self.message:
                 self.message = failed[0].message or failed[0].description
         elif not self.assertions:
@@ -160,8 +177,17 @@ class CheckResult:
             return self.status
         named = [a for a in self.assertions if requirement_id in a.requirement_ids]
         if not named:
-            return self.status
+            # A WARN's failures each name their (SHOULD/MAY) requirements: this one is not among
+            # them. A FAIL may come from an assertion that names none, so it speaks for all.
+            return Status.PASS if self.status is Status.WARN else self.status
         return Status.FAIL if any(not a.passed for a in named) else Status.PASS
+
+
+def advisory(requirement_ids: Iterable[str], levels: Levels) -> bool:
+    """Whether failing these requirements breaks only SHOULD or MAY ones (an unknown or absent
+    requirement counts as a MUST: never soften what cannot be placed)."""
+    ids = tuple(requirement_ids)
+    return bool(ids) and all(levels.get(i, "MUST") != "MUST" for i in ids)
 
 
 @dataclass
@@ -182,6 +208,11 @@ class Stage:
     name: str
     wall_s: float = 0.0
     requests: int = 0
+    #: Requests sent again after a transient answer (502/503/504, 500 category 61); counted in
+    #: ``requests`` too.
+    retries: int = 0
+    #: Journal runs the stage created on the target (from the ledger).
+    runs_created: int = 0
 
 
 @dataclass
@@ -247,6 +278,10 @@ class RunResult:
     settings: dict[str, Any] = field(default_factory=dict)
     #: Why the expected-failures file fails the gate (stale or now-passing entries), one line each.
     gate_problems: list[str] = field(default_factory=list)
+    #: Whether a WARN (a SHOULD or MAY failure) fails the run, as ``--strict`` asks.
+    strict: bool = False
+    #: Whether the run was stopped early (SIGINT, SIGTERM or the caller's ``stop``).
+    interrupted: bool = False
     schema_version: str = SCHEMA_VERSION
 
     # -- roll-ups ---------------------------------------------------------------------------
@@ -257,6 +292,30 @@ class RunResult:
             return Status.ERROR
         worst = Status.worst(check.status for check in self.checks)
         return Status.ERROR if worst is None else worst  # an empty run proves nothing
+
+    @property
+    def verdict(self) -> Status:
+        """The run's status after the gate: a problem in the expected-failures file, or a WARN
+        in a strict run, makes it a FAIL."""
+        status = self.status
+        if status < Status.FAIL and (self.gate_problems or (self.strict and status is Status.WARN)):
+            return Status.FAIL
+        return status
+
+    @property
+    def exit_code(self) -> int:
+        """What the process exits with: the one exit rule of every front door."""
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        if self.setup_error:
+            return EXIT_SETUP
+        return EXIT_NONCONFORMANT if self.verdict >= Status.FAIL else EXIT_OK
+
+    def grade(self, levels: Levels) -> None:
+        """Settle every check again with the requirement levels: SHOULD/MAY failures become
+        WARN. Idempotent; the run does this once, before the expected failures apply."""
+        for check in self.checks:
+            check.settle(levels)
 
     def counts(self) -> dict[str, int]:
         counts = {status.label: 0 for status in Status}
@@ -273,7 +332,10 @@ class RunResult:
                 if status is not None:
                     statuses.append(status)
                     check_ids.append(check.id)
-            yield RequirementOutcome(requirement, Status.worst(statuses), check_ids)
+            worst = Status.worst(statuses)
+            if worst is Status.FAIL and requirement.level != "MUST":
+                worst = Status.WARN  # a SHOULD or MAY not met is a warning, never a failure
+            yield RequirementOutcome(requirement, worst, check_ids)
 
     def by_area(self) -> dict[str, Status | None]:
         areas: dict[str, list[Status]] = {}
@@ -300,11 +362,19 @@ class RunResult:
     def requests_sent(self) -> int:
         return sum(stage.requests for stage in self.stages)
 
+    def retries(self) -> int:
+        return sum(stage.retries for stage in self.stages)
+
+    def runs_created(self) -> int:
+        return sum(stage.runs_created for stage in self.stages)
+
     # -- serialisation (results.json) ---------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = self.status.label
+        data["verdict"] = self.verdict.label
+        data["exit_code"] = self.exit_code
         data["counts"] = self.counts()
         data["scores"] = {level: asdict(self.score(level)) for level in ("MUST", "SHOULD", "MAY")}
         for check, raw in zip(self.checks, data["checks"], strict=True):
@@ -346,5 +416,7 @@ class RunResult:
             setup_error=data.get("setup_error"),
             settings=data.get("settings", {}),
             gate_problems=list(data.get("gate_problems", [])),
+            strict=bool(data.get("strict", False)),
+            interrupted=bool(data.get("interrupted", False)),
             schema_version=data.get("schema_version", SCHEMA_VERSION),
         )

@@ -164,10 +164,16 @@ def run(
     the result is returned as far as it got. ``pending_wait_s`` bounds the wait for a journal run
     the suite did not create; ``cleanup_wait_s`` the cleanup of each item.
     """
+    from .report import apply_expected_failures, load_expected_failures
+
     catalogue = catalogue or load_catalogue()
     progress = progress or Progress("quiet")
     stop = stop or threading.Event()
     plan = make_plan(config, catalogue)
+    # A malformed expected-failures file is a configuration error before anything is sent.
+    expected = None
+    if config.expected_failures is not None:
+        expected = load_expected_failures(config.expected_failures)
     run_id = new_run_id()
     result = RunResult(
         run_id=run_id,
@@ -176,6 +182,7 @@ def run(
         started_at=_now(),
         requirements=list(catalogue.requirements.values()),
         settings=config.redacted(),
+        strict=config.strict,
     )
     with (
         _interruptible(stop),
@@ -208,7 +215,7 @@ def run(
                 f"{len(earlier)} run(s) or entries from earlier runs of the suite were never "
                 f"cleaned up; finish with: jr-conformance cleanup --ledger {ledger.path}"
             )
-        stages = _Stages(result, tenants)
+        stages = _Stages(result, tenants, ledger)
         try:
             with stages.stage("preflight"):
                 progress.stage("preflight")
@@ -250,6 +257,12 @@ def run(
             progress.message("interrupted: cleaning up what this run created")
         with stages.stage("cleanup"):
             _cleanup(ledger, tenants, result, progress, cleanup_wait_s)
+    # The gate, here so that every caller (CLI, pytest entry point, library) judges alike:
+    # SHOULD/MAY failures are warnings, then the expected failures apply.
+    result.grade(catalogue.levels)
+    if expected is not None:
+        apply_expected_failures(result, expected)
+    result.interrupted = stop.is_set()
     result.finished_at = _now()
     return result
 
@@ -348,22 +361,27 @@ def _tenants(config: Config, run_id: str, target: LiveTarget) -> Iterator[Tenant
 
 
 class _Stages:
-    """Times each stage and counts the requests it sent."""
+    """Times each stage and counts the requests it sent, the transient answers it retried and
+    the journal runs it created (what the run costs a tenant)."""
 
-    def __init__(self, result: RunResult, tenants: Tenants) -> None:
+    def __init__(self, result: RunResult, tenants: Tenants, ledger: Ledger) -> None:
         self.result = result
         self.tenants = tenants
+        self.ledger = ledger
 
     @contextmanager
     def stage(self, name: str) -> Iterator[Stage]:
         stage = Stage(name)
-        before = self.tenants.requests_sent
+        before, retried = self.tenants.requests_sent, self.tenants.retries
+        runs = self.ledger.created(RUN)
         started = time.perf_counter()
         try:
             yield stage
         finally:
             stage.wall_s = round(time.perf_counter() - started, 3)
             stage.requests += self.tenants.requests_sent - before
+            stage.retries += self.tenants.retries - retried
+            stage.runs_created += self.ledger.created(RUN) - runs
             self.result.stages.append(stage)
 
 
@@ -462,5 +480,6 @@ def _fuzz(
             if check.status is Status.ERROR and check.message.startswith("asserted nothing"):
                 check.skip("not run: it judges runs the suite creates, and this run is read-only")
     for check in outcome_checks:
+        check.settle(catalogue.levels)
         result.checks.append(check)
         progress.check_done(check)

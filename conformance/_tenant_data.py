@@ -162,12 +162,27 @@ class TenantData:
     earliest_date: dt.date | None = None
     #: Where the periods came from, for the report.
     source: str = "the documents' example"
+    #: An open accounting period known to contain :attr:`earliest_date` (the boundary's inside is
+    #: checked in it); ``None``: none known. Defaults to :attr:`period` or :attr:`second_period`
+    #: when one of them contains the date.
+    earliest_period: Period | None = None
 
     def __post_init__(self) -> None:
         if self.second_period.start <= self.period.end:
             raise ConfigError(
                 f"second period {self.second_period.name} must start after period "
                 f"{self.period.name} ends ({self.period.end})"
+            )
+        earliest, known = self.earliest_date, self.earliest_period
+        if earliest is None:
+            object.__setattr__(self, "earliest_period", None)
+        elif known is None:
+            for period in (self.period, self.second_period):
+                if period.start <= earliest <= period.end:
+                    object.__setattr__(self, "earliest_period", period)
+        elif not known.start <= earliest <= known.end:
+            raise ConfigError(
+                f"the earliest target date {earliest} is not in the period {known.spec()}"
             )
 
     def variables(self) -> dict[str, str]:
@@ -179,17 +194,44 @@ class TenantData:
             values[f"tenant.{key}.end"] = period.end.isoformat()
         if self.earliest_date is not None:
             values["tenant.earliest_date"] = self.earliest_date.isoformat()
+        if self.earliest_period is not None:
+            values["tenant.earliest_period.name"] = self.earliest_period.name
+            values["tenant.earliest_period.start"] = self.earliest_period.start.isoformat()
+            values["tenant.earliest_period.end"] = self.earliest_period.end.isoformat()
         return values
+
+    def missing(self, name: str) -> str | None:
+        """Why the tenant variable ``name`` has no value (``None``: it has one, or is no tenant
+        variable): the message a scenario that needs it is skipped with."""
+        if name not in VARIABLES or name in self.variables():
+            return None
+        if self.earliest_date is None:
+            return (
+                "the tenant's earliest target date is not known: set tenant.earliest_date "
+                "(--earliest-date, JR_EARLIEST_DATE)"
+            )
+        return (
+            f"no open accounting period of the tenant is known to contain its earliest target "
+            f"date {self.earliest_date} (GET {PERIODS_PATH} lists none, or the target does not "
+            "offer it; configure one with --period or --second-period)"
+        )
 
     def bounds(self, name: str) -> tuple[dt.date, dt.date] | None:
         """The dates a ``${name+N}`` offset must stay within (its period), or ``None``."""
-        for key, period in (("period", self.period), ("second_period", self.second_period)):
-            if name.startswith(f"tenant.{key}."):
+        for key, period in (
+            ("period", self.period),
+            ("second_period", self.second_period),
+            ("earliest_period", self.earliest_period),
+        ):
+            if period is not None and name.startswith(f"tenant.{key}."):
                 return period.start, period.end
         return None
 
     def describe(self) -> str:
         earliest = self.earliest_date.isoformat() if self.earliest_date else "not configured"
+        if self.earliest_date is not None:
+            inside = self.earliest_period
+            earliest += f" (in {inside.spec()})" if inside else " (in no known open period)"
         return (
             f"period {self.period.spec()}, second period {self.second_period.spec()} "
             f"({self.source}); earliest target date {earliest}"
@@ -240,6 +282,9 @@ VARIABLES: tuple[str, ...] = (
     "tenant.second_period.start",
     "tenant.second_period.end",
     "tenant.earliest_date",
+    "tenant.earliest_period.name",
+    "tenant.earliest_period.start",
+    "tenant.earliest_period.end",
 )
 DATE_VARIABLES = frozenset(name for name in VARIABLES if not name.endswith(".name"))
 
@@ -257,12 +302,13 @@ def resolve_tenant_data(
     """
     listed = _list_periods(session, check) if session is not None else None
     earliest = settings.earliest_date
+    inside = _containing(listed, earliest)
     period = _configured(settings.period, listed, "period", "--period / tenant.period")
     second = _configured(
         settings.second_period, listed, "second period", "--second-period / tenant.second_period"
     )
     if period is not None and second is not None:
-        return TenantData(period, second, earliest, source="configured")
+        return TenantData(period, second, earliest, source="configured", earliest_period=inside)
     if listed:
         chosen = _choose(listed, period, earliest)
         if chosen is not None:
@@ -270,7 +316,7 @@ def resolve_tenant_data(
             if second is not None:
                 other = second
             source = "configured" if period is not None else f"found by GET {PERIODS_PATH}"
-            return TenantData(first, other, earliest, source=source)
+            return TenantData(first, other, earliest, source=source, earliest_period=inside)
         if period is None:
             names = ", ".join(item.period.name for item in listed[:12])
             raise SetupError(
@@ -290,6 +336,16 @@ def resolve_tenant_data(
         "configured" if period is not None else "the documents' example (no Accounting Periods API)"
     )
     return TenantData(first, following, earliest, source=source)
+
+
+def _containing(listed: list[_Listed] | None, day: dt.date | None) -> Period | None:
+    """The open listed period that contains ``day``, if the target listed one."""
+    if day is None:
+        return None
+    for item in listed or ():
+        if item.status.lower() in ("open", "") and item.period.start <= day <= item.period.end:
+            return item.period
+    return None
 
 
 def _after(period: Period) -> Period | None:

@@ -169,6 +169,12 @@ class Tenants(ABC):
         with self._lock:
             return sum(session.requests_sent for session in self._sessions)
 
+    @property
+    def retries(self) -> int:
+        """Transient answers the sessions retried (see ``Session.retries``)."""
+        with self._lock:
+            return sum(session.retries for session in self._sessions)
+
     def close(self) -> None:
         with self._lock:
             sessions = list(self._sessions)

@@ -135,12 +135,12 @@ class ResponseValidator:
         if fast is not None and fast.is_valid(body):
             return Verdict(True, (), label)
         errors = [leaf for error in full.iter_errors(body) for leaf in _leaves(error, self._deref)]
-        ordered = sorted(
-            (_problem(error) for error in errors), key=lambda p: [str(x) for x in p.path]
-        )
+        # Two allOf branches that state the same constraint report the same problem: once.
+        unique = list(dict.fromkeys(_problem(error) for error in errors))
+        ordered = sorted(unique, key=lambda p: [str(x) for x in p.path])
         problems = tuple(ordered[:_MAX_PROBLEMS])
-        if len(errors) > _MAX_PROBLEMS:
-            problems += (Problem((), f"+{len(errors) - _MAX_PROBLEMS} more"),)
+        if len(ordered) > _MAX_PROBLEMS:
+            problems += (Problem((), f"+{len(ordered) - _MAX_PROBLEMS} more"),)
         if not problems and fast is not None:
             # The two disagree (regex dialects: ECMA-262's \d is ASCII only); the stricter wins.
             for error in fast.iter_errors(body):

@@ -17,17 +17,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._exceptions import ConformanceError
-from ._results import CheckResult
+from ._results import (
+    EXIT_INTERRUPTED,
+    EXIT_NONCONFORMANT,
+    EXIT_OK,
+    EXIT_SETUP,
+    CheckResult,
+)
 from ._version import __version__
 
 if TYPE_CHECKING:
     from ._config import Config
 
-EXIT_OK = 0
-EXIT_NONCONFORMANT = 1
-EXIT_USAGE = 2
-EXIT_SETUP = 3
-EXIT_INTERRUPTED = 130
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -392,7 +393,7 @@ def _config_from(args: argparse.Namespace) -> Config:
             ("progress", "progress"),
         )
     }
-    for name in ("read_only", "allow_production"):
+    for name in ("read_only", "allow_production", "strict"):
         if getattr(args, name, False):
             flags[name] = True
     config = load_config(flags)
@@ -405,18 +406,9 @@ def _run(args: argparse.Namespace) -> int:
     from ._progress import Progress
     from ._results import Status
     from ._run import run
-    from .report import (
-        apply_expected_failures,
-        load_expected_failures,
-        suggest_entry,
-        write_reports,
-    )
+    from .report import suggest_entry, write_reports
 
     config = _config_from(args)
-    # A malformed expected-failures file is a usage error before anything is sent.
-    expected = (
-        load_expected_failures(config.expected_failures) if config.expected_failures else None
-    )
     progress = Progress(config.progress)
     stop = threading.Event()  # set by SIGINT or SIGTERM: the run stops, cleans up, reports
     result = run(
@@ -426,14 +418,13 @@ def _run(args: argparse.Namespace) -> int:
         pending_wait_s=args.pending_wait,
         cleanup_wait_s=args.cleanup_wait,
     )
-    if expected is not None:
-        apply_expected_failures(result, expected)
     paths = write_reports(result, config.reports_dir, config.formats)
     must = result.score("MUST")
     counts = ", ".join(f"{n} {label}" for label, n in result.counts().items() if n)
     print(
-        f"{result.status.label.upper()}: MUST {must.passed}/{must.total} ({must.percent:.1f}%), "
-        f"{counts or 'no checks'}; {result.requests_sent()} requests against "
+        f"{result.verdict.label.upper()}: MUST {must.passed}/{must.total} ({must.percent:.1f}%), "
+        f"{counts or 'no checks'}; {result.requests_sent()} requests "
+        f"({result.retries()} retried), {result.runs_created()} journal runs created, against "
         f"{result.target.base_url}"
     )
     if result.setup_error:
@@ -445,21 +436,24 @@ def _run(args: argparse.Namespace) -> int:
         print(f"retry the cleanup later with: jr-conformance cleanup --ledger {ledger}")
     for problem in result.gate_problems:
         print(f"expected-failures: {problem}")
-    new_failures = [c for c in result.checks if c.status >= Status.FAIL]
-    if new_failures and expected is not None:
+    warnings = [c for c in result.checks if c.status is Status.WARN]
+    if warnings:
+        print(
+            f"{len(warnings)} warning(s): SHOULD or MAY requirements not met "
+            f"({', '.join(c.id for c in warnings)}); "
+            + ("--strict makes them fail the run" if result.strict else "--strict fails on them")
+        )
+    gated = Status.WARN if result.strict else Status.FAIL
+    new_failures = [c for c in result.checks if c.status >= gated]
+    if new_failures and config.expected_failures is not None:
         print("new failures; if they are known, add to the expected-failures file:")
         for check in new_failures:
             print(suggest_entry(check))
     for fmt, path in paths.items():
         print(f"report ({fmt}): {path}")
-    if stop.is_set():
+    if result.interrupted:
         print("interrupted: the reports show what ran before the interruption")
-        return EXIT_INTERRUPTED
-    if result.setup_error:
-        return EXIT_SETUP
-    if result.status >= Status.FAIL or result.gate_problems:
-        return EXIT_NONCONFORMANT
-    return EXIT_OK
+    return result.exit_code
 
 
 def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -468,7 +462,8 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="the whole suite: preflight, scenarios, fuzzing; writes the reports",
         description="Run preflight, the scenarios and the fuzz stage against a target (the "
         "embedded reference server when no --base-url), clean up what the run created (its "
-        "ledger is reports/ledger.jsonl) and write the reports. Exit 0 all as expected, 1 "
+        "ledger is reports/ledger.jsonl) and write the reports. Exit 0 all as expected (warnings, "
+        "SHOULD or MAY requirements not met, included unless --strict), 1 "
         "non-conformance (or a stale expected-failures file), 2 usage or configuration error, "
         "3 setup error (the target could not be tested), 130 interrupted (SIGINT or SIGTERM: "
         "the run still cleans up and writes its reports).",
@@ -483,6 +478,12 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument(
         "--expected-failures", type=Path, metavar="FILE", help="known deviations, with reasons"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        default=None,
+        help="a SHOULD or MAY failure (a warning) fails the run too (config: strict = true)",
     )
     parser.add_argument("--max-examples", type=int, metavar="N", help="fuzz examples per operation")
     parser.add_argument("--seed", type=int, metavar="N", help="fuzz seed (default 0)")

@@ -11,12 +11,16 @@ Credentials come from the environment, as for ``jr-conformance run`` (``JR_TOKEN
 ``JR_CLIENT_ID`` and ``JR_CLIENT_SECRET``). The suite runs once, at the first test, and each check
 (preflight, every scenario, every fuzz check) is reported as its own pytest test: a failure shows
 the requirement IDs and the evidence; a skipped check (a missing capability) is a pytest skip; an
-expected failure is a pytest xfail. ``base_url=None`` tests the embedded reference server.
+expected failure is a pytest xfail; a warning (a SHOULD or MAY not met) passes with a pytest
+warning, and fails with ``strict=True``. The gate is the run's own (``expected_failures=``,
+``strict=``), so the outcome matches ``jr-conformance run``: a problem in the expected-failures
+file fails an extra ``gate`` test. ``base_url=None`` tests the embedded reference server.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -50,6 +54,8 @@ def conformance_tests(
     config = load_config(flags, env=dict(os.environ))
     plan = make_plan(config, load_catalogue())
     ids = ["preflight", *(s.id for s in plan.scenarios), *(c.id for c in plan.fuzz_checks)]
+    if config.expected_failures is not None:
+        ids.append(GATE_TEST)
     results: dict[str, RunResult] = {}
 
     def outcome() -> RunResult:
@@ -62,22 +68,38 @@ def conformance_tests(
         result = outcome()
         if result.setup_error:
             pytest.fail(f"setup error: {result.setup_error}", pytrace=False)
+        if check_id == GATE_TEST:
+            if result.gate_problems:
+                pytest.fail("\n".join(result.gate_problems), pytrace=False)
+            return
         check = next((c for c in result.checks if c.id == check_id), None)
         if check is None:
             pytest.fail(f"{check_id}: the run produced no result for this check", pytrace=False)
-        _judge(check)
+        _judge(check, strict=result.strict)
 
     return test_conformance
 
 
-def _judge(check: CheckResult) -> None:
+#: The extra test that fails when the expected-failures file is stale or lists a passing check.
+GATE_TEST = "expected-failures-file"
+
+
+class ConformanceWarning(UserWarning):
+    """A SHOULD or MAY requirement the target does not meet (a WARN)."""
+
+
+def _judge(check: CheckResult, *, strict: bool = False) -> None:
     from .report._evidence import evidence_text
 
     if check.status is Status.SKIP:
         pytest.skip(check.message)
     if check.status is Status.XFAIL:
         pytest.xfail(check.expected_failure or check.message)
-    if check.status >= Status.FAIL:
+    if check.status is Status.WARN and not strict:
+        requirements = ", ".join(check.all_requirement_ids()) or "no requirement"
+        warnings.warn(f"{check.id}: {check.message} [{requirements}]", ConformanceWarning, 2)
+        return
+    if check.status >= Status.WARN:
         requirements = ", ".join(check.all_requirement_ids()) or "no requirement"
         text = f"{check.status.label}: {check.message} [{requirements}]\n{evidence_text(check)}"
         pytest.fail(text, pytrace=False)

@@ -63,6 +63,7 @@ class HostileServer:
         mode: str = "pass",
         affects: Callable[[str, str], bool] = entries,
         rate_limit: tuple[int, float] | None = None,
+        burst: int = BURST,
     ) -> None:
         assert mode == "pass" or mode in MODES, mode
         self.upstream = upstream
@@ -70,6 +71,8 @@ class HostileServer:
         self.affects = affects
         #: (remaining, reset_s): every forwarded answer says RateLimit-Remaining/Reset this low.
         self.rate_limit = rate_limit
+        #: How many 503s the ``503-burst`` mode answers before service comes back.
+        self.burst = burst
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._bytes = 0
@@ -121,7 +124,7 @@ class HostileServer:
             with self._lock:
                 if sabotage and self.mode == "503-burst":
                     self._sabotaged += 1
-                    sabotage = self._sabotaged <= BURST
+                    sabotage = self._sabotaged <= self.burst
                 self.seen.append(
                     Seen(
                         received.method,

@@ -26,7 +26,7 @@ def _bad(req: str) -> Assertion:
 
 
 def test_statuses_are_ordered_and_the_worst_wins() -> None:
-    assert Status.PASS < Status.SKIP < Status.XFAIL < Status.FAIL < Status.ERROR
+    assert Status.PASS < Status.SKIP < Status.XFAIL < Status.WARN < Status.FAIL < Status.ERROR
     assert Status.worst([Status.PASS, Status.FAIL, Status.SKIP]) is Status.FAIL
     assert Status.worst([]) is None
 
@@ -124,3 +124,51 @@ def test_curl_reproduces_the_request() -> None:
         "curl -sS -X POST -H 'Content-Type: application/json' --data-binary '{\"a\": 1}' "
         "http://x/v1/journal-runs"
     )
+
+
+# -- the gate: SHOULD/MAY failures warn, MUST failures fail, strict fails on both ----------------
+
+
+def test_a_should_failure_is_a_warning_and_does_not_fail_the_run() -> None:
+    run = _run([_check("a", _ok("JR-CANCEL-001"), _bad("JR-CANCEL-003"))])
+    assert run.checks[0].status is Status.FAIL  # settled without levels: nothing softened
+    run.grade({"JR-CANCEL-001": "MUST", "JR-CANCEL-003": "SHOULD"})
+    check = run.checks[0]
+    assert check.status is Status.WARN
+    assert check.status_for("JR-CANCEL-001") is Status.PASS
+    outcomes = {o.requirement.id: o.status for o in run.outcomes()}
+    assert outcomes == {
+        "JR-CANCEL-001": Status.PASS,
+        "JR-CANCEL-002": None,
+        "JR-CANCEL-003": Status.WARN,
+        "JR-AUTH-001": None,
+    }
+    assert run.counts()["warn"] == 1
+    assert (run.status, run.verdict, run.exit_code) == (Status.WARN, Status.WARN, 0)
+    run.strict = True
+    assert (run.verdict, run.exit_code) == (Status.FAIL, 1)
+
+
+def test_a_failure_that_names_a_must_or_nothing_stays_a_failure() -> None:
+    levels = {"JR-CANCEL-001": "MUST", "JR-CANCEL-003": "SHOULD"}
+    both = _check("a", Assertion("bad", ("JR-CANCEL-001", "JR-CANCEL-003"), passed=False))
+    unnamed = _check("b", _bad("JR-CANCEL-003"), Assertion("bad", (), passed=False))
+    unknown = _check("c", _bad("JR-NOWHERE-001"))
+    run = _run([both, unnamed, unknown])
+    run.grade(levels)
+    assert [c.status for c in run.checks] == [Status.FAIL] * 3
+    assert (run.verdict, run.exit_code) == (Status.FAIL, 1)
+
+
+def test_exit_codes_come_from_the_result() -> None:
+    run = _run([_check("a", _ok("JR-CANCEL-001"))])
+    assert run.exit_code == 0
+    run.gate_problems = ["known.yaml: entry 1 matches nothing: stale entry"]
+    assert (run.verdict, run.exit_code) == (Status.FAIL, 1)
+    run.setup_error = "unreachable"
+    assert run.exit_code == 3
+    run.interrupted = True
+    assert run.exit_code == 130
+    data = json.loads(json.dumps(run.to_dict()))
+    assert (data["exit_code"], data["interrupted"], data["strict"]) == (130, True, False)
+    assert RunResult.from_dict(data).exit_code == 130

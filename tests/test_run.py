@@ -69,6 +69,11 @@ def test_run_against_the_embedded_reference_writes_four_reports(
     # reference, can leave such runs too).
     stages = {stage["name"]: stage for stage in data["stages"]}
     assert stages["cleanup"]["requests"] == 0
+    # What the run cost the tenant: every cancel scenario creates its own run.
+    created = sum(stage["runs_created"] for stage in data["stages"])
+    assert stages["scenarios"]["runs_created"] >= 5 and stages["cleanup"]["runs_created"] == 0
+    assert f"{created} journal runs created" in out
+    assert "| Journal runs created |" in (tmp_path / "summary.md").read_text()
     left = [line for line in out.splitlines() if line.startswith("left behind: ")]
     assert len(left) == len(data["left_behind"])
     assert any("is transferred to accounting" in line for line in left)
@@ -228,3 +233,55 @@ def test_plan_selects_by_area_tag_and_requirement() -> None:
     )
     plan = make_plan(load_config({"select": ["fuzz"]}, env={}), catalogue)
     assert not plan.scenarios and plan.fuzz_checks
+
+
+def test_a_should_failure_warns_and_fails_only_a_strict_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = ReferenceSettings(tokens=(TOKEN,), faults=frozenset({"rate-limit-headers-missing"}))
+    monkeypatch.setenv("JR_TOKEN", TOKEN)
+    with ReferenceServer(settings) as server:
+        args = ["run", "--base-url", server.url, "--select", "rate-limit-headers-should"]
+        code = main([*args, "--quiet", "--reports", str(tmp_path / "lenient")])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        assert out.startswith("WARN: ") and "1 warning(s)" in out
+        data = json.loads((tmp_path / "lenient" / "results.json").read_text())
+        assert (data["verdict"], data["exit_code"], data["counts"]["warn"]) == ("warn", 0, 1)
+        outcomes = {o["id"]: o["status"] for o in data["requirement_outcomes"]}
+        assert outcomes["JR-HEADERS-008"] == "warn"
+        summary = (tmp_path / "lenient" / "summary.md").read_text()
+        assert "### Warnings (1)" in summary and "JR-HEADERS-008" in summary
+        junit = (tmp_path / "lenient" / "junit.xml").read_text()
+        assert 'failures="0"' in junit and 'value="warn"' in junit
+
+        code = main([*args, "--quiet", "--strict", "--reports", str(tmp_path / "strict")])
+        assert code == 1
+        data = json.loads((tmp_path / "strict" / "results.json").read_text())
+        assert (data["status"], data["verdict"], data["strict"]) == ("warn", "fail", True)
+        assert 'type="warning"' in (tmp_path / "strict" / "junit.xml").read_text()
+
+        monkeypatch.setenv("JR_STRICT", "true")  # the environment asks for it too
+        code = main([*args, "--quiet", "--reports", str(tmp_path / "env")])
+        assert code == 1
+
+
+def test_run_applies_the_expected_failures_itself(tmp_path: Path) -> None:
+    """Any caller of run() gets the gate, not only the CLI."""
+    expected = tmp_path / "known.yaml"
+    expected.write_text(
+        "version: 1\nexpected_failures:\n"
+        "  - check: delete-refused-before-cancel\n    requirement: JR-DELETE-002\n"
+        "    reason: tracked as JR-12\n"
+    )
+    config = load_config(
+        {"select": ["delete-refused-before-cancel"], "expected_failures": str(expected)}, env={}
+    )
+    result = run(config, reference=ReferenceSettings(faults=frozenset({"delete-completed"})))
+    (check,) = [c for c in result.checks if c.id == "delete-refused-before-cancel"]
+    assert check.status is Status.XFAIL and check.expected_failure == "tracked as JR-12"
+    assert (result.gate_problems, result.exit_code) == ([], 0)
+
+    clean = run(config)  # the same file against a conforming server: the entry now passes
+    assert clean.exit_code == 1
+    assert any("now passes" in problem for problem in clean.gate_problems)

@@ -206,3 +206,43 @@ def test_no_scenario_names_a_literal_period_or_date() -> None:
 def test_the_literal_check_can_fail() -> None:
     assert _literals({"body": {"journalEntryDate": "2024-05-01", "p": "Nov-2014"}})
     assert not _literals({"headers": {"Zuora-Version": "2024-05-20"}, "d": "2014-02-30"})
+
+
+# -- the open period that holds the earliest target date --------------------------------------
+
+
+def test_the_earliest_period_is_the_chosen_period_that_holds_the_date() -> None:
+    data = TenantData(JAN, FEB, dt.date(2025, 1, 1))
+    assert data.earliest_period == JAN
+    values = Variables(run_id="r", scenario="s", tenant=data)
+    assert values.resolve("${tenant.earliest_period.end}") == "2025-01-31"
+    assert values.resolve("${tenant.earliest_period.name}") == "Jan-2025"
+    with pytest.raises(OffsetOutOfPeriod):
+        values.resolve("${tenant.earliest_period.start-1}")
+    assert "Jan-2025=2025-01-01..2025-01-31" in data.describe()
+
+
+def test_the_earliest_period_is_found_among_the_listed_periods() -> None:
+    listed = _listed("Dec-2014", "Jan-2015", "Jan-2024", "Feb-2024")
+    settings = TenantSettings(parse_period("Jan-2024"), earliest_date=dt.date(2015, 1, 15))
+    data = resolve_tenant_data(settings, _Periods(listed))  # type: ignore[arg-type]
+    assert data.period.name == "Jan-2024"
+    assert data.earliest_period is not None and data.earliest_period.name == "Jan-2015"
+    closed = _listed("Jan-2015", status="Closed") + _listed("Jan-2024", "Feb-2024")
+    data = resolve_tenant_data(settings, _Periods(closed))  # type: ignore[arg-type]
+    assert data.earliest_period is None  # a closed period is no place to create a run
+
+
+def test_an_unknown_earliest_period_says_why_and_skips_nothing_else() -> None:
+    far = TenantData(JAN, FEB, dt.date(2015, 1, 1))
+    assert far.earliest_period is None
+    values = Variables(run_id="r", scenario="s", tenant=far)
+    assert values.resolve("${tenant.earliest_date-1}") == "2014-12-31"
+    with pytest.raises(UndefinedVariable, match=r"no open accounting period.*2015-01-01"):
+        values.resolve("${tenant.earliest_period.end}")
+    none = Variables(run_id="r", scenario="s", tenant=TenantData(JAN, FEB))
+    with pytest.raises(UndefinedVariable, match="earliest target date is not known"):
+        none.resolve("${tenant.earliest_period.end}")
+    assert TenantData(JAN, FEB).earliest_period is None
+    with pytest.raises(ConfigError, match="not in the period"):
+        TenantData(JAN, FEB, dt.date(2015, 1, 1), earliest_period=FEB)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
+from conformance._exceptions import TargetUnavailable
 from conformance._http import HttpSettings, Request, Session, safe_to_retry
 
 
@@ -29,8 +31,8 @@ def test_get_503_then_200_is_retried_once() -> None:
 
 def test_post_without_idempotency_key_is_not_retried() -> None:
     session, seen = _session([(502, b"")])
-    response = session.do(Request(method="POST", path="/v1/journal-runs", json={}))
-    assert response.status_code == 502
+    with pytest.raises(TargetUnavailable):
+        session.do(Request(method="POST", path="/v1/journal-runs", json={}))
     assert session.retries == 0
     assert seen == ["POST"]
 
@@ -51,13 +53,14 @@ def test_500_category_61_is_retried_but_60_is_not() -> None:
     assert session.retries == 1
     body60 = b'{"success": false, "reasons": [{"code": "50000060", "message": "boom"}]}'
     session, _ = _session([(500, body60)])
-    assert session.do(Request(method="GET", path="/x")).status_code == 500
+    assert session.do(Request(method="GET", path="/x")).status_code == 500  # judged as it is
     assert session.retries == 0
 
 
 def test_retries_stop_after_the_limit() -> None:
     session, seen = _session([(503, b"")] * 10)
-    assert session.do(Request(method="DELETE", path="/x")).status_code == 503
+    with pytest.raises(TargetUnavailable):
+        session.do(Request(method="DELETE", path="/x"))
     assert session.retries == 3
     assert len(seen) == 4
 
@@ -67,3 +70,17 @@ def test_policy_helpers() -> None:
     assert not safe_to_retry(
         Request(method="PUT", path="/v1/journal-entries/JE-1/basic-information")
     )
+
+
+def test_an_answer_that_stays_transient_raises_target_unavailable() -> None:
+    session, seen = _session([(503, b"<html>busy</html>")] * 10)
+    with pytest.raises(TargetUnavailable, match=r"HTTP 503 .* GET /x, after 3 retries"):
+        session.do(Request(method="GET", path="/x"))
+    assert len(seen) == 4
+
+
+def test_a_transient_answer_to_an_unsafe_request_is_not_retried_and_not_judged() -> None:
+    session, seen = _session([(502, b"")])
+    with pytest.raises(TargetUnavailable, match="not retried: repeating this request"):
+        session.do(Request(method="POST", path="/v1/journal-runs", json={}))
+    assert seen == ["POST"]

@@ -26,7 +26,7 @@ from schemathesis.engine.run import PhaseName
 from .._catalogue import Catalogue
 from .._errors import error_style
 from .._exceptions import SetupError, TransportError
-from .._http import Pacer, Request
+from .._http import Pacer, Request, transient_answer
 from .._redact import Redactor
 from .._results import Assertion, CheckResult
 from . import _builtins, _config
@@ -307,6 +307,8 @@ class _Judge:
         self.sent: list[Sent] = []
         self.engine_errors: list[str] = []
         self.network_errors = 0
+        #: Transient answers (502/503/504, 500 category 61): judged by no check.
+        self.unavailable = 0
         self.guarded: list[str] = []
         self.authenticated = 0
         self.auth_refused = 0
@@ -384,6 +386,9 @@ class _Judge:
         if obs.status is None:
             self.network_errors += 1
             return
+        if _transient(obs):  # a gateway's answer says nothing about the API
+            self.unavailable += 1
+            return
         if obs.request_header("authorization") is not None:
             self.authenticated += 1
             if obs.status in (401, 403):
@@ -410,6 +415,8 @@ class _Judge:
         failure = node.failure_info.failure
         # A check may judge a request it sent itself (ignored_auth's probe without credentials).
         culprit = observations.get(failure.case_id or "", obs)
+        if _transient(culprit):
+            return  # counted as unavailable when it was recorded, judged by no one
         self.tallies[group.id].add(
             requirement,
             False,
@@ -431,7 +438,9 @@ class _Judge:
 
     def results(self, wall_s: float) -> list[CheckResult]:
         checks = [tally.result(self.redactor, wall_s) for tally in self.tallies.values()]
-        checks.append(_engine_check(self.engine_errors, len(self.sent), self.guarded))
+        checks.append(
+            _engine_check(self.engine_errors, len(self.sent), self.guarded, self.unavailable)
+        )
         return checks
 
 
@@ -444,7 +453,9 @@ ENGINE_CHECK = FuzzCheck(
 )
 
 
-def _engine_check(errors: list[str], requests: int, guarded: list[str]) -> CheckResult:
+def _engine_check(
+    errors: list[str], requests: int, guarded: list[str], unavailable: int = 0
+) -> CheckResult:
     check = CheckResult(
         id=ENGINE_CHECK.id,
         title=ENGINE_CHECK.title,
@@ -452,6 +463,14 @@ def _engine_check(errors: list[str], requests: int, guarded: list[str]) -> Check
         area=ENGINE_CHECK.area,
         tags=("fuzz", "schemathesis"),
     )
+    notes = []
+    if guarded:
+        notes.append(f"left alone, as existing and not created by this run: {', '.join(guarded)}")
+    if unavailable:
+        notes.append(
+            f"{unavailable} answer(s) were transient (502/503/504 or 500 category 61): the "
+            "target was unavailable, and no check judged them"
+        )
     if errors:
         shown = "\n".join(errors[:10])
         more = f"\n… and {len(errors) - 10} more" if len(errors) > 10 else ""
@@ -463,15 +482,15 @@ def _engine_check(errors: list[str], requests: int, guarded: list[str]) -> Check
             requirement_ids=(),
             passed=True,
             actual=f"{requests} requests, no engine error",
-            message=(
-                f"left alone, as existing and not created by this run: {', '.join(guarded)}"
-                if guarded
-                else ""
-            ),
+            message="; ".join(notes),
         )
     )
     check.settle()
     return check
+
+
+def _transient(obs: Observation) -> bool:
+    return transient_answer(obs.status, lambda: obs.json)
 
 
 def _last_line(text: str) -> str:

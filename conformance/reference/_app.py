@@ -157,13 +157,14 @@ GATEWAY_401_BODY = {"message": "Authentication error"}
 _WRONG_NO_BODY_RESOURCE = 530000
 
 
-def check_track_id(value: str | None) -> str | None:
-    """The Zuora-Track-Id to echo: 1 to 64 printable US-ASCII characters, none of : ; " '."""
+def check_track_id(value: str | None, longest: int = 64) -> str | None:
+    """The Zuora-Track-Id to echo: 1 to 64 (``longest``) printable US-ASCII characters, none of
+    : ; " '."""
     if value is None:
         return None
     if (
         not value
-        or len(value) > 64
+        or len(value) > longest
         or any(not " " <= char <= "~" or char in _TRACK_ID_FORBIDDEN for char in value)
     ):
         raise ApiError(
@@ -232,6 +233,8 @@ class ReferenceApp:
         numeric = version is not None and _VERSION_NUMBER.fullmatch(version.strip()) is not None
         if numeric and settings.has_fault("legacy-versions-modern"):  # FAULT legacy-versions-modern
             return True
+        if numeric and settings.has_fault("numbers-all-legacy"):  # FAULT numbers-all-legacy
+            return False
         default = settings.error_style
         if settings.has_variant("default-modern-style"):  # VARIANT default-modern-style
             default = "modern"
@@ -252,7 +255,8 @@ class ReferenceApp:
         if self.settings.has_fault("track-id-not-validated"):  # FAULT track-id-not-validated
             exchange.track_id = track_id
         else:
-            exchange.track_id = check_track_id(track_id)
+            longest = 63 if self.settings.has_fault("track-id-63") else 64  # FAULT track-id-63
+            exchange.track_id = check_track_id(track_id, longest)
         version = request.headers.get("zuora-version")
         known = (
             version is None
@@ -482,10 +486,10 @@ def create_app(settings: ReferenceSettings | None = None) -> Starlette:
             reference.store.close()
 
     settings = reference.settings
-    minimum_size = 1000
+    smallest = 2000 if settings.has_fault("gzip-over-2000") else 1000  # FAULT gzip-over-2000
     if settings.has_variant("gzip-small-bodies"):  # VARIANT gzip-small-bodies
-        minimum_size = 1
-    middleware = [Middleware(GZipMiddleware, minimum_size=minimum_size)]
+        smallest = 1
+    middleware = [Middleware(GZipMiddleware, minimum_size=smallest)]
     if settings.has_fault("gzip-responses-off"):  # FAULT gzip-responses-off
         middleware = []
     if settings.has_fault("gzip-always"):  # FAULT gzip-always

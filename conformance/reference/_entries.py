@@ -113,6 +113,8 @@ def _rule_or_invalid(call: Call, message: str) -> ApiError:
 def _notes_limit(call: Call) -> int:
     if call.settings.has_fault("notes-unbounded"):  # FAULT notes-unbounded
         return 1 << 20
+    if call.settings.has_fault("notes-1999"):  # FAULT notes-1999
+        return MAX_NOTES - 1
     return MAX_NOTES
 
 
@@ -226,8 +228,15 @@ def list_entries(call: Call) -> dict[str, Any]:
     default_size = DEFAULT_PAGE_SIZE
     if call.settings.has_fault("default-page-size"):  # FAULT default-page-size
         default_size = WRONG_DEFAULT_PAGE_SIZE
-    page = query_int(call.query, "page", default=1, low=1, high=10**9)
-    size = query_int(call.query, "pageSize", default=default_size, low=1, high=MAX_PAGE_SIZE)
+    lowest = 0 if call.settings.has_fault("page-zero-served") else 1  # FAULT page-zero-served
+    page = max(query_int(call.query, "page", default=1, low=lowest, high=10**9), 1)
+    largest = MAX_PAGE_SIZE
+    if call.settings.has_fault("page-size-299"):  # FAULT page-size-299
+        largest = MAX_PAGE_SIZE - 1
+    if call.settings.has_fault("page-size-clamped"):  # FAULT page-size-clamped
+        largest = 10**9
+    size = query_int(call.query, "pageSize", default=default_size, low=1, high=largest)
+    size = min(size, MAX_PAGE_SIZE) if largest > MAX_PAGE_SIZE else size
     run = find_run(call, call.params["jr"])
     offset = (page - 1) * size
     if page > 1 and call.settings.has_fault("pages-overlap"):  # FAULT pages-overlap

@@ -8,7 +8,8 @@ deviates checks ``settings.has_fault(NAME)`` at one clearly marked point (grep `
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from .._exceptions import ConfigError
 
@@ -19,6 +20,12 @@ class Fault:
     description: str
     #: The requirement IDs (``spec/requirements.yaml``) a suite must report as failed.
     breaks: tuple[str, ...]
+    #: Other ``ReferenceSettings`` the fault needs to show (tenant data such as an earliest
+    #: target date); the self-test starts the faulty reference with them.
+    settings: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    #: What the suite must be told about the target to judge it (``load_config`` flags, e.g.
+    #: the earliest target date), for the same reason.
+    flags: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
 _ALL: tuple[Fault, ...] = (
@@ -74,6 +81,20 @@ _ALL: tuple[Fault, ...] = (
         "revenue-event-item-with-dates",
         "Revenue Event Item is accepted with a target date range.",
         breaks=("JR-CREATE-009",),
+    ),
+    Fault(
+        "earliest-date-ignored",
+        "Target dates before the tenant's earliest allowed target date are accepted.",
+        breaks=("JR-CREATE-010",),
+        settings={"earliest_date": "2015-01-01"},
+        flags={"earliest_date": "2015-01-01"},
+    ),
+    Fault(
+        "earliest-date-exclusive",
+        "The earliest allowed target date itself is refused (the bound is exclusive).",
+        breaks=("JR-CREATE-010",),
+        settings={"earliest_date": "2015-01-01"},
+        flags={"earliest_date": "2015-01-01"},
     ),
     Fault(
         "concurrent-runs",
@@ -183,6 +204,21 @@ _ALL: tuple[Fault, ...] = (
         breaks=("JR-ENTRIES-002",),
     ),
     Fault(
+        "page-size-299",
+        "pageSize 300 is refused: the largest page size is 299.",
+        breaks=("JR-ENTRIES-002",),
+    ),
+    Fault(
+        "page-size-clamped",
+        "A pageSize over 300 is served as 300 instead of refused.",
+        breaks=("JR-ENTRIES-004",),
+    ),
+    Fault(
+        "page-zero-served",
+        "page 0 (or below) is served as page 1 instead of refused.",
+        breaks=("JR-ENTRIES-004",),
+    ),
+    Fault(
         "pages-overlap",
         "Each page after the first repeats the last entry of the page before it.",
         breaks=("JR-ENTRIES-002",),
@@ -223,6 +259,11 @@ _ALL: tuple[Fault, ...] = (
         breaks=("JR-ENTRIES-014",),
     ),
     Fault(
+        "notes-1999",
+        "Entry notes of exactly 2000 characters are refused: the limit is 1999.",
+        breaks=("JR-ENTRIES-007", "JR-ENTRIES-013"),
+    ),
+    Fault(
         "cancelled-entry-changes",
         "transferredToAccounting can still change after the entry is cancelled.",
         breaks=("JR-ENTRIES-015",),
@@ -250,8 +291,19 @@ _ALL: tuple[Fault, ...] = (
         breaks=("JR-HEADERS-002", "JR-HEADERS-003"),
     ),
     Fault(
+        "track-id-63",
+        "A Zuora-Track-Id of exactly 64 characters is treated as invalid (refused, not echoed).",
+        breaks=("JR-HEADERS-001",),
+    ),
+    Fault(
         "gzip-responses-off",
         "Responses are never compressed, whatever Accept-Encoding says.",
+        breaks=("JR-HEADERS-004",),
+    ),
+    Fault(
+        "gzip-over-2000",
+        "Responses are gzip-compressed only from 2000 bytes, so one of 1001 to 1999 bytes comes "
+        "plain although the client accepts gzip.",
         breaks=("JR-HEADERS-004",),
     ),
     Fault(
@@ -284,6 +336,16 @@ _ALL: tuple[Fault, ...] = (
         "A POST repeated with the same Idempotency-Key is executed again (a second run is "
         "created) instead of replaying the first answer.",
         breaks=("JR-HEADERS-011",),
+    ),
+    Fault(
+        "idempotency-key-254",
+        "An Idempotency-Key of exactly 255 characters is refused with category 20.",
+        breaks=("JR-HEADERS-011",),
+    ),
+    Fault(
+        "idempotency-key-unbounded",
+        "An Idempotency-Key of any length is accepted (and honoured).",
+        breaks=("JR-HEADERS-015",),
     ),
     Fault(
         "idempotency-key-any-request",
@@ -369,6 +431,14 @@ _ALL: tuple[Fault, ...] = (
         "Rejected requests are answered HTTP 200 with success:false even under "
         "Zuora-Version 2024-05-20 or later.",
         breaks=("JR-VERSIONS-003",),
+    ),
+    Fault(
+        "numbers-all-legacy",
+        "Every numeric Zuora-Version is legacy, also one outside the documented 186.0 to 341.0 "
+        "(shown on a tenant whose default style is modern).",
+        breaks=("JR-VERSIONS-004",),
+        settings={"error_style": "modern"},
+        flags={"error_style": "modern"},
     ),
     Fault(
         "unknown-version-refused",

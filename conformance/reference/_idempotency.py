@@ -22,11 +22,11 @@ MAX_KEY_LENGTH = 255
 _PER_REQUEST = {"content-length", "zuora-request-id", "zuora-track-id"}
 
 
-def check_key(key: str) -> str:
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+def check_key(key: str, longest: int = MAX_KEY_LENGTH) -> str:
+    if not key or len(key) > longest or not key.isascii() or not key.isprintable():
         raise ApiError(
             Category.INVALID_VALUE,
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable US-ASCII characters.",
+            f"Idempotency-Key must be 1 to {longest} printable US-ASCII characters.",
         )
     return key
 
@@ -46,7 +46,12 @@ class Idempotency:
         path: str,
         produce: Callable[[], Awaitable[Response]],
     ) -> Response:
-        check_key(key)
+        longest = MAX_KEY_LENGTH
+        if self._settings.has_fault("idempotency-key-254"):  # FAULT idempotency-key-254
+            longest = MAX_KEY_LENGTH - 1
+        if self._settings.has_fault("idempotency-key-unbounded"):  # FAULT idempotency-key-unbounded
+            longest = 1 << 20
+        check_key(key, longest)
         now = time.time()
         stored = self._store.answer(key)
         if stored is not None and now - stored.created_at >= self._ttl:

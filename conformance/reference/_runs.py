@@ -126,15 +126,18 @@ def _period_and_dates(
     # targetEndDate, and the start of the period an accountingPeriodName names. It is not a
     # bound on journalEntryDate (the date the entries are posted on, not a target date).
     earliest = settings.earliest
+    if settings.has_fault("earliest-date-ignored"):  # FAULT earliest-date-ignored
+        earliest = None
     if earliest is not None:
+        # FAULT earliest-date-exclusive: the earliest date itself counts as too early
+        exclusive = settings.has_fault("earliest-date-exclusive")
         for key, given in (("targetStartDate", start), ("targetEndDate", end)):
-            if given is not None and given < earliest:
+            if given is not None and (given < earliest or (exclusive and given == earliest)):
                 raise too_early(key, given, earliest, settings)
     if name is not None:
         period = _seed.period_named(name, settings.periods)
-        if (
-            period is None
-        ):  # VARIANT refusal-categories-alt: an unknown name is not found (30 -> 40)
+        if period is None:
+            # VARIANT refusal-categories-alt: an unknown period name is not found (30 -> 40)
             raise refusal(
                 settings, RULE, Category.NOT_FOUND, f"Accounting period {name!r} does not exist."
             )

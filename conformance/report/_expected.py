@@ -66,7 +66,7 @@ class GateProblem:
         return self.message
 
 
-_FAILED = (Status.FAIL, Status.ERROR, Status.XFAIL)
+_FAILED = (Status.WARN, Status.FAIL, Status.ERROR, Status.XFAIL)
 
 
 def load_expected_failures(path: Path) -> ExpectedFailures:
@@ -127,7 +127,7 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
 def apply_expected_failures(result: RunResult, expected: ExpectedFailures) -> list[GateProblem]:
     """Turn expected failures into ``xfail``; return (and record in the result) the problems."""
     for check in result.checks:
-        if check.status in (Status.FAIL, Status.ERROR):
+        if check.status in (Status.WARN, Status.FAIL, Status.ERROR):
             _maybe_xfail(check, [e for e in expected.entries if e.selects(check)])
     problems: list[GateProblem] = []
     for entry in expected.entries:
@@ -160,7 +160,7 @@ def _maybe_xfail(check: CheckResult, entries: list[ExpectedFailure]) -> None:
         return
     failed = check.failed_assertions
     blanket = any(e.requirement is None for e in matching)
-    if check.status is Status.FAIL and failed and not blanket:
+    if check.status in (Status.WARN, Status.FAIL) and failed and not blanket:
         # Scoped entries excuse only their requirements; any other failure still counts.
         excused = {e.requirement for e in matching}
         if any(not a.requirement_ids or not set(a.requirement_ids) <= excused for a in failed):
@@ -178,7 +178,11 @@ def suggest_entry(check: CheckResult) -> str:
     hint = f"TODO: why this failure is acceptable for now ({reason(check)})"
     failed = check.failed_assertions
     requirements = list(dict.fromkeys(r for a in failed for r in a.requirement_ids))
-    if check.status is not Status.FAIL or not failed or any(not a.requirement_ids for a in failed):
+    if (
+        check.status not in (Status.WARN, Status.FAIL)
+        or not failed
+        or any(not a.requirement_ids for a in failed)
+    ):
         requirements = []
     entries: list[dict[str, str]] = [
         {"check": pattern, "requirement": requirement, "reason": hint}

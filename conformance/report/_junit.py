@@ -29,7 +29,7 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return element
 
 
-def _testcase(suite: ET.Element, check: CheckResult, levels: dict[str, str]) -> None:
+def _testcase(suite: ET.Element, check: CheckResult, levels: dict[str, str], strict: bool) -> None:
     case = _sub(
         suite,
         "testcase",
@@ -43,7 +43,14 @@ def _testcase(suite: ET.Element, check: CheckResult, levels: dict[str, str]) -> 
         _sub(properties, "property", name=f"requirement.{requirement_id}", value=level)
     if check.expected_failure:
         _sub(properties, "property", name="expected_failure", value=check.expected_failure)
-    if check.status is Status.FAIL:
+    if check.status is Status.WARN:
+        # JUnit has no warning: a strict run fails on it, otherwise the case passes and says so.
+        _sub(properties, "property", name="status", value="warn")
+        if strict:
+            _sub(case, "failure", evidence_text(check), message=reason(check), type="warning")
+        else:
+            _sub(case, "system-out", f"warning (SHOULD or MAY not met)\n{evidence_text(check)}")
+    elif check.status is Status.FAIL:
         _sub(case, "failure", evidence_text(check), message=reason(check), type="nonconformance")
     elif check.status is Status.ERROR:
         _sub(case, "error", evidence_text(check), message=reason(check), type="error")
@@ -86,7 +93,7 @@ def render_junit(result: RunResult, summary: Summary | None = None) -> str:
     _sub(suite_properties, "property", name="tool_version", value=result.tool_version)
     _sub(suite_properties, "property", name="status", value=summary.verdict.label)
     for check in result.checks:
-        _testcase(suite, check, levels)
+        _testcase(suite, check, levels, result.strict)
     _run_cases(suite, result)
 
     # The counts are taken from the document itself, so they cannot disagree with it.

@@ -37,11 +37,20 @@ def _stages(result: RunResult) -> list[str]:
     if not result.stages:
         return []
     budget = result.settings.get("rate_limit_per_min")
-    lines = ["| Stage | Wall time | Requests |", "|---|---:|---:|"]
+    lines = [
+        "| Stage | Wall time | Requests | Retries | Journal runs created |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for stage in result.stages:
-        lines.append(f"| {_md(stage.name)} | {stage.wall_s:.2f} s | {stage.requests} |")
+        lines.append(
+            f"| {_md(stage.name)} | {stage.wall_s:.2f} s | {stage.requests} | {stage.retries} "
+            f"| {stage.runs_created} |"
+        )
     total_s = sum(stage.wall_s for stage in result.stages)
-    lines.append(f"| total | {total_s:.2f} s | {result.requests_sent()} |")
+    lines.append(
+        f"| total | {total_s:.2f} s | {result.requests_sent()} | {result.retries()} "
+        f"| {result.runs_created()} |"
+    )
     if budget:
         lines += ["", f"Paced to at most {budget:g} requests a minute (--rate-limit)."]
     return [*lines, ""]
@@ -79,6 +88,15 @@ def render_markdown(result: RunResult, summary: Summary | None = None) -> str:
             )
         if len(summary.failures) > MAX_LISTED:
             lines.append(f"- … and {len(summary.failures) - MAX_LISTED} more (see report.html)")
+        lines.append("")
+    if summary.warnings:
+        gate = "they fail this strict run" if result.strict else "they do not fail the run"
+        lines += [f"### Warnings ({len(summary.warnings)}): SHOULD or MAY not met; {gate}", ""]
+        for check in summary.warnings[:MAX_LISTED]:
+            ids = ", ".join(blamed_requirements(check)) or "no requirement"
+            lines.append(f"- {_md(check.id)} ({_md(ids)}): {_md(reason(check))}")
+        if len(summary.warnings) > MAX_LISTED:
+            lines.append(f"- … and {len(summary.warnings) - MAX_LISTED} more (see report.html)")
         lines.append("")
     if summary.xfails:
         lines += [f"### Expected failures ({len(summary.xfails)})", ""]

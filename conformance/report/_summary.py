@@ -50,14 +50,14 @@ class Summary:
     uncovered_must: list[Requirement]
     #: Checks that failed or errored (expected failures are listed apart).
     failures: list[CheckResult]
+    #: Checks that failed only SHOULD or MAY requirements.
+    warnings: list[CheckResult]
     xfails: list[CheckResult]
 
     @property
     def verdict(self) -> Status:
-        """The overall status, made a failure by any problem in the expected-failures file."""
-        if self.result.gate_problems and self.status < Status.FAIL:
-            return Status.FAIL
-        return self.status
+        """The overall status after the gate (see :attr:`RunResult.verdict`)."""
+        return self.result.verdict
 
 
 def _area_order(area: str) -> tuple[int, str]:
@@ -87,6 +87,7 @@ def summarise(result: RunResult) -> Summary:
         operations=_operations(outcomes),
         uncovered_must=result.uncovered("MUST"),
         failures=[c for c in result.checks if c.status >= Status.FAIL],
+        warnings=[c for c in result.checks if c.status is Status.WARN],
         xfails=[c for c in result.checks if c.status is Status.XFAIL],
     )
 

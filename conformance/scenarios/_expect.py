@@ -91,6 +91,12 @@ class Observed:
     #: How the target answers errors without a known ``Zuora-Version``: ``auto`` accepts both.
     default_style: str = "auto"
 
+    @property
+    def body_status(self) -> str | None:
+        """The ``status`` field of a JSON object body (a run's or an entry's), if any."""
+        status = self.body.get("status") if isinstance(self.body, dict) else None
+        return status if isinstance(status, str) else None
+
     def header(self, name: str) -> str | None:
         lowered = name.lower()
         values = [value for key, value in self.headers.items() if key.lower() == lowered]

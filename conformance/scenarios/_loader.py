@@ -11,6 +11,7 @@ string ``"Yes"``, as ``transferredToAccounting: Yes`` needs), dates stay strings
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -370,6 +371,9 @@ class _Builder:
                 deadline_s=float(spec.get("deadline_s", 60.0)),
                 max_interval_s=float(spec.get("max_interval_s", 2.0)),
             )
+        if "method" not in data and "url" not in data:  # the operation's own answers
+            for block in (expect, *((repeat.until, repeat.fail_fast) if repeat else ())):
+                self._known_values(op_id, block, where)
         saves = []
         for name, raw in data.get("save", {}).items():
             at = (*where, "save", name)
@@ -471,6 +475,27 @@ class _Builder:
             reqs = self._requirements(check["requirement"], (*at, "requirement"))
         kind = "header" if target == "header" else "body"
         return Expectation(kind, path, operators, reqs, source, self.doc.line(at))  # type: ignore[arg-type]
+
+    def _known_values(self, op_id: str, block: ExpectBlock, where: Path_) -> None:
+        """A literal a body expectation compares with must be one the spec allows there: a
+        misspelt status (``CancelInProgress``) is a load error, not a wait that never ends."""
+        for expectation in block.expectations:
+            if expectation.target != "body":
+                continue
+            allowed = self.catalogue.response_values(op_id, expectation.path)
+            if allowed is None:
+                continue
+            for name in ("equals", "not_equals", "in", "not_in"):
+                raw = expectation.operators.get(name)
+                for value in raw if isinstance(raw, list) else [raw]:
+                    if isinstance(value, str) and "${" not in value and value not in allowed:
+                        hint = difflib.get_close_matches(value, sorted(allowed), n=1)
+                        near = f" (did you mean {hint[0]!r}?)" if hint else ""
+                        raise ScenarioFormatError(
+                            f"{self.doc.source}:{expectation.line}: {op_id} never answers "
+                            f"{expectation.source} = {value!r}{near}; the spec allows "
+                            f"{', '.join(sorted(allowed))}"
+                        )
 
     def _path(self, source: str, at: Path_) -> tuple[str, ...]:
         try:

@@ -18,12 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .. import _lifecycle as lifecycle
 from .._catalogue import Catalogue
 from .._errors import CODE_FORMAT_REQUIREMENT
 from .._exceptions import ConformanceError, TransportError
 from .._http import Request, Response
 from .._ledger import UnsafeRequest
-from .._results import Assertion, CheckResult
+from .._results import Assertion, CheckResult, advisory
 from .._tenants import Tenant, Tenants
 from .._validate import Problem, ResponseValidator, fill_path
 from ._expect import NOT_JSON, Judged, Observed, Outcome, describe, find, judge, reached
@@ -98,6 +99,15 @@ class _Context:
     validator: ResponseValidator
     stop: threading.Event
     _schema_ids: dict[tuple[str, bool], tuple[str, ...]] = field(default_factory=dict)
+    #: The first wait of this run that ran out its deadline with a run still in a state that
+    #: ends by itself: a target that leaves runs there costs one deadline, not one per scenario.
+    stall: _Stall | None = None
+    _stall_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stalled(self, stall: _Stall) -> None:
+        with self._stall_lock:
+            if self.stall is None:
+                self.stall = stall
 
     def schema_requirements(
         self, operation_id: str, success: bool, problem: Problem | None = None
@@ -209,7 +219,7 @@ def _run_one(context: _Context, scenario: Scenario) -> CheckResult:
                 note = f"left behind: {left}"
                 check.message = f"{check.message} ({note})" if check.message else note
     check.duration_s = time.monotonic() - started
-    check.settle()
+    check.settle(context.catalogue.levels)
     return check
 
 
@@ -316,7 +326,13 @@ class _ScenarioRun:
             outcomes = self._judge(step.expect, observed)
             for requirements, outcome in outcomes:
                 self._record(requirements, outcome, label, step, response)
-            ok = all(outcome.passed for _, outcome in outcomes)
+            # A SHOULD or MAY not met is recorded (a warning) but does not end the scenario:
+            # the MUST checks after it still judge the server.
+            levels = self.context.catalogue.levels
+            ok = all(
+                outcome.passed or advisory(requirements, levels)
+                for requirements, outcome in outcomes
+            )
         if not self.in_cleanup:
             self._record_schema(schema, step, label)
         # Saved even when an expectation failed: cleanup needs what a server made regardless.
@@ -433,6 +449,25 @@ class _ScenarioRun:
                 detail = (
                     f"not within {repeat.deadline_s:g} s: {polls} poll(s), seen: {seen}; "
                     f"last: {'; '.join(o.detail for _, o in outcomes if not o.passed)}"
+                )
+                if observed.body_status in lifecycle.TRANSIENT:
+                    self.context.stalled(
+                        _Stall(self.scenario.id, label, observed.body_status, repeat.deadline_s)
+                    )
+                self._record_wait(until, None, False, detail, label, step, response)
+                return response, observed, False
+            stall = self.context.stall
+            if (
+                stall is not None
+                and waited >= _STALL_GRACE_S
+                and observed.body_status == stall.state
+            ):
+                if self.in_cleanup:
+                    return response, observed, False
+                detail = (
+                    f"not waiting out the deadline: still {stall.state} after {polls} poll(s) "
+                    f"in {waited:.1f} s (seen: {seen}), and earlier in this run a wait for the "
+                    f"same state ran out ({stall})"
                 )
                 self._record_wait(until, None, False, detail, label, step, response)
                 return response, observed, False
@@ -613,6 +648,26 @@ class _SchemaTally:
 
 def _describe(block: ExpectBlock) -> str:
     return " and ".join(describe(expectation) for expectation in block.expectations)
+
+
+@dataclass(frozen=True)
+class _Stall:
+    """A wait that ran out its deadline while the target kept showing one transitional state."""
+
+    scenario: str
+    step: str
+    state: str
+    deadline_s: float
+
+    def __str__(self) -> str:
+        return (
+            f"scenario {self.scenario}, step {self.step!r}, saw {self.state} for its whole "
+            f"{self.deadline_s:g} s deadline"
+        )
+
+
+#: How long a wait watches a state that an earlier wait of the run saw outlast its deadline.
+_STALL_GRACE_S = 1.0
 
 
 def _state(until: ExpectBlock, observed: Observed) -> str:

@@ -6,7 +6,9 @@ list stays a list); elsewhere the value is written into the text. ``$$`` is a li
 The tenant's data comes as ``${tenant.period.name}``, ``${tenant.period.start}`` and the rest of
 :data:`~conformance._tenant_data.VARIABLES`; a date takes a day offset,
 ``${tenant.period.start+3}``, which must stay inside its period (``${tenant.earliest_date-1}``
-is the one way outside).
+is the one way outside). ``${tenant.earliest_period.end}`` and its siblings are the open period
+known to contain the earliest target date; like ``${tenant.earliest_date}`` they may be unknown,
+and a scenario that needs one is then skipped with the reason.
 """
 
 from __future__ import annotations
@@ -33,11 +35,14 @@ _WHOLE = re.compile(r"^\$\{" + _NAME + r"\}$")
 class UndefinedVariable(KeyError):
     """A template names a variable that has no value (yet)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, reason: str | None = None) -> None:
         super().__init__(name)
         self.name = name
+        self.reason = reason
 
     def __str__(self) -> str:
+        if self.reason:
+            return self.reason
         if self.name == "tenant.earliest_date":
             return (
                 "the tenant's earliest target date is not known: set tenant.earliest_date "
@@ -109,7 +114,8 @@ class Variables:
         if name == "today":
             return dt.datetime.now(dt.UTC).date().isoformat()
         if name not in self._values:
-            raise UndefinedVariable(name)
+            why = self._tenant.missing(name) if self._tenant is not None else None
+            raise UndefinedVariable(name, why)
         return self._values[name]
 
     def resolve(self, value: Any) -> Any:

@@ -23,7 +23,7 @@ from conformance.fuzz import (
 )
 from conformance.fuzz._builtins import _FIXED_REQUIREMENT, _SCHEMA_REQUIREMENT, group_of
 from conformance.fuzz._checks import Finding, Rules
-from conformance.fuzz._config import prepare_spec
+from conformance.fuzz._config import UNDECIDED_BOUNDS, prepare_spec
 from conformance.fuzz._observe import Observation
 from conformance.fuzz._tally import Tally
 
@@ -472,6 +472,26 @@ def test_the_suite_sets_its_own_headers(catalogue: Catalogue) -> None:
     assert any("ZuoraVersion" in p.get("$ref", "") for p in create)
 
 
+def test_the_fuzzer_leaves_out_the_bounds_whose_outside_is_undecided(
+    catalogue: Catalogue,
+) -> None:
+    """pageSize 301, page 0 and notes of 2001 characters may be clamped or accepted (a SHOULD
+    missed, JR-ENTRIES-004, -014): schemathesis must not send them as negative data, which it
+    would blame on JR-ERRORS-009, a MUST. The catalogue's spec keeps them (the scenarios)."""
+    prepared = prepare_spec(catalogue.spec)
+    for pointer, keywords in UNDECIDED_BOUNDS.items():
+        original: Any = catalogue.spec
+        copied: Any = prepared
+        for part in pointer.strip("/").split("/"):
+            original, copied = original[part], copied[part]
+        for keyword in keywords:
+            assert keyword in original, (pointer, keyword)  # the spec still says it
+            assert keyword not in copied, (pointer, keyword)
+    # bounds whose outside the sources decide stay (an empty transactionTypes is refused)
+    run = prepared["components"]["schemas"]["POSTJournalRunType"]["properties"]
+    assert run["transactionTypes"]["minItems"] == 1
+
+
 def test_an_accepted_cancel_or_delete_answers_200_not_204() -> None:
     rules = Rules()
     created(rules)
@@ -664,3 +684,25 @@ def test_the_method_check_accepts_not_found_and_nothing_else(
         monkeypatch.setattr(_builtins._st_checks, "unsupported_method", failing(status, reason))
         with pytest.raises(UnsupportedMethodResponse):
             _builtins.unsupported_method_or_not_found(None, None, None)
+
+
+def test_transient_answers_are_counted_and_judged_by_no_check() -> None:
+    from conformance.fuzz._driver import _Judge
+
+    judge = _Judge(Redactor(), TOKEN, None)
+    gateway = dataclasses.replace(
+        obs("GET_JournalRun", "GET", 502, None, number="JR-00000001"),
+        response_headers={"content-type": "text/html"},
+        response_body=b"<html>Bad Gateway</html>",
+    )
+    busy = obs("GET_JournalRun", "GET", 500, error("50000061", "try later"), number="JR-00000001")
+    broken = obs("GET_JournalRun", "GET", 500, error("50000060", "boom"), number="JR-00000001")
+    for observation in (gateway, busy):
+        judge._judge(observation)
+    assert judge.unavailable == 2
+    assert all(tally.checked == 0 for tally in judge.tallies.values())
+    judge._judge(broken)  # a 500 of the server's own is judged as usual
+    assert judge.unavailable == 2 and any(t.checked for t in judge.tallies.values())
+    engine = judge.results(0.0)[-1]
+    assert engine.status is Status.PASS
+    assert "2 answer(s) were transient" in engine.assertions[0].message

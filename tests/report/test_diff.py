@@ -51,7 +51,7 @@ def test_changes_are_sorted_into_kinds() -> None:
     assert [(c.id, c.old, c.new) for c in diff.removed] == [("goes-away", Status.PASS, None)]
     assert [str(r) for r in diff.requirements] == [
         "JR-CREATE-002: pass -> fail",
-        "JR-CREATE-003: not covered -> fail",
+        "JR-CREATE-003: not covered -> warn",  # a SHOULD: a warning
         "JR-CANCEL-001: fail -> pass",
         "JR-CANCEL-002: fail -> error",
         "JR-CANCEL-003: not covered -> pass",

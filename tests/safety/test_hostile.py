@@ -132,7 +132,7 @@ def test_a_server_broken_everywhere_is_a_setup_error(
     with HostileServer(upstream.url, "html-error", affects=everything) as hostile:
         code, out, err, wall = _run(hostile.url, config, reports)
     assert code == 3, (out, err)
-    assert "setup error" in out and "without the API's JSON envelope" in out
+    assert "setup error: the target was unavailable: HTTP 502 (text/html)" in out
     assert "Traceback" not in out + err
     assert json.loads((reports / "results.json").read_text())["status"] == "error"
     assert wall < WALL_LIMIT_S
@@ -169,3 +169,25 @@ def test_the_fuzz_stage_stays_within_its_time_budget_on_a_silent_server(
     assert wall < WALL_LIMIT_S, wall
     assert (reports / "results.json").is_file()
     print(f"fuzz on a silent server: {wall:.1f} s")
+
+
+def test_a_transient_gateway_answer_is_retried_and_never_a_failure(
+    upstream: ReferenceServer, config: Path, tmp_path: Path
+) -> None:
+    """A short burst of 503s is retried (and counted); one that outlasts the retries makes the
+    affected check an ERROR that says the target was unavailable, never a FAIL."""
+    with HostileServer(upstream.url, "503-burst", burst=2) as hostile:
+        code, out, err, _ = _run(hostile.url, config, tmp_path / "short")
+    assert code == 0, out + err
+    data = json.loads((tmp_path / "short" / "results.json").read_text())
+    assert sum(stage["retries"] for stage in data["stages"]) == 2
+    assert "| Retries |" in (tmp_path / "short" / "summary.md").read_text()
+
+    with HostileServer(upstream.url, "503-burst", burst=1000) as hostile:
+        code, out, err, _ = _run(hostile.url, config, tmp_path / "long")
+    assert code == 1, out + err
+    checks = _checks(tmp_path / "long")
+    affected = checks["not-found-entries"]
+    assert affected["status"] == "error", affected
+    assert "the target was unavailable: HTTP 503" in str(affected["message"])
+    assert checks["create-with-period"]["status"] == "pass"

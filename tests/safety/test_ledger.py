@@ -4,18 +4,20 @@ else; cleanup drives what the ledger holds to not-found, or reports it left behi
 from __future__ import annotations
 
 import json
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import TOKEN
 
-from conformance._cleanup import clean
+from conformance._cleanup import clean, worth_retrying
 from conformance._exceptions import TransportError
 from conformance._http import BearerToken, HttpSettings, Request, Session
 from conformance._ledger import RUN, Ledger, UnsafeRequest, load_ledger, tenant_key
 from conformance.cli import main
-from conformance.reference import ReferenceServer
+from conformance.reference import ReferenceServer, ReferenceSettings
 
 NOV_2014 = {
     "accountingPeriodName": "Nov-2014",
@@ -287,3 +289,56 @@ def test_a_create_without_an_answer_is_recorded_as_lost(
     [lost] = ledger.lost()
     assert lost.number == "(unknown)" and "got no answer" in lost.reason
     assert _lines(tmp_path / "ledger.jsonl")[0]["state"] == "lost"
+
+
+def test_cleanup_gives_up_at_once_when_the_target_is_gone(tmp_path: Path) -> None:
+    """A target that stopped answering costs one failed request, not a deadline per item."""
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    ledger = Ledger(tmp_path / "ledger.jsonl", run_id="jrc-test", base_url=url)
+    for number in range(1, 31):
+        ledger.record("token x", RUN, f"JR-{number:08d}")
+    session = Session(HttpSettings(base_url=url, timeout_s=2), BearerToken("x"))
+    with session:
+        started = time.monotonic()
+        left = clean(ledger, ledger.open_items(), lambda k: session, wait_s=120)
+        wall = time.monotonic() - started
+    assert len(left) == 30
+    assert session.requests_sent == 1  # the first read failed; nothing else was sent
+    assert left[0].number == "JR-00000030" and "not tried" not in left[0].reason
+    assert all(
+        item.reason.startswith("not tried: the target stopped answering") for item in left[1:]
+    )
+    assert wall < 10, wall
+    # The ledger keeps them open for a later `jr-conformance cleanup --ledger`.
+    assert all(worth_retrying(item) for item in ledger.open_items())
+
+
+def test_cleanup_waits_out_one_deadline_for_runs_a_target_never_finishes(tmp_path: Path) -> None:
+    """Three tenants, each with a run held in Processing: the first costs the whole deadline;
+    the others, seen in the same state, are given up on after a short grace."""
+    tokens = tuple(f"{TOKEN}-{n}" for n in range(3))
+    with ReferenceServer(ReferenceSettings(tokens=tokens)) as server:
+        ledger = Ledger(tmp_path / "ledger.jsonl", run_id="jrc-test", base_url=server.url)
+        sessions: dict[str, Session] = {}
+        for token in tokens:
+            session = Session(HttpSettings(base_url=server.url), BearerToken(token))
+            key = tenant_key(session.auth)
+            ledger.watch(session, key)
+            sessions[key] = session
+            request = Request(
+                "POST", "/v1/journal-runs", json=NOV_2014, headers={"X-Reference-Hold": "120"}
+            )
+            session.do(request)
+        try:
+            left = clean(ledger, ledger.open_items(), sessions.get, wait_s=2)
+        finally:
+            for session in sessions.values():
+                session.close()
+    assert [item.status for item in left] == ["Processing"] * 3
+    assert left[0].reason == "still Processing after 2 s"
+    for item in left[1:]:
+        assert "not waited for, as an earlier item stayed Processing for the whole 2 s" in (
+            item.reason
+        )

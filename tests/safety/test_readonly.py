@@ -162,38 +162,72 @@ def test_the_run_waits_for_a_pending_run_to_finish_and_never_cancels_it(
     assert _status(reference, foreign) == "Completed"
 
 
+FOREIGN_PATCH = """
+id: patch-a-foreign-run
+title: Sends a change to a run someone else made
+requirements: [JR-ERRORS-010]
+steps:
+  - name: update-run
+    operation: GET_JournalRun
+    method: PATCH
+    path_params: {jr-number: JR-00000001}
+    body: {}
+    expect:
+      error: {category: [45, 40]}
+"""
+
+
 def test_a_scenario_that_would_touch_a_foreign_run_is_skipped(
-    reference: ReferenceServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    reference: ReferenceServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     foreign = _foreign_run(reference)
-    assert foreign == "JR-00000001"  # what unsupported-method PATCHes
+    assert foreign == "JR-00000001"  # what the scenario PATCHes
+    scenario = tmp_path / "patch-a-foreign-run.yaml"
+    scenario.write_text(FOREIGN_PATCH)
     monkeypatch.setenv("JR_TOKEN", TOKEN)
     with HostileServer(reference.url) as proxy:
-        code = main(
-            [
-                "run",
-                "--base-url",
-                proxy.url,
-                "--quiet",
-                "--select",
-                "unsupported-method",
-                "--reports",
-                str(tmp_path),
-            ]
-        )
+        code = main(["scenarios", "--base-url", proxy.url, "--scenarios", str(scenario)])
         touched = [s.method for s in proxy.seen if s.path.endswith(foreign)]
-    assert code == 0
+    out = capsys.readouterr().out
+    assert code == 0, out
     assert set(touched) == {"GET"}  # read to see it exists; never changed
-    check = next(
-        c
-        for c in json.loads((tmp_path / "results.json").read_text())["checks"]
-        if c["id"] == "unsupported-method"
-    )
-    assert (
-        check["status"] == "skip"
-        and "which exists and was not created by this run" in (check["message"])
-    )
+    assert "SKIP" in out and "which exists and was not created by this run" in out
     assert _status(reference, foreign) == "Completed"
+
+
+def test_the_library_addresses_only_numbers_nobody_has(
+    reference: ReferenceServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tenant's own JR-00000001 costs no check: scenarios that need "some run" name one a
+    read shows absent, so they run to the end."""
+    _foreign_run(reference)
+    monkeypatch.setenv("JR_TOKEN", TOKEN)
+    code = main(
+        [
+            "run",
+            "--base-url",
+            reference.url,
+            "--quiet",
+            "--select",
+            "unsupported-method",
+            "missing-credentials",
+            "bad-credentials",
+            "auth-error-category-should",
+            "--reports",
+            str(tmp_path),
+        ]
+    )
+    checks = json.loads((tmp_path / "results.json").read_text())["checks"]
+    assert code == 0
+    assert {c["id"]: c["status"] for c in checks if c["kind"] == "scenario"} == {
+        "unsupported-method": "pass",
+        "missing-credentials": "pass",
+        "bad-credentials": "pass",
+        "auth-error-category-should": "pass",
+    }
 
 
 def test_the_fuzz_stage_never_changes_what_the_suite_did_not_create(

@@ -82,6 +82,9 @@ def test_the_error_style_table() -> None:
     assert error_style("2024-05-20") == error_style("2025-08-12") == "modern"
     assert error_style("341.0") == error_style("186.0") == error_style("2023-01-01") == "legacy"
     assert error_style(None) == error_style("banana") == "default"
+    # the documented numbers are 186.0 ... 341.0: just outside them a number is unknown
+    assert error_style("185.0") == error_style("342.0") == error_style("185.9") == "default"
+    assert error_style("186") == error_style("341") == "legacy"
     assert statuses_for([40], "modern") == (404,)
     assert statuses_for([40], "legacy") == (200,)
     assert statuses_for([40], "default") == (200, 404)

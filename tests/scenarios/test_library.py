@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
+
 import pytest
 
 from conformance._catalogue import AREAS, Catalogue
 from conformance._results import CheckResult, Status
+from conformance._tenant_data import DOCUMENTS_PERIOD, DOCUMENTS_SECOND_PERIOD, TenantData
+from conformance.reference import ReferenceServer, ReferenceSettings
 from conformance.scenarios import CAPABILITIES, Scenario
 
 #: Scenarios the reference server is known to fail, and why. Each must really fail (so the entry
@@ -15,6 +20,17 @@ REFERENCE_GAPS: dict[str, str] = {}
 AREAS_IN_LIBRARY = set(AREAS)
 #: Testable MUSTs no scenario checks (the fuzz stage does; tests/test_run.py checks the union).
 NOT_IN_SCENARIOS: set[str] = set()
+
+
+#: The reference tenant's earliest allowed target date, and the suite is told it, so every
+#: scenario runs (those of the earliest date skip without it: test_boundaries.py).
+EARLIEST = dt.date(2014, 11, 1)
+
+
+@pytest.fixture(scope="module")
+def reference() -> Iterator[ReferenceServer]:
+    with ReferenceServer(ReferenceSettings(delay=0, earliest_date=EARLIEST.isoformat())) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +43,7 @@ def results(
 
     url = reference.url  # type: ignore[attr-defined]
     with FreshTenants(HttpSettings(base_url=url, run_id="jrc-lib")) as tenants:
+        tenants.data = TenantData(DOCUMENTS_PERIOD, DOCUMENTS_SECOND_PERIOD, EARLIEST)
         return {r.id: r for r in run_scenarios(catalogue, library, tenants, concurrency=8)}
 
 

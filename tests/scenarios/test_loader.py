@@ -194,3 +194,35 @@ def test_every_library_file_is_valid_against_the_shipped_schema(
 def test_the_library_reports_its_own_paths(library: list[object]) -> None:
     shown = {s.display_path for s in library}  # type: ignore[attr-defined]
     assert "scenarios/cancel/partial-cancel-jr-00000075.yaml" in shown
+
+
+MISSPELT = """
+id: misspelt
+title: Waits for a status no server answers
+requirements: [JR-CANCEL-001]
+steps:
+  - name: wait
+    operation: GET_JournalRun
+    path_params: {jr-number: JR-99999999}
+    repeat:
+      until: {body: {/status: {equals: Cancelled}}}
+      fail_fast: {body: {/status: {not_in: [CancelInProgress]}}}
+      deadline_s: 60
+"""
+
+
+def test_a_misspelt_status_is_a_load_error(tmp_path: Path, catalogue: Catalogue) -> None:
+    message = _error(tmp_path, catalogue, MISSPELT)
+    assert message.startswith(f"{tmp_path / 'cancel' / 'broken.yaml'}:")
+    assert "GET_JournalRun never answers /status = 'CancelInProgress'" in message
+    assert "did you mean 'CancelInprogress'?" in message
+    # The same values in an expectation of a step that sends another method are not checked
+    # (its answer is not the operation's), nor are template values.
+    other = MISSPELT.replace(
+        "    operation: GET_JournalRun\n", "    operation: GET_JournalRun\n    method: PATCH\n"
+    )
+    load_scenario(write(tmp_path, "cancel/other.yaml", other), catalogue=catalogue)
+    templated = MISSPELT.replace("[CancelInProgress]", '["${state}"]').replace(
+        "steps:", "vars: {state: CancelInprogress}\nsteps:"
+    )
+    load_scenario(write(tmp_path, "cancel/templated.yaml", templated), catalogue=catalogue)

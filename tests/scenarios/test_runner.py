@@ -304,3 +304,47 @@ def test_on_result_is_called_once_per_scenario(run: RunScenarios, concurrency: i
     texts = [_held(hold=0, deadline=20, name=f"cb-{i}") for i in range(3)]
     run(*texts, concurrency=concurrency, on_result=lambda r: seen.append(r.id))
     assert sorted(seen) == ["cb-0", "cb-1", "cb-2"]
+
+
+def test_a_target_that_leaves_runs_processing_costs_one_deadline(run: RunScenarios) -> None:
+    """Once a wait of the run has seen Processing outlast its deadline, later waits that see
+    Processing stop after a short grace, naming the earlier one, instead of each waiting out
+    its own deadline."""
+    first = _held(hold=60, deadline=2, name="held-first")
+    later = [_held(hold=60, deadline=60, name=f"held-{n}") for n in (2, 3)]
+    results = run(first, *later, concurrency=1)
+    assert [r.status for r in results] == [Status.FAIL] * 3
+    assert "not within 2 s" in results[0].message
+    for result in results[1:]:
+        assert "not waiting out the deadline: still Processing" in result.message
+        assert "scenario held-first, step 'wait', saw Processing for its whole 2 s" in (
+            result.message
+        )
+        polls = sum(1 for e in result.evidence if e.method == "GET")
+        assert polls <= 20, polls  # a second or so of polling, not 60 s of it
+
+
+SHOULD_THEN_MUST = """
+id: should-then-must
+title: A SHOULD not met, then a MUST
+requirements: [JR-HEADERS-004, JR-ERRORS-008]
+steps:
+  - name: should
+    operation: GET_JournalRun
+    path_params: {jr-number: JR-99999999}
+    expect:
+      headers: {X-Never-Sent: {equals: "yes", requirement: JR-HEADERS-004}}
+  - name: must
+    operation: GET_JournalRun
+    path_params: {jr-number: JR-99999999}
+    expect:
+      error: {category: 40, requirement: JR-ERRORS-008}
+"""
+
+
+def test_a_should_not_met_is_a_warning_and_the_scenario_goes_on(run: RunScenarios) -> None:
+    (result,) = run(SHOULD_THEN_MUST)
+    assert result.status is Status.WARN
+    assert [a.step for a in result.failed_assertions] == ["should"]
+    assert any(a.step == "must" and a.passed for a in result.assertions)
+    assert result.status_for("JR-ERRORS-008") is Status.PASS

@@ -107,6 +107,26 @@ def test_a_fault_naming_an_unknown_requirement_is_a_catalogue_error(
         check_fault_table(load_catalogue())
 
 
+def test_the_settings_and_flags_a_fault_carries_are_valid() -> None:
+    from conformance._config import load_config
+    from conformance.reference import ReferenceSettings
+
+    carrying = [f for f in FAULTS.values() if f.settings or f.flags]
+    assert {"earliest-date-ignored", "earliest-date-exclusive"} <= {f.name for f in carrying}
+    for fault in carrying:
+        ReferenceSettings(**dict(fault.settings), faults=frozenset({fault.name}))
+        load_config(flags=dict(fault.flags), env={})
+
+
+def test_a_fault_runs_with_the_tenant_data_it_needs() -> None:
+    """The earliest-date faults show only on a reference with an earliest date, judged by a
+    suite that is told it: without them both scenarios would be skipped, and nothing caught."""
+    result = selftest(fast=True, faults=["earliest-date-ignored"], run_clean=False)
+    (outcome,) = result.faults
+    assert outcome.expected, outcome
+    assert outcome.catching_checks == ["create-earliest-date-day-before"]
+
+
 def test_clean_configurations_have_unique_names() -> None:
     names = [c.name for c in CLEAN_CONFIGS]
     assert len(names) == len(set(names)) and "default" in names
@@ -119,12 +139,12 @@ def test_each_variant_runs_alone_in_both_styles_and_all_at_once_in_every_configu
         max_examples=None, seed=0,
     )  # fmt: skip
     assert [(j.name, j.config, j.variants) for j in jobs] == [
-        ("fast-lifecycle@tenant-2024-2026", "tenant-2024-2026", ("fast-lifecycle",)),
-        ("fast-lifecycle@tenant-2024-2026-modern", "tenant-2024-2026-modern", ("fast-lifecycle",)),
-        ("codes-as-numbers@tenant-2024-2026", "tenant-2024-2026", ("codes-as-numbers",)),
+        ("fast-lifecycle@earliest-gap", "earliest-gap", ("fast-lifecycle",)),
+        ("fast-lifecycle@earliest-gap-modern", "earliest-gap-modern", ("fast-lifecycle",)),
+        ("codes-as-numbers@earliest-gap", "earliest-gap", ("codes-as-numbers",)),
         (
-            "codes-as-numbers@tenant-2024-2026-modern",
-            "tenant-2024-2026-modern",
+            "codes-as-numbers@earliest-gap-modern",
+            "earliest-gap-modern",
             ("codes-as-numbers",),
         ),
         ("all-variants@default", "default", ("fast-lifecycle", "codes-as-numbers")),
