@@ -304,7 +304,8 @@ def selftest(
 
     ``faults``, ``clean`` and ``variants`` select by name (shell wildcards allowed; empty: all);
     ``run_clean=False`` skips the clean configurations, ``run_faults=False`` the faults,
-    ``run_variants=False`` the variants. Each selected variant runs alone in ``VARIANT_BASES``
+    ``run_variants=False`` the variants (so does ``run_clean=False``, unless ``variants`` names
+    some). Each selected variant runs alone in ``VARIANT_BASES``
     (unless ``variants_alone`` is False), and the selected variants together in each clean
     configuration that runs.
     ``jobs`` > 1 runs that many processes, each with its own reference server. ``on_outcome``
@@ -321,7 +322,10 @@ def selftest(
     check_variant_table(catalogue)
     fault_names = _choose("--fault", faults, list(FAULTS)) if run_faults else []
     clean_names = _choose("--clean", clean, [c.name for c in CLEAN_CONFIGS]) if run_clean else []
-    variant_names = _choose("--variant", variants, list(VARIANTS)) if run_variants else []
+    # Variants run in clean configurations: without those, only variants asked for by name.
+    variant_names = []
+    if run_variants and (run_clean or variants):
+        variant_names = _choose("--variant", variants, list(VARIANTS))
     if not fault_names and not clean_names and not variant_names:
         raise UsageError("nothing to run: no fault, clean configuration or variant selected")
     jobs_list = [_Job("clean", name, fast, max_examples, seed) for name in clean_names]

@@ -614,8 +614,7 @@ def _selftest(args: argparse.Namespace) -> int:
         clean=args.clean or (),
         variants=args.variant or (),
         run_clean=not args.skip_clean,
-        # Variants run in clean configurations: --skip-clean skips them too, unless named.
-        run_variants=not args.skip_variants and (not args.skip_clean or bool(args.variant)),
+        run_variants=not args.skip_variants,
         run_faults=not args.skip_faults,
         jobs=args.jobs,
         max_examples=args.max_examples,
