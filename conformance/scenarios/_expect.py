@@ -152,9 +152,12 @@ def describe(expectation: Expectation) -> str:
     if expectation.target == "status":
         return "HTTP status is " + _either(list(expectation.operators["in"]))
     if expectation.target == "error":
-        return "refused (success false) with category " + _categories(
+        text = "refused (success false) with category " + _categories(
             list(expectation.operators["category"])
         )
+        if expectation.operators.get("any_body_on_401"):
+            text += ", or HTTP 401 with any body"
+        return text
     if expectation.target == "header":
         return f"header {expectation.path[0]} {_describe(expectation.operators)}"
     return f"{_label(expectation.source)} {_describe(expectation.operators)}"
@@ -240,8 +243,13 @@ def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
     #    malformed code still tells its category and is blamed only on the code format).
     refusal = Outcome(True, describe(expectation), categories, actual)
     problems: list[str] = []
-    # A 401 may come from a gateway before the API, with a body of any shape (JR-AUTH-002).
-    any_body = observed.status == 401 and not _has_reasons(body)
+    # A 401 may come from a gateway before the API, with a body of any shape (JR-AUTH-002); with
+    # any_body_on_401 the status alone answers (the category is JR-AUTH-002's to judge).
+    any_body = observed.status == 401 and (
+        not _has_reasons(body) or bool(expectation.operators.get("any_body_on_401"))
+    )
+    if any_body:
+        allowed = statuses_for(categories, judged_style)
     if not any_body:
         if not isinstance(body, dict):
             problems.append("the body is not a JSON object")
