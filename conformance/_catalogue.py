@@ -61,6 +61,10 @@ class Requirement:
     #: Why the level is what it is, where that was argued (e.g. a MUST downgraded because the
     #: source describes the client's side).
     level_reason: str = ""
+    #: The reference variants that produce the other behaviours ``decision`` accepts (the
+    #: self-test proves the suite accepts each); empty with ``variants_reason`` saying why none.
+    variants: tuple[str, ...] = ()
+    variants_reason: str = ""
     #: ``checked`` (some check names it), or why no check can: ``not-observable: ...``.
     verification: str = "checked"
 
@@ -425,6 +429,8 @@ def _entry(raw: dict[str, Any], documents: Mapping[str, Document]) -> Entry:
         tags=tuple(raw.get("tags", ())),
         decision=" ".join(raw.get("decision", "").split()),
         level_reason=" ".join(raw.get("level_reason", "").split()),
+        variants=tuple(raw.get("variants", ())),
+        variants_reason=" ".join(raw.get("variants_reason", "").split()),
         verification=raw["verification"],
     )
     return Entry(requirement, refs)

@@ -387,6 +387,7 @@ class RunResult:
             raw = dict(raw)
             raw["operations"] = tuple(raw.get("operations", ()))
             raw["tags"] = tuple(raw.get("tags", ()))
+            raw["variants"] = tuple(raw.get("variants", ()))
             return Requirement(**raw)
 
         def check(raw: dict[str, Any]) -> CheckResult:

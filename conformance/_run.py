@@ -364,7 +364,11 @@ def _not_run(checks: list[FuzzCheck], result: RunResult, reason: str) -> None:
 @contextmanager
 def _tenants(config: Config, run_id: str, target: LiveTarget) -> Iterator[Tenants]:
     tenants = tenants_for(
-        config, run_id=run_id, base_url=target.base_url, client_secret=target.client_secret
+        config,
+        run_id=run_id,
+        base_url=target.base_url,
+        client_secret=target.client_secret,
+        reference_style=target.default_style,
     )
     with tenants:
         yield tenants

@@ -7,15 +7,21 @@ against the clean reference in several valid configurations, and scores itself:
 - a fault is *caught* when a check's verdict on a requirement the fault declares is FAIL, as the
   reports would show it (a check that merely errors, or blames another requirement, does not
   count);
-- a clean configuration must pass everything: a failure there is a false alarm.
+- a clean configuration must pass everything: a failure there is a false alarm;
+- so must every reference *variant* (``conformance.reference.VARIANTS``), a conforming alternative
+  reading of a requirement's decision: each variant alone on the tenant of ``VARIANT_BASES`` in
+  both error styles, and all variants at once in every clean configuration. A failure there is a
+  false alarm too: the suite rejected a reading the catalogue allows.
 
 The mutation score is caught faults over all faults; the self-test passes at 100 % with no false
-alarm. Two modes:
+alarm on any clean configuration or variant. Two modes:
 
 - **full**: the whole suite (every scenario, the fuzz stage at its default budget) each time;
 - **fast**: per fault, only the checks that could catch it (the scenarios naming a requirement it
   declares, then, if they missed it, the fuzz checks naming one, with a small budget); the clean
-  configurations still run every check, with the small fuzz budget.
+  configurations still run every check, with the small fuzz budget. A variant alone runs the
+  checks naming a requirement it reads (every check for a variant of HTTP itself, which has no
+  readings); all variants at once run every check.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ if TYPE_CHECKING:
     from .scenarios import Scenario
 
 #: Bumped whenever ``selftest.json`` changes shape; ``schemas/selftest.schema.json`` matches.
-SELFTEST_SCHEMA_VERSION = "1.0"
+SELFTEST_SCHEMA_VERSION = "1.1"
 #: Fuzz examples per operation in the fast mode (the full mode uses the run's default).
 FAST_MAX_EXAMPLES = 5
 #: How long the run's cleanup may wait for one run or entry. The embedded reference and all it
@@ -110,12 +116,29 @@ CLEAN_CONFIGS: tuple[CleanConfig, ...] = (
         flags={"earliest_date": "2015-01-01"},
     ),
     CleanConfig(
+        "earliest-gap-modern",
+        "as earliest-gap, with the modern error style by default (the suite is told)",
+        reference={
+            "periods": ("2024-01", "2026-12"),
+            "earliest_date": "2015-01-01",
+            "error_style": "modern",
+        },
+        flags={"earliest_date": "2015-01-01", "error_style": "modern"},
+    ),
+    CleanConfig(
         "sqlite-file",
         "the reference keeps its state in a SQLite file, with a short lifecycle delay",
         reference={"delay": 0.05},
         sqlite_file=True,
     ),
 )
+
+#: The clean configurations each variant runs in alone: a tenant with periods 2024-01 to 2026-12
+#: only (no 2014, unlike the documents' examples) and earliest target date 2015-01-01, in both
+#: error styles.
+VARIANT_BASES = ("earliest-gap", "earliest-gap-modern")
+#: The name of the combination of every variant.
+ALL_VARIANTS = "all-variants"
 
 
 # -- what came of it ------------------------------------------------------------------------------
@@ -152,6 +175,8 @@ class FaultOutcome:
 
 @dataclass
 class CleanOutcome:
+    """A clean configuration, or (``variants``) one with variants of the reference on."""
+
     name: str
     description: str
     passed: bool
@@ -159,6 +184,10 @@ class CleanOutcome:
     checks_run: int
     wall_s: float
     note: str = ""
+    #: The clean configuration the variants ran in (its own name for a plain one).
+    config: str = ""
+    #: The variants that were on (empty for a plain clean configuration).
+    variants: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -170,6 +199,8 @@ class SelftestResult:
     wall_s: float = 0.0
     faults: list[FaultOutcome] = field(default_factory=list)
     clean: list[CleanOutcome] = field(default_factory=list)
+    #: Variants alone and all at once: conforming readings, so any failure is a false alarm.
+    variants: list[CleanOutcome] = field(default_factory=list)
     schema_version: str = SELFTEST_SCHEMA_VERSION
 
     @property
@@ -183,12 +214,16 @@ class SelftestResult:
 
     @property
     def false_alarms(self) -> int:
-        """Checks that failed on a clean configuration (a run that could not start counts 1)."""
-        return sum(max(len(c.false_alarms), 0 if c.passed else 1) for c in self.clean)
+        """Checks that failed on a clean configuration or a variant (a run that could not start
+        counts 1)."""
+        return sum(
+            max(len(c.false_alarms), 0 if c.passed else 1) for c in [*self.clean, *self.variants]
+        )
 
     @property
     def passed(self) -> bool:
-        return self.caught == len(self.faults) and all(c.passed for c in self.clean)
+        conforming = [*self.clean, *self.variants]
+        return self.caught == len(self.faults) and all(c.passed for c in conforming)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -207,11 +242,47 @@ class SelftestResult:
 
 @dataclass(frozen=True)
 class _Job:
-    kind: str  # "fault" | "clean"
+    kind: str  # "fault" | "clean" | "variant"
     name: str
     fast: bool
     max_examples: int | None
     seed: int
+    #: kind "variant": the clean configuration, and the variants on in it.
+    config: str = ""
+    variants: tuple[str, ...] = ()
+
+
+def variant_jobs(
+    variant_names: Sequence[str],
+    clean_names: Sequence[str],
+    *,
+    fast: bool,
+    max_examples: int | None,
+    seed: int,
+    alone: bool = True,
+) -> list[_Job]:
+    """Each variant alone in each of ``VARIANT_BASES`` (unless ``alone`` is False), then all of
+    ``variant_names`` at once in each of ``clean_names`` (named ``variant@configuration``)."""
+    bases = VARIANT_BASES if alone else ()
+    jobs = [
+        _Job("variant", f"{name}@{base}", fast, max_examples, seed, base, (name,))
+        for name in variant_names
+        for base in bases
+    ]
+    if len(variant_names) > 1:
+        jobs += [
+            _Job(
+                "variant",
+                f"{ALL_VARIANTS}@{config}",
+                fast,
+                max_examples,
+                seed,
+                config,
+                tuple(variant_names),
+            )
+            for config in clean_names
+        ]
+    return jobs
 
 
 def selftest(
@@ -219,8 +290,11 @@ def selftest(
     fast: bool = False,
     faults: Sequence[str] = (),
     clean: Sequence[str] = (),
+    variants: Sequence[str] = (),
     run_clean: bool = True,
     run_faults: bool = True,
+    run_variants: bool = True,
+    variants_alone: bool = True,
     jobs: int = 1,
     max_examples: int | None = None,
     seed: int = 0,
@@ -228,23 +302,41 @@ def selftest(
 ) -> SelftestResult:
     """Run the self-test and return its result (the CLI prints and writes it).
 
-    ``faults`` and ``clean`` select by name (shell wildcards allowed; empty: all);
-    ``run_clean=False`` skips the clean configurations, ``run_faults=False`` the faults.
+    ``faults``, ``clean`` and ``variants`` select by name (shell wildcards allowed; empty: all);
+    ``run_clean=False`` skips the clean configurations, ``run_faults=False`` the faults,
+    ``run_variants=False`` the variants (so does ``run_clean=False``, unless ``variants`` names
+    some). Each selected variant runs alone in ``VARIANT_BASES``
+    (unless ``variants_alone`` is False), and the selected variants together in each clean
+    configuration that runs.
     ``jobs`` > 1 runs that many processes, each with its own reference server. ``on_outcome``
     sees each outcome as it finishes.
     """
-    from .reference import FAULTS
+    from .reference import FAULTS, VARIANTS
 
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
     if max_examples is not None and max_examples < 1:
         raise UsageError(f"--max-examples must be at least 1, not {max_examples}")
-    check_fault_table(load_catalogue())
+    catalogue = load_catalogue()
+    check_fault_table(catalogue)
+    check_variant_table(catalogue)
     fault_names = _choose("--fault", faults, list(FAULTS)) if run_faults else []
     clean_names = _choose("--clean", clean, [c.name for c in CLEAN_CONFIGS]) if run_clean else []
-    if not fault_names and not clean_names:
-        raise UsageError("nothing to run: no fault and no clean configuration selected")
+    # Variants run in clean configurations: without those, only variants asked for by name.
+    variant_names = []
+    if run_variants and (run_clean or variants):
+        variant_names = _choose("--variant", variants, list(VARIANTS))
+    if not fault_names and not clean_names and not variant_names:
+        raise UsageError("nothing to run: no fault, clean configuration or variant selected")
     jobs_list = [_Job("clean", name, fast, max_examples, seed) for name in clean_names]
+    jobs_list += variant_jobs(
+        variant_names,
+        clean_names,
+        fast=fast,
+        max_examples=max_examples,
+        seed=seed,
+        alone=variants_alone,
+    )
     jobs_list += [_Job("fault", name, fast, max_examples, seed) for name in fault_names]
 
     result = SelftestResult(mode="fast" if fast else "full", started_at=_now())
@@ -256,7 +348,14 @@ def selftest(
             on_outcome(outcome)
     # Report in declaration order, whatever order the processes finished in.
     result.clean = [
-        o for j in jobs_list if isinstance(o := outcomes[(j.kind, j.name)], CleanOutcome)
+        o
+        for j in jobs_list
+        if j.kind == "clean" and isinstance(o := outcomes[(j.kind, j.name)], CleanOutcome)
+    ]
+    result.variants = [
+        o
+        for j in jobs_list
+        if j.kind == "variant" and isinstance(o := outcomes[(j.kind, j.name)], CleanOutcome)
     ]
     result.faults = [
         o for j in jobs_list if isinstance(o := outcomes[(j.kind, j.name)], FaultOutcome)
@@ -277,6 +376,37 @@ def check_fault_table(catalogue: Catalogue) -> None:
             problems.append(f"fault {fault.name} declares no requirement")
         elif unknown:
             problems.append(f"fault {fault.name} declares unknown requirements {unknown}")
+    if problems:
+        raise CatalogueError("; ".join(problems))
+
+
+def check_variant_table(catalogue: Catalogue) -> None:
+    """The variants and the catalogue agree: a variant's readings are requirements with a
+    decision, each of which names the variant back, and every variant a requirement names exists
+    and declares it. A variant without readings gives the HTTP ``basis`` that allows it."""
+    from .reference import VARIANTS
+
+    problems = []
+    for variant in VARIANTS.values():
+        if not variant.readings and not variant.basis:
+            problems.append(f"variant {variant.name} declares no reading and no basis")
+        for rid in variant.readings:
+            requirement = catalogue.requirements.get(rid)
+            if requirement is None:
+                problems.append(f"variant {variant.name} declares unknown requirement {rid}")
+            elif not requirement.decision:
+                problems.append(f"variant {variant.name} reads {rid}, which has no decision")
+            elif variant.name not in requirement.variants:
+                problems.append(f"variant {variant.name} reads {rid}, which does not name it")
+    for requirement in catalogue.requirements.values():
+        for name in requirement.variants:
+            if name not in VARIANTS:
+                problems.append(f"{requirement.id} names unknown variant {name}")
+            elif requirement.id not in VARIANTS[name].readings:
+                problems.append(f"{requirement.id} names variant {name}, which does not declare it")
+        named = requirement.variants or requirement.variants_reason
+        if requirement.decision and requirement.testable and not named:
+            problems.append(f"{requirement.id} has a decision but names no variant")
     if problems:
         raise CatalogueError("; ".join(problems))
 
@@ -322,15 +452,24 @@ def run_job(job: _Job) -> FaultOutcome | CleanOutcome:
         with _quiet_reference():
             if job.kind == "fault":
                 return _run_fault(job)
-            return _run_clean(job)
+            return _run_clean(job)  # a variant job is a clean configuration with variants on
     except (KeyboardInterrupt, UsageError):
         raise
     except Exception as exc:  # a bug of the suite, found by the self-test: report it
         note = f"the suite crashed: {type(exc).__name__}: {_one_line(str(exc))}"
         wall_s = round(time.perf_counter() - started, 2)
-        if job.kind == "clean":
-            clean = _clean_config(job.name)
-            return CleanOutcome(clean.name, clean.description, False, [], 0, wall_s, note)
+        if job.kind in ("clean", "variant"):
+            return CleanOutcome(
+                job.name,
+                _describe_job(job),
+                False,
+                [],
+                0,
+                wall_s,
+                note,
+                job.config or job.name,
+                list(job.variants),
+            )
         from .reference import FAULTS
 
         fault = FAULTS[job.name]
@@ -341,6 +480,31 @@ def run_job(job: _Job) -> FaultOutcome | CleanOutcome:
 
 def _clean_config(name: str) -> CleanConfig:
     return next(c for c in CLEAN_CONFIGS if c.name == name)
+
+
+def _describe_job(job: _Job) -> str:
+    if job.kind != "variant":
+        return _clean_config(job.name).description
+    from .reference import VARIANTS
+
+    where = f"in {job.config} ({_clean_config(job.config).description})"
+    if len(job.variants) == 1:
+        return f"{VARIANTS[job.variants[0]].description} {where}"
+    return f"all {len(job.variants)} variants at once, {where}"
+
+
+def _variant_selection(job: _Job) -> list[str]:
+    """Fast mode, one variant: the checks naming a requirement it reads (none selected: all, as
+    for a variant of HTTP itself, which reads no requirement)."""
+    from .reference import VARIANTS
+
+    if not job.fast or len(job.variants) != 1:
+        return []
+    readings = VARIANTS[job.variants[0]].readings
+    if not readings:
+        return []
+    scenarios, fuzz = fast_selection(readings, load_catalogue())
+    return [*scenarios, *fuzz]
 
 
 def _drop(record: logging.LogRecord) -> bool:
@@ -447,26 +611,35 @@ def _run_fault(job: _Job) -> FaultOutcome:
 
 
 def _run_clean(job: _Job) -> CleanOutcome:
-    clean = _clean_config(job.name)
+    """A clean configuration, or (kind ``variant``) one with variants of the reference on."""
+    clean = _clean_config(job.config or job.name)
     examples = job.max_examples or (FAST_MAX_EXAMPLES if job.fast else None)
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
         reference = dict(clean.reference)
+        if job.variants:
+            reference["variants"] = frozenset(job.variants)
         if clean.sqlite_file:
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="jrc-selftest-"))
             reference["db_path"] = str(Path(folder) / "reference.sqlite")
         result = _suite_run(
-            max_examples=examples, seed=job.seed, flags=clean.flags, reference=reference
+            select=_variant_selection(job),
+            max_examples=examples,
+            seed=job.seed,
+            flags=clean.flags,
+            reference=reference,
         )
     alarms = _detections(result)
     return CleanOutcome(
-        name=clean.name,
-        description=clean.description,
+        name=job.name,
+        description=_describe_job(job),
         passed=not alarms and not result.setup_error,
         false_alarms=alarms,
         checks_run=len(result.checks),
         wall_s=round(time.perf_counter() - started, 2),
         note=f"setup error: {result.setup_error}" if result.setup_error else "",
+        config=clean.name,
+        variants=list(job.variants),
     )
 
 
@@ -550,7 +723,8 @@ def outcome_line(outcome: FaultOutcome | CleanOutcome) -> str:
         verdict = "clean" if outcome.passed else f"FALSE ALARM x{len(outcome.false_alarms)}"
         names = ", ".join(d.check for d in outcome.false_alarms)
         extra = f": {names}" if names else (f": {outcome.note}" if outcome.note else "")
-        return f"  clean  {outcome.name:<28} {verdict}{extra} ({outcome.wall_s:.1f} s)"
+        kind = "variant" if outcome.variants else "clean"
+        return f"  {kind:<7} {outcome.name:<44} {verdict}{extra} ({outcome.wall_s:.1f} s)"
     verdict = "caught" if outcome.expected else ("MISSED" if not outcome.detected else "OFF-TARGET")
     checks = _first(outcome.catching_checks) or _by_checks(outcome)
     return f"  fault  {outcome.fault:<28} {verdict}: {checks} ({outcome.wall_s:.1f} s)"
@@ -559,13 +733,23 @@ def outcome_line(outcome: FaultOutcome | CleanOutcome) -> str:
 def render_text(result: SelftestResult) -> str:
     width = max((len(o.fault) for o in result.faults), default=5)
     lines = [f"Self-test ({result.mode} mode)", ""]
-    if result.clean:
-        lines.append("Clean configurations (any failure is a false alarm):")
-        for clean in result.clean:
+    sections = (
+        ("Clean configurations (any failure is a false alarm):", result.clean),
+        ("Variants: conforming readings (any failure is a false alarm):", result.variants),
+    )
+    for title, outcomes in sections:
+        if not outcomes:
+            continue
+        lines.append(title)
+        name_width = max(16, *(len(o.name) for o in outcomes))
+        for clean in outcomes:
             verdict = "pass" if clean.passed else f"FAIL ({len(clean.false_alarms)} false alarms)"
+            what = clean.description if not clean.variants else ""
             lines.append(
-                f"  {clean.name:<16} {verdict:<22} {clean.wall_s:7.1f} s  {clean.description}"
+                f"  {clean.name:<{name_width}} {verdict:<22} {clean.wall_s:7.1f} s  {what}".rstrip()
             )
+            if clean.note:
+                lines.append(f"      {clean.note}")
             for alarm in clean.false_alarms:
                 lines.append(
                     f"      {alarm.check} [{' '.join(alarm.requirement_ids)}]: {alarm.message}"
@@ -588,16 +772,37 @@ def render_text(result: SelftestResult) -> str:
 
 def summary_line(result: SelftestResult) -> str:
     clean_passed = sum(c.passed for c in result.clean)
+    variants_passed = sum(c.passed for c in result.variants)
     verdict = "PASS" if result.passed else "FAIL"
     return (
         f"{verdict}: mutation score {result.caught}/{len(result.faults)} ({result.score:.1f}%); "
         f"clean configurations {clean_passed}/{len(result.clean)} passed, "
+        f"variant runs {variants_passed}/{len(result.variants)} passed, "
         f"{result.false_alarms} false alarms; {result.mode} mode, {result.wall_s:.1f} s in total"
     )
 
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _verdict(outcome: CleanOutcome) -> str:
+    if outcome.passed:
+        return "pass"
+    alarms = ", ".join(f"`{a.check}` ({' '.join(a.requirement_ids)})" for a in outcome.false_alarms)
+    return f"**false alarm**: {alarms}" + (f" {outcome.note}" if outcome.note else "")
+
+
+def _reads(outcome: CleanOutcome) -> str:
+    """The requirements a variant run exercises the readings of (a basis for HTTP variants)."""
+    from .reference import VARIANTS
+
+    if len(outcome.variants) != 1:
+        return f"{len(outcome.variants)} variants"
+    variant = VARIANTS.get(outcome.variants[0])
+    if variant is None:
+        return "-"
+    return " ".join(variant.readings) or variant.basis
 
 
 def render_markdown(result: SelftestResult) -> str:
@@ -617,16 +822,25 @@ def render_markdown(result: SelftestResult) -> str:
             "|---|---|---|---:|---:|",
         ]
         for c in result.clean:
-            verdict = (
-                "pass"
-                if c.passed
-                else "**false alarm**: "
-                + ", ".join(f"`{a.check}` ({' '.join(a.requirement_ids)})" for a in c.false_alarms)
-                + (f" {c.note}" if c.note else "")
-            )
             lines.append(
-                f"| {c.name} | {_md(c.description)} | {_md(verdict)} | {c.checks_run} | "
+                f"| {c.name} | {_md(c.description)} | {_md(_verdict(c))} | {c.checks_run} | "
                 f"{c.wall_s:.1f} |"
+            )
+        lines.append("")
+    if result.variants:
+        lines += [
+            "## Variants",
+            "",
+            "Conforming alternative readings of the catalogue's decisions: each alone, then all "
+            "at once. Any failure is a false alarm.",
+            "",
+            "| variant | configuration | reads | result | checks | wall (s) |",
+            "|---|---|---|---|---:|---:|",
+        ]
+        for c in result.variants:
+            lines.append(
+                f"| `{c.name.partition('@')[0]}` | {c.config} | {_md(_reads(c))} | "
+                f"{_md(_verdict(c))} | {c.checks_run} | {c.wall_s:.1f} |"
             )
         lines.append("")
     if result.faults:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ._config import Config
+from ._config import Config, ErrorStyle
 
 if TYPE_CHECKING:
     from .reference import ReferenceSettings
@@ -31,6 +31,9 @@ class LiveTarget:
     implementation: str
     #: The OAuth client secret that makes fresh tenants (the embedded reference only).
     client_secret: str = ""
+    #: The error style the embedded reference says its tenants default to, which the suite
+    #: assumes unless told otherwise; "auto" when it does not say (as an external target).
+    default_style: ErrorStyle = "legacy"
     #: The earliest target date the embedded reference refuses dates before, which the suite
     #: uses unless told another (no API says it; an external target's comes from the config).
     earliest_date: str | None = None
@@ -55,5 +58,9 @@ def open_target(config: Config, reference: ReferenceSettings | None = None) -> I
     settings = reference or ReferenceSettings(earliest_date=EMBEDDED_EARLIEST_DATE)
     with ReferenceServer(settings) as server:
         yield LiveTarget(
-            server.url, "reference", settings.client_secret, earliest_date=settings.earliest_date
+            server.url,
+            "reference",
+            settings.client_secret,
+            settings.declared_style,
+            earliest_date=settings.earliest_date,
         )

@@ -307,10 +307,12 @@ def tenants_for(
     run_id: str,
     base_url: str | None = None,
     client_secret: str = REFERENCE_CLIENT_SECRET,
+    reference_style: ErrorStyle = "legacy",
     variables: Mapping[str, Any] | None = None,
 ) -> Tenants:
     """The tenants for ``config``: fresh ones on the embedded reference (``base_url`` is the URL
-    it listens on), the configured one on an external target."""
+    it listens on; ``reference_style`` the default error style it says its tenants have, assumed
+    unless the config names one), the configured one on an external target."""
     settings = config.http_settings(run_id, base_url)
     if config.is_reference:
         capabilities = REFERENCE_CAPABILITIES
@@ -320,7 +322,7 @@ def tenants_for(
             settings,
             client_secret=client_secret,
             capabilities=capabilities,
-            error_style="legacy" if config.error_style == "auto" else config.error_style,
+            error_style=reference_style if config.error_style == "auto" else config.error_style,
             variables=variables,
         )
     declared = config.capabilities if config.capabilities is not None else DEFAULT_CAPABILITIES

@@ -118,8 +118,11 @@ def _add_matrix(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .reference import ReferenceSettings, serve
+    from .reference import VARIANTS, ReferenceSettings, serve
 
+    variants = set(args.variant)
+    if "all" in variants:
+        variants = (variants - {"all"}) | set(VARIANTS)
     settings = ReferenceSettings(
         host=args.host,
         port=args.port,
@@ -131,6 +134,7 @@ def _serve(args: argparse.Namespace) -> int:
         token_lifetime=args.token_lifetime,
         rate_limit=args.rate_limit,
         faults=frozenset(args.fault),
+        variants=frozenset(variants),
         periods=args.periods,
         earliest_date=args.earliest_date,
     )
@@ -196,6 +200,14 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=[],
         metavar="NAME",
         help="make a deliberate deviation (repeatable; see conformance/reference/_faults.py)",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="take a conforming alternative reading (repeatable; 'all' for every one; see "
+        "conformance/reference/_variants.py)",
     )
     parser.add_argument(
         "--periods",
@@ -641,7 +653,9 @@ def _selftest(args: argparse.Namespace) -> int:
         fast=args.fast,
         faults=args.fault or (),
         clean=args.clean or (),
+        variants=args.variant or (),
         run_clean=not args.skip_clean,
+        run_variants=not args.skip_variants,
         run_faults=not args.skip_faults,
         jobs=args.jobs,
         max_examples=args.max_examples,
@@ -659,12 +673,16 @@ def _add_selftest(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         "selftest",
         help="prove the suite: every injected reference fault caught, no false alarm",
         description="Run the suite against each deliberate fault of the embedded reference "
-        "server and against the clean reference in several valid configurations, then print "
-        "the matrix (fault, requirements it breaks, caught or not, by which checks) and write "
-        "selftest.json and selftest.md. A fault counts as caught only when a check fails an "
-        "assertion naming a requirement the fault declares. --fast runs, per fault, only the "
-        "checks naming those requirements (fuzzing with a small budget, and only if the "
-        "scenarios missed it). Exit 0 at a 100% mutation score with no false alarm, else 1.",
+        "server, against the clean reference in several valid configurations, and against "
+        "each reference variant (a conforming alternative reading of a decision: alone in both "
+        "error styles, and all at once in every clean configuration), then print the matrix "
+        "(fault, requirements it breaks, caught or not, by which checks; variants beside) and "
+        "write selftest.json and selftest.md. A fault counts as caught only when a check fails "
+        "an assertion naming a requirement the fault declares; any failure on a clean "
+        "configuration or a variant is a false alarm. --fast runs, per fault, only the checks "
+        "naming those requirements (fuzzing with a small budget, and only if the scenarios "
+        "missed it), and per variant alone only the checks naming a requirement it reads. "
+        "Exit 0 at a 100% mutation score with no false alarm, else 1.",
     )
     parser.add_argument(
         "--fast", action="store_true", help="per fault, only the checks that could catch it"
@@ -681,7 +699,20 @@ def _add_selftest(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         metavar="NAME",
         help="only these clean configurations (repeatable; wildcards allowed; default: all)",
     )
-    parser.add_argument("--skip-clean", action="store_true", help="run no clean configuration")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        metavar="NAME",
+        help="only these reference variants (repeatable; wildcards allowed; default: all); each "
+        "runs alone in both error styles, and together in each clean configuration",
+    )
+    parser.add_argument(
+        "--skip-clean",
+        action="store_true",
+        help="run no clean configuration (and no variant unless --variant names one; a variant "
+        "then runs alone only)",
+    )
+    parser.add_argument("--skip-variants", action="store_true", help="run no reference variant")
     parser.add_argument("--skip-faults", action="store_true", help="run no fault")
     parser.add_argument(
         "--jobs", type=int, default=1, metavar="N", help="processes at once (default 1)"

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 import schemathesis
-from schemathesis.openapi.checks import AuthScenario, IgnoredAuth
+from schemathesis.openapi.checks import AuthScenario, IgnoredAuth, UnsupportedMethodResponse
 from schemathesis.specs.openapi import checks as _st_checks
 from schemathesis.specs.openapi._auth_retry import (
     get_security_parameters,
@@ -22,6 +22,11 @@ from ._checks import FuzzCheck
 
 #: The check that replaces schemathesis's ``ignored_auth`` (see :func:`ignored_auth_envelope`).
 AUTH_CHECK: Final = "ignored_auth_envelope"
+#: The check that replaces schemathesis's ``unsupported_method`` (see
+#: :func:`unsupported_method_or_not_found`).
+METHOD_CHECK: Final = "unsupported_method_or_not_found"
+#: The suite's replacements of built-in checks, off in a plain schemathesis run.
+REPLACEMENTS: Final = (AUTH_CHECK, METHOD_CHECK)
 
 #: Built-in checks grouped into one CheckResult each, in report order.
 BUILTIN_GROUPS: Final[tuple[FuzzCheck, ...]] = (
@@ -67,7 +72,7 @@ BUILTIN_GROUPS: Final[tuple[FuzzCheck, ...]] = (
         builtins=(
             "negative_data_rejection",
             "missing_required_header",
-            "unsupported_method",
+            METHOD_CHECK,
             "allow_header_conformance",
         ),
     ),
@@ -97,6 +102,11 @@ DISABLED: Final[Mapping[str, str]] = {
         "legacy Zuora-Version the refusal may be HTTP 200 with success false and category 11 "
         "(JR-AUTH-001); ignored_auth_envelope runs it and accepts that refusal"
     ),
+    "unsupported_method": (
+        "expects 405 for a method the spec does not list, but JR-ERRORS-010 also accepts 404 "
+        "(category 40) for a path and method the API does not offer; "
+        "unsupported_method_or_not_found runs it and accepts that answer"
+    ),
     "positive_data_acceptance": (
         "expects schema-valid input to be accepted, but a valid create is refused by business "
         "rules the schema cannot say (one run at a time per tenant, the accounting period's "
@@ -110,7 +120,7 @@ DISABLED: Final[Mapping[str, str]] = {
 DISABLED_IN_LEGACY: Final[Mapping[str, str]] = {
     "negative_data_rejection": "legacy errors are HTTP 200 with success false (JR-VERSIONS-001)",
     "missing_required_header": "legacy errors are HTTP 200 with success false (JR-VERSIONS-001)",
-    "unsupported_method": "legacy errors are HTTP 200 with success false (JR-VERSIONS-001)",
+    METHOD_CHECK: "legacy errors are HTTP 200 with success false (JR-VERSIONS-001)",
 }
 
 _GROUP_OF: Final[Mapping[str, FuzzCheck]] = {
@@ -138,7 +148,7 @@ _FIXED_REQUIREMENT: Final[Mapping[str, str]] = {
     "response_headers_conformance": "JR-HEADERS-007",
     "negative_data_rejection": "JR-ERRORS-009",
     "missing_required_header": "JR-AUTH-001",
-    "unsupported_method": "JR-ERRORS-010",
+    METHOD_CHECK: "JR-ERRORS-010",
     "allow_header_conformance": "JR-ERRORS-010",
     AUTH_CHECK: "JR-AUTH-001",
 }
@@ -156,6 +166,21 @@ def requirement_for(check_name: str, operation_id: str | None, is_error: bool) -
             return "JR-ERRORS-002"
         return _SCHEMA_REQUIREMENT.get(operation_id, "JR-ERRORS-001")
     return _FIXED_REQUIREMENT.get(check_name, "JR-ERRORS-001")
+
+
+# -- the method check, accepting not-found ---------------------------------------------------
+
+
+@schemathesis.check
+def unsupported_method_or_not_found(ctx: Any, response: Any, case: Any) -> bool | None:
+    """schemathesis's ``unsupported_method``, except that 404 is accepted too: JR-ERRORS-010's
+    decision allows a server to answer a path and method it does not offer as not found."""
+    try:
+        return _st_checks.unsupported_method(ctx, response, case)
+    except UnsupportedMethodResponse as failure:
+        if failure.failure_reason == "wrong_status" and failure.status_code == 404:
+            return None
+        raise
 
 
 # -- the auth check, reading the envelope ---------------------------------------------------------

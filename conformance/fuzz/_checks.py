@@ -407,6 +407,8 @@ def _envelope(obs: Observation) -> Iterator[Finding]:
             actual=_snippet(obs),
         )
         return
+    if obs.status == 401 and not (isinstance(data, dict) and data.get("reasons")):
+        return  # a gateway's refusal may have any body (JR-AUTH-002, JR-ERRORS-001 decisions)
     if not isinstance(data, dict):
         yield Finding(
             check,
@@ -465,15 +467,17 @@ def _envelope(obs: Observation) -> Iterator[Finding]:
         expected="reasons: [{code, message}, ...]",
         actual=reasons,
     )
-    process_id = data.get("processId")
-    yield Finding(
-        check,
-        "JR-ERRORS-003",
-        isinstance(process_id, str) and bool(process_id.strip()),
-        "A failure carries a processId",
-        expected="a non-empty string",
-        actual=process_id,
-    )
+    # A failure may omit processId; when present it is a string (JR-ERRORS-003's decision).
+    if "processId" in data:
+        process_id = data["processId"]
+        yield Finding(
+            check,
+            "JR-ERRORS-003",
+            isinstance(process_id, str) and bool(process_id.strip()),
+            "A failure's processId, when present, is a non-empty string",
+            expected="a non-empty string",
+            actual=process_id,
+        )
     codes = obs.reason_codes()
     if codes:
         bad = [code for code in codes if parse_code(code) is None]

@@ -23,7 +23,7 @@ from schemathesis.config import SchemathesisConfig
 from .._exceptions import ConfigError
 from .._http import Pacer, track_id
 from .._tenant_data import TenantData
-from ._builtins import AUTH_CHECK, DISABLED
+from ._builtins import DISABLED, REPLACEMENTS
 from ._options import PHASES, FuzzOptions, FuzzTarget
 
 #: Header parameters the suite sets itself (or leaves out) rather than letting the fuzzer draw
@@ -211,8 +211,9 @@ def build_config(
         phase_config["stateful"]["max-steps"] = options.max_steps
     scenarios = max(max_examples, options.min_scenarios)
     phase_config["stateful"]["generation"] = {"max-examples": scenarios, "database": "none"}
-    # The plain run keeps schemathesis's ignored_auth and not the suite's replacement of it.
-    off = (AUTH_CHECK,) if builtin_only else (*DISABLED, *disabled)
+    # The plain run keeps schemathesis's ignored_auth and unsupported_method, not the suite's
+    # replacements of them.
+    off = REPLACEMENTS if builtin_only else (*DISABLED, *disabled)
     checks = {name: {"enabled": False} for name in off}
     data: dict[str, Any] = {
         "seed": options.seed,

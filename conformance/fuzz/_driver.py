@@ -197,11 +197,11 @@ def passes(target: FuzzTarget, options: FuzzOptions) -> list[Pass]:
     an earlier phase would make every create of the stateful phase a refusal, and the lifecycle
     checks, which follow the runs it creates, would have nothing to judge.
     """
-    # unsupported_method sends other methods to the URL of a case that passed the guard as a
-    # read (a run that may be someone else's): not against data the suite does not own.
+    # The method check sends other methods to the URL of a case that passed the guard as a read
+    # (a run that may be someone else's): not against data the suite does not own.
     careful: tuple[str, ...] = ()
     if options.read_only or options.shared_tenant:
-        careful = ("unsupported_method",)
+        careful = (_builtins.METHOD_CHECK,)
     if options.read_only:  # the spec it is given lists the GET operations only
         careful += ("allow_header_conformance",)
     if error_style(target.zuora_version) != "modern":

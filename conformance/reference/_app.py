@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import re
@@ -49,9 +50,11 @@ from ._errors import (
     is_modern,
 )
 from ._idempotency import Idempotency
-from ._request import Call, check_json_content_type, parse_json_object, read_body
+from ._request import Call, check_accept, check_json_content_type, parse_json_object, read_body
 from ._settings import ReferenceSettings
 from ._store import Store
+from ._transport import Transport
+from ._validation import alt_category
 
 logger = logging.getLogger("conformance.reference")
 
@@ -147,6 +150,9 @@ def match(method: str, path: str) -> Match:
 _TRACK_ID_FORBIDDEN = set(":;\"'")
 _VERSION_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _VERSION_NUMBER = re.compile(r"\d+(\.\d+)?")
+#: What a gateway in front of the API answers to a request it cannot authenticate (the variant
+#: auth-401-gateway-body): not the API's envelope.
+GATEWAY_401_BODY = {"message": "Authentication error"}
 #: The resource code the fault resource-code-not-500000 gives requests without a body.
 _WRONG_NO_BODY_RESOURCE = 530000
 
@@ -174,6 +180,8 @@ class Exchange:
 
     request_id: str
     modern: bool
+    #: The request named a Zuora-Version of 2024-05-20 or later (not merely the tenant default).
+    newer_version: bool = False
     resource: int = NO_BODY_RESOURCE
     track_id: str | None = None
     quota: Quota | None = None
@@ -198,10 +206,15 @@ class ReferenceApp:
 
     async def handle(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
+        if self.settings.has_variant("request-id-opaque"):  # VARIANT request-id-opaque
+            request_id = "req-" + uuid.UUID(request_id).hex
         if self.settings.has_fault("request-id-hex"):  # FAULT request-id-hex
             request_id = uuid.UUID(request_id).hex
+        version = request.headers.get("zuora-version")
         exchange = Exchange(
-            request_id=request_id, modern=self._modern(request.headers.get("zuora-version"))
+            request_id=request_id,
+            modern=self._modern(version),
+            newer_version=is_modern(version, "legacy"),
         )
         try:
             response = await self._dispatch(request, exchange)
@@ -222,7 +235,10 @@ class ReferenceApp:
             return True
         if numeric and settings.has_fault("numbers-all-legacy"):  # FAULT numbers-all-legacy
             return False
-        return is_modern(version, settings.error_style)
+        default = settings.error_style
+        if settings.has_variant("default-modern-style"):  # VARIANT default-modern-style
+            default = "modern"
+        return is_modern(version, default)
 
     async def _dispatch(self, request: Request, exchange: Exchange) -> Response:
         found = match(request.method, request.url.path)
@@ -231,6 +247,9 @@ class ReferenceApp:
         )
         if unsupported and self.settings.has_fault("unsupported-method-served"):
             found = match("GET", request.url.path)  # FAULT unsupported-method-served
+        elif unsupported and alt_category(self.settings):
+            # VARIANT refusal-categories-alt: a method the path does not offer is not found
+            found.error = ApiError(Category.NOT_FOUND, f"No such resource: {request.url.path}")
         exchange.resource = found.resource
         track_id = request.headers.get("zuora-track-id")
         if self.settings.has_fault("track-id-not-validated"):  # FAULT track-id-not-validated
@@ -272,14 +291,34 @@ class ReferenceApp:
         operation = found.operation
 
         async def produce() -> Response:
-            return await self._call(operation, found.params, request, tenant, exchange)
+            response = await self._call(operation, found.params, request, tenant, exchange)
+            if self.settings.has_variant("idempotency-replay-all-headers"):
+                # VARIANT idempotency-replay-all-headers: the id is part of the stored answer
+                response.headers["Zuora-Request-Id"] = exchange.request_id
+            return response
 
+        check_accept(request.headers.get("accept"), self.settings)
         key = request.headers.get("idempotency-key")
+        strict = self.settings.has_variant("idempotency-strict")  # VARIANT idempotency-strict
         if key is not None and request.method == "POST":
+            path = request.url.path
+            if strict:  # the body is part of what a key stands for: another body, another request
+                path += "#" + await self._body_digest(request)
             return await self.idempotency.answer(
-                key, tenant=tenant, method=request.method, path=request.url.path, produce=produce
+                key, tenant=tenant, method=request.method, path=path, produce=produce
+            )
+        if key is not None and strict:
+            raise ApiError(
+                Category.INVALID_VALUE, "Idempotency-Key is accepted on POST requests only."
             )
         return await produce()
+
+    async def _body_digest(self, request: Request) -> str:
+        """A digest of the raw body (read once; Starlette keeps it for the operation)."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.settings.max_body_bytes:
+            return "too-large"  # the operation refuses it; no need to read it here
+        return hashlib.sha256(await request.body()).hexdigest()
 
     async def _call(
         self,
@@ -301,7 +340,13 @@ class ReferenceApp:
                 raw = await read_body(request, settings.max_body_bytes, decompress=gunzip)
                 if settings.has_fault("malformed-json-500"):  # FAULT malformed-json-500
                     json.loads(raw)  # raises on anything that is not JSON: an unexpected error
-                body = parse_json_object(raw)
+                try:
+                    body = parse_json_object(raw)
+                except ApiError as error:
+                    # VARIANT refusal-categories-alt: a body that is not JSON is an invalid value
+                    if error.category is Category.MALFORMED_REQUEST and alt_category(settings):
+                        error.category = Category.INVALID_VALUE
+                    raise
             call = Call(
                 tenant=tenant,
                 params=params,
@@ -313,7 +358,11 @@ class ReferenceApp:
                 settings=self.settings,
                 now=time.time(),
             )
-            return self._success(operation, operation.handler(call), exchange)
+            answer = operation.handler(call)
+            if settings.has_variant("fast-lifecycle"):
+                # VARIANT fast-lifecycle: the steps this request started are done before it answers
+                _lifecycle.advance(self.store, settings, tenant)
+            return self._success(operation, answer, exchange)
         except ApiError as error:
             return self._error(error, exchange)
 
@@ -330,12 +379,18 @@ class ReferenceApp:
         delete = operation_id == "DELETE_JournalRun" and settings.has_fault("delete-answers-204")
         if cancel or delete:  # FAULT cancel-answers-204, delete-answers-204
             return Response(status_code=204)
+        # VARIANT request-id-in-newer-versions
+        if settings.has_variant("request-id-in-newer-versions") and exchange.newer_version:
+            answer["requestId"] = exchange.request_id
         create = operation_id == "POST_JournalRun" and exchange.modern
         if create and settings.has_fault("created-201"):  # FAULT created-201
             return JSONResponse(answer, 201)
         return JSONResponse(answer)
 
     def _status(self, error: ApiError, modern: bool) -> int:
+        authentication = error.category is Category.AUTHENTICATION_FAILED
+        if authentication and not modern and self.settings.has_variant("auth-legacy-200"):
+            return 200  # VARIANT auth-legacy-200: the legacy style for authentication too
         if error.status is not None:  # 401, 429, 409/422: the same whatever the version
             return error.status
         if not modern:
@@ -353,14 +408,24 @@ class ReferenceApp:
         if resource == NO_BODY_RESOURCE and settings.has_fault("resource-code-not-500000"):
             resource = _WRONG_NO_BODY_RESOURCE
         seven = settings.has_fault("seven-digit-codes")  # FAULT seven-digit-codes
-        code = error_code(resource, error.category, seven_digits=seven)
+        code: str | int = error_code(resource, error.category, seven_digits=seven)
+        if settings.has_variant("codes-as-numbers"):  # VARIANT codes-as-numbers
+            code = int(code)
         message = error.message
         if settings.has_fault("empty-reason-message"):  # FAULT empty-reason-message
             message = ""
         body = envelope(code, message, exchange.request_id)
+        if settings.has_variant("no-process-id"):  # VARIANT no-process-id
+            del body["processId"]
+        # VARIANT request-id-in-newer-versions
+        if settings.has_variant("request-id-in-newer-versions") and not exchange.newer_version:
+            del body["requestId"]
         if settings.has_fault("error-without-success"):  # FAULT error-without-success
             del body["success"]
         status = self._status(error, exchange.modern)
+        if status == 401 and settings.has_variant("auth-401-gateway-body"):
+            # VARIANT auth-401-gateway-body: a gateway answered before the API
+            return JSONResponse(GATEWAY_401_BODY, 401, headers=error.headers)
         if settings.has_fault("errors-as-text"):  # FAULT errors-as-text
             text = json.dumps(body)
             return Response(text, status, headers=error.headers, media_type="text/plain")
@@ -368,7 +433,11 @@ class ReferenceApp:
 
     def _decorate(self, response: Response, exchange: Exchange) -> Response:
         settings = self.settings
-        response.headers["Zuora-Request-Id"] = exchange.request_id
+        if settings.has_variant("idempotency-replay-all-headers"):
+            # VARIANT idempotency-replay-all-headers: a replay keeps the first answer's id
+            response.headers.setdefault("Zuora-Request-Id", exchange.request_id)
+        else:
+            response.headers["Zuora-Request-Id"] = exchange.request_id
         # FAULT track-id-not-echoed
         if exchange.track_id is not None and not settings.has_fault("track-id-not-echoed"):
             response.headers["Zuora-Track-Id"] = exchange.track_id
@@ -418,11 +487,16 @@ def create_app(settings: ReferenceSettings | None = None) -> Starlette:
 
     settings = reference.settings
     smallest = 2000 if settings.has_fault("gzip-over-2000") else 1000  # FAULT gzip-over-2000
+    if settings.has_variant("gzip-small-bodies"):  # VARIANT gzip-small-bodies
+        smallest = 1
     middleware = [Middleware(GZipMiddleware, minimum_size=smallest)]
     if settings.has_fault("gzip-responses-off"):  # FAULT gzip-responses-off
         middleware = []
     if settings.has_fault("gzip-always"):  # FAULT gzip-always
         middleware.insert(0, Middleware(_AcceptGzip))
+    transport = Transport.chosen(settings)
+    if transport is not None:  # outermost: it frames what every other layer produced
+        middleware.insert(0, Middleware(Transport, **transport))
     app = Starlette(middleware=middleware, lifespan=lifespan)
     # ReferenceApp routes by itself. Starlette's route patterns stop at a newline, so a path with
     # an encoded one (%0A) would miss even a catch-all route and get a plain-text 404: every

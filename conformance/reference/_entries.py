@@ -21,7 +21,7 @@ from ._request import Call
 from ._runs import find_run, rule
 from ._settings import ReferenceSettings
 from ._store import Entry
-from ._validation import Fields, invalid, objects, query_int
+from ._validation import Fields, invalid, objects, query_int, refusal
 
 ENTRY_NUMBER = re.compile(r"JE-\d{8}")
 #: With the fault entry-numbers-unpadded: JE-1 ... JE-99999999.
@@ -50,7 +50,16 @@ def find_entry(call: Call, number: str) -> Entry:
     return entry
 
 
-def _amount_out(text: str) -> float | str:
+#: Custom fields the variant vendor-nulls adds to entries and items (a tenant's own fields).
+CUSTOM_FIELDS = {"Region__c": "EMEA", "CostCenter__c": None}
+#: Optional fields the variant vendor-nulls shows as null when they have no value.
+_NULLABLE_ENTRY = ("notes",)
+_NULLABLE_ITEM = ("glAccountName", "glAccountNumber")
+
+
+def _amount_out(text: str, settings: ReferenceSettings) -> float | str:
+    if settings.has_variant("amounts-as-strings"):  # VARIANT amounts-as-strings
+        return text
     return float(Decimal(text)) if AMOUNTS_AS_NUMBERS else text
 
 
@@ -59,11 +68,19 @@ def entry_view(entry: Entry, settings: ReferenceSettings) -> dict[str, Any]:
     view["journalEntryItems"] = [
         dict(
             item,
-            amount=_amount_out(item["amount"]),
-            homeCurrencyAmount=_amount_out(item["homeCurrencyAmount"]),
+            amount=_amount_out(item["amount"], settings),
+            homeCurrencyAmount=_amount_out(item["homeCurrencyAmount"], settings),
         )
         for item in entry.doc["journalEntryItems"]
     ]
+    if settings.has_variant("vendor-nulls"):  # VARIANT vendor-nulls
+        for key in _NULLABLE_ENTRY:
+            view.setdefault(key, None)
+        view.update(CUSTOM_FIELDS)
+        for item in view["journalEntryItems"]:
+            for key in _NULLABLE_ITEM:
+                item.setdefault(key, None)
+            item.update(CUSTOM_FIELDS)
     if settings.has_fault("amounts-with-currency"):  # FAULT amounts-with-currency
         for item in view["journalEntryItems"]:
             item["amount"] = f"{item['amount']} {entry.doc['currency']}"
@@ -85,6 +102,12 @@ def _set_transfer(doc: dict[str, Any], state: str, call: Call) -> None:
     else:  # both are null unless the entry is transferred
         doc["transferDateTime"] = None
         doc["transferredBy"] = None
+
+
+def _rule_or_invalid(call: Call, message: str) -> ApiError:
+    """A broken business rule of an entry: 30, or 20 under refusal-categories-alt (the
+    decisions of JR-ENTRIES-008, -010, -011 and -015 accept both)."""
+    return refusal(call.settings, Category.RULE_RESTRICTION, Category.INVALID_VALUE, message)
 
 
 def _notes_limit(call: Call) -> int:
@@ -165,9 +188,10 @@ def create_entry(call: Call) -> dict[str, Any]:
         credits = sum((Decimal(i[side]) for i in items if i["type"] == "Credit"), Decimal(0))
         # FAULT unbalanced-entry-accepted
         if debits != credits and not call.settings.has_fault("unbalanced-entry-accepted"):
-            raise rule(
+            raise _rule_or_invalid(  # VARIANT refusal-categories-alt (30 -> 20)
+                call,
                 f"The journal entry does not balance: debits {debits} and credits {credits} "
-                f"({side})."
+                f"({side}).",
             )
 
     doc: dict[str, Any] = {
@@ -225,7 +249,12 @@ def list_entries(call: Call) -> dict[str, Any]:
     # FAULT next-page-always
     if len(entries) > size or call.settings.has_fault("next-page-always"):
         query = urlencode({"page": page + 1, "pageSize": size})
-        answer["nextPage"] = f"{call.base_url}/v1/journal-entries/journal-runs/{run.number}?{query}"
+        path = f"/v1/journal-entries/journal-runs/{run.number}?{query}"
+        # VARIANT next-page-relative: relative to the base URL
+        relative = call.settings.has_variant("next-page-relative")
+        answer["nextPage"] = path if relative else call.base_url + path
+    elif call.settings.has_variant("next-page-null"):  # VARIANT next-page-null
+        answer["nextPage"] = None
     return answer
 
 
@@ -255,7 +284,9 @@ def update_entry(call: Call) -> dict[str, Any]:
         doc = entry.doc
         # FAULT cancelled-entry-changes
         if doc["status"] == "Cancelled" and not call.settings.has_fault("cancelled-entry-changes"):
-            raise rule(f"Journal entry {entry.number} is cancelled and can no longer change.")
+            raise _rule_or_invalid(  # VARIANT refusal-categories-alt (30 -> 20)
+                call, f"Journal entry {entry.number} is cancelled and can no longer change."
+            )
         if transfer is not None and transfer != doc["transferredToAccounting"]:
             if doc["transferredToAccounting"] == "Yes":
                 raise ApiError(
@@ -287,9 +318,10 @@ def cancel_entry(call: Call) -> dict[str, Any]:
         blocked = entry.doc["transferredToAccounting"] in _lifecycle.TRANSFER_BLOCKS_CANCEL
         # FAULT cancel-transferred-entry
         if blocked and not call.settings.has_fault("cancel-transferred-entry"):
-            raise rule(
+            raise _rule_or_invalid(  # VARIANT refusal-categories-alt (30 -> 20)
+                call,
                 f"Journal entry {entry.number} cannot be cancelled: transferredToAccounting is "
-                f"{entry.doc['transferredToAccounting']}."
+                f"{entry.doc['transferredToAccounting']}.",
             )
         entry.doc["status"] = "Cancelled"
         call.store.save_entry(entry)
@@ -302,6 +334,8 @@ def delete_entry(call: Call) -> dict[str, Any]:
         cancelled = entry.doc["status"] == "Cancelled"
         # FAULT delete-uncancelled-entry
         if not cancelled and not call.settings.has_fault("delete-uncancelled-entry"):
-            raise rule(f"Journal entry {entry.number} must be cancelled before it is deleted.")
+            raise _rule_or_invalid(  # VARIANT refusal-categories-alt (30 -> 20)
+                call, f"Journal entry {entry.number} must be cancelled before it is deleted."
+            )
         call.store.delete_entry(call.tenant, entry.number)
     return {"success": True}

@@ -126,7 +126,7 @@ def error_code(resource: int, category: Category, *, seven_digits: bool = False)
     return f"{resource:06d}{category.value:02d}"
 
 
-def envelope(code: str, message: str, request_id: str) -> dict[str, Any]:
+def envelope(code: str | int, message: str, request_id: str) -> dict[str, Any]:
     """The vendor's CommonResponse for a failure."""
     return {
         "success": False,

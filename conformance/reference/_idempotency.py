@@ -87,10 +87,14 @@ class Idempotency:
         except BaseException:
             self._store.forget_answer(key)
             raise
+        per_request = _PER_REQUEST
+        # VARIANT idempotency-replay-all-headers: the first answer's Zuora-Request-Id is replayed
+        if self._settings.has_variant("idempotency-replay-all-headers"):
+            per_request = _PER_REQUEST - {"zuora-request-id"}
         headers = [
             (name.decode("latin-1"), value.decode("latin-1"))
             for name, value in response.raw_headers
-            if name.decode("latin-1").lower() not in _PER_REQUEST
+            if name.decode("latin-1").lower() not in per_request
         ]
         self._store.finish_answer(key, response.status_code, headers, bytes(response.body))
         return response

@@ -45,6 +45,14 @@ def deletable_statuses(settings: ReferenceSettings) -> tuple[str, ...]:
     return DELETABLE
 
 
+def step_delay(settings: ReferenceSettings) -> float:
+    """Seconds between two lifecycle steps: the setting, or none for a server that is that fast
+    (the answer of the request that started the steps then comes after them: see ``_app``)."""
+    if settings.has_variant("fast-lifecycle"):  # VARIANT fast-lifecycle
+        return 0.0
+    return settings.delay
+
+
 def timestamp(epoch: float) -> str:
     """The vendor's date-time style: ``2014-11-15 22:05:12`` (UTC, no offset)."""
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
@@ -53,12 +61,12 @@ def timestamp(epoch: float) -> str:
 def start_cancel(run: Run, now: float, hold: float | None, settings: ReferenceSettings) -> None:
     run.status_before_cancel = run.status
     run.status = "CancelInprogress"
-    run.due_at = now + (hold if hold is not None else settings.delay)
+    run.due_at = now + (hold if hold is not None else step_delay(settings))
 
 
 def start_delete(run: Run, now: float, settings: ReferenceSettings) -> None:
     run.status = "DeleteInprogress"
-    run.due_at = now + settings.delay
+    run.due_at = now + step_delay(settings)
 
 
 def advance(store: Store, settings: ReferenceSettings, tenant: str | None = None) -> int:
@@ -86,7 +94,7 @@ def _step(store: Store, settings: ReferenceSettings, run: Run, due_at: float) ->
         run.status = "Processing"
         run.executed_on = timestamp(due_at)
         hold = run.hold_processing
-        run.due_at = due_at + (hold if hold is not None else settings.delay)
+        run.due_at = due_at + (hold if hold is not None else step_delay(settings))
         store.save_run(run)
     elif run.status == "Processing":
         run.due_at = None

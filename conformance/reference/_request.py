@@ -84,6 +84,27 @@ def check_json_content_type(content_type: str | None) -> None:
         )
 
 
+def _admits_json(media_range: str) -> bool:
+    media_type, *params = (part.strip().lower() for part in media_range.split(";"))
+    if any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params):
+        return False
+    kind, _, subtype = media_type.partition("/")
+    return (kind in ("*", "application") and subtype in ("*", "json")) or subtype.endswith("+json")
+
+
+def check_accept(accept: str | None, settings: ReferenceSettings) -> None:
+    """Under the variant accept-refused-406, 45 (406) for an Accept that admits no JSON."""
+    # VARIANT accept-refused-406 (an empty Accept states no preference)
+    if accept is None or not accept.strip() or not settings.has_variant("accept-refused-406"):
+        return
+    if not any(_admits_json(media_range) for media_range in accept.split(",")):
+        raise ApiError(
+            Category.UNSUPPORTED_REQUEST,
+            f"Accept {accept[:60]!r} admits no JSON; this API answers application/json only.",
+            modern_status=406,
+        )
+
+
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 

@@ -17,7 +17,7 @@ from ._errors import ApiError, Category
 from ._request import Call
 from ._settings import ReferenceSettings
 from ._store import Run
-from ._validation import Fields, invalid, missing, objects
+from ._validation import Fields, alt_category, invalid, missing, objects, recategorised, refusal
 
 RUN_NUMBER = re.compile(r"JR-\d{8}")
 #: With the fault run-numbers-unpadded: JR-1 ... JR-99999999.
@@ -41,6 +41,9 @@ HOLD_CANCEL_HEADER = "x-reference-hold-cancel"
 _MAX_HOLD = 3600.0
 
 
+RULE = Category.RULE_RESTRICTION
+
+
 def rule(message: str) -> ApiError:
     return ApiError(Category.RULE_RESTRICTION, message)
 
@@ -53,7 +56,9 @@ def find_run(call: Call, number: str) -> Run:
     if call.settings.has_fault("run-numbers-unpadded"):  # FAULT run-numbers-unpadded
         pattern = UNPADDED_RUN_NUMBER
     if not pattern.fullmatch(number):
-        raise invalid("jr-number", "must be a journal run number in the format JR-00000001")
+        error = invalid("jr-number", "must be a journal run number in the format JR-00000001")
+        # VARIANT refusal-categories-alt: a malformed number is one that does not exist (20 -> 40)
+        raise recategorised(error, call.settings, {Category.INVALID_VALUE: Category.NOT_FOUND})
     run = call.store.get_run(call.tenant, number)
     if run is None:
         raise ApiError(Category.NOT_FOUND, f"Journal run {number} does not exist.")
@@ -110,9 +115,13 @@ def _period_and_dates(
     name = fields.string("accountingPeriodName", max_length=100)
     start = fields.date("targetStartDate")
     end = fields.date("targetEndDate")
+    # VARIANT refusal-categories-alt: a missing field is a missing parameter (22 -> 23)
+    missing_alt = {Category.MISSING_FIELD: Category.MISSING_PARAMETER}
     # FAULT end-date-without-start
     if end is not None and start is None and not settings.has_fault("end-date-without-start"):
-        raise missing("targetStartDate (required with targetEndDate)")
+        raise recategorised(
+            missing("targetStartDate (required with targetEndDate)"), settings, missing_alt
+        )
     # The earliest allowed target date bounds the range a run summarises: targetStartDate,
     # targetEndDate, and the start of the period an accountingPeriodName names. It is not a
     # bound on journalEntryDate (the date the entries are posted on, not a target date).
@@ -124,23 +133,39 @@ def _period_and_dates(
         exclusive = settings.has_fault("earliest-date-exclusive")
         for key, given in (("targetStartDate", start), ("targetEndDate", end)):
             if given is not None and (given < earliest or (exclusive and given == earliest)):
-                raise too_early(key, given, earliest)
+                raise too_early(key, given, earliest, settings)
     if name is not None:
         period = _seed.period_named(name, settings.periods)
         if period is None:
-            raise rule(f"Accounting period {name!r} does not exist.")
+            # VARIANT refusal-categories-alt: an unknown period name is not found (30 -> 40)
+            raise refusal(
+                settings, RULE, Category.NOT_FOUND, f"Accounting period {name!r} does not exist."
+            )
         if earliest is not None and period.start < earliest:
-            raise invalid(
+            error = invalid(
                 "accountingPeriodName",
                 f"names {name}, which starts on {period.start}, before the earliest allowed "
                 f"target date {earliest}",
             )
+            # VARIANT refusal-categories-alt: too early breaks a rule (20 -> 30)
+            raise recategorised(error, settings, {Category.INVALID_VALUE: RULE})
         if settings.has_fault("period-dates-ignored"):  # FAULT period-dates-ignored
             start = end = None
+        # VARIANT refusal-categories-alt: a date unlike the period's is an invalid value (30 -> 20)
         if start is not None and start != period.start:
-            raise rule(f"targetStartDate must be empty or {period.start} (the start of {name}).")
+            raise refusal(
+                settings,
+                RULE,
+                Category.INVALID_VALUE,
+                f"targetStartDate must be empty or {period.start} (the start of {name}).",
+            )
         if end is not None and end != period.end:
-            raise rule(f"targetEndDate must be empty or {period.end} (the end of {name}).")
+            raise refusal(
+                settings,
+                RULE,
+                Category.INVALID_VALUE,
+                f"targetEndDate must be empty or {period.end} (the end of {name}).",
+            )
     elif (start is None or end is None) and settings.has_fault("period-optional"):
         # FAULT period-optional: the period of the start date, else the current one
         anchor = start or dt.date.today()
@@ -150,30 +175,49 @@ def _period_and_dates(
         period, start, end = found, None, None
     else:
         if start is None or end is None:
-            raise missing(
+            error = missing(
                 "accountingPeriodName (required unless targetStartDate and targetEndDate)"
             )
+            raise recategorised(error, settings, missing_alt)  # VARIANT refusal-categories-alt
+        # VARIANT refusal-categories-alt: a range outside one period is an invalid value (30 -> 20)
         if end < start:
-            raise rule("targetEndDate must not be before targetStartDate.")
+            raise refusal(
+                settings,
+                RULE,
+                Category.INVALID_VALUE,
+                "targetEndDate must not be before targetStartDate.",
+            )
         found = _seed.period_containing(start, end, settings.periods)
         if found is None and settings.has_fault("range-across-periods"):
             # FAULT range-across-periods: the period of the start date, the range cut to it
             found = _seed.period_containing(start, start, settings.periods)
             end = min(end, found.end) if found is not None else end
         if found is None:
-            raise rule("The target date range must fall within one accounting period.")
+            raise refusal(
+                settings,
+                RULE,
+                Category.INVALID_VALUE,
+                "The target date range must fall within one accounting period.",
+            )
         period = found
         only_with_period = [t for t in types if t in _seed.PERIOD_ONLY_TYPES]
         # FAULT revenue-event-item-with-dates
         if only_with_period and not settings.has_fault("revenue-event-item-with-dates"):
-            raise rule(f"{only_with_period[0]} can be used only with accountingPeriodName.")
+            raise refusal(  # VARIANT refusal-categories-alt (30 -> 20)
+                settings,
+                RULE,
+                Category.INVALID_VALUE,
+                f"{only_with_period[0]} can be used only with accountingPeriodName.",
+            )
     if period.status != "Open":
         raise rule(f"Accounting period {period.name} is {period.status}.")
     return name, period, start or period.start, end or period.end
 
 
-def too_early(key: str, given: dt.date, earliest: dt.date) -> ApiError:
-    return invalid(key, f"{given} is before the earliest allowed target date {earliest}")
+def too_early(key: str, given: dt.date, earliest: dt.date, settings: ReferenceSettings) -> ApiError:
+    error = invalid(key, f"{given} is before the earliest allowed target date {earliest}")
+    # VARIANT refusal-categories-alt: too early breaks a rule (20 -> 30)
+    return recategorised(error, settings, {Category.INVALID_VALUE: RULE})
 
 
 def list_periods(call: Call) -> dict[str, Any]:
@@ -201,11 +245,25 @@ def create_run(call: Call) -> dict[str, Any]:
         if unknown:
             raise ApiError(Category.UNKNOWN_FIELD, f"Unknown field: {unknown[0][:100]}.")
     fields = Fields(call.body)
-    if settings.has_fault("entry-date-optional"):  # FAULT entry-date-optional
-        given_date = fields.date("journalEntryDate")
-    else:
-        given_date = fields.required_date("journalEntryDate")
-    types = _transaction_types(fields, settings)
+    # VARIANT refusal-categories-alt: a missing journalEntryDate or transactionTypes is an
+    # invalid value (22 -> 20), an empty list or an unknown type a missing field (20 -> 22)
+    try:
+        if settings.has_fault("entry-date-optional"):  # FAULT entry-date-optional
+            given_date = fields.date("journalEntryDate")
+        else:
+            given_date = fields.required_date("journalEntryDate")
+    except ApiError as error:
+        raise recategorised(
+            error, settings, {Category.MISSING_FIELD: Category.INVALID_VALUE}
+        ) from None
+    try:
+        types = _transaction_types(fields, settings)
+    except ApiError as error:
+        swap = {
+            Category.MISSING_FIELD: Category.INVALID_VALUE,
+            Category.INVALID_VALUE: Category.MISSING_FIELD,
+        }
+        raise recategorised(error, settings, swap) from None
     labels = _organization_labels(fields)
     name, period, start, end = _period_and_dates(fields, types, settings)
     journal_entry_date = given_date or period.start
@@ -215,9 +273,12 @@ def create_run(call: Call) -> dict[str, Any]:
     with call.store.transaction():
         executing = call.store.count_runs(call.tenant, _lifecycle.EXECUTING)
         if executing and not settings.has_fault("concurrent-runs"):  # FAULT concurrent-runs
-            raise rule(
+            raise refusal(  # VARIANT refusal-categories-alt: a locking contention (30 -> 50)
+                settings,
+                RULE,
+                Category.LOCKING_CONTENTION,
                 "Another journal run is pending or processing; only one journal run can be "
-                "executed at a time."
+                "executed at a time.",
             )
         number = _lifecycle.run_number(call.store.next_number(call.tenant, "JR"), settings)
         call.store.save_run(
@@ -236,7 +297,7 @@ def create_run(call: Call) -> dict[str, Any]:
                 outcome=outcome or "Completed",
                 hold_processing=hold,
                 status_before_cancel=None,
-                due_at=call.now + call.settings.delay,
+                due_at=call.now + _lifecycle.step_delay(call.settings),
             )
         )
     if settings.has_fault("create-number-field"):  # FAULT create-number-field
@@ -265,16 +326,37 @@ def run_view(call: Call, run: Run) -> dict[str, Any]:
     }
     if run.executed_on is not None:  # absent until the run starts processing
         view["executedOn"] = run.executed_on
+        when = dt.datetime.strptime(run.executed_on, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
+        if settings.has_variant("executed-on-rfc3339"):  # VARIANT executed-on-rfc3339
+            view["executedOn"] = when.isoformat().replace("+00:00", "Z")
         if settings.has_fault("executed-on-epoch"):  # FAULT executed-on-epoch
-            when = dt.datetime.strptime(run.executed_on, "%Y-%m-%d %H:%M:%S")
-            view["executedOn"] = int(when.replace(tzinfo=dt.UTC).timestamp())
+            view["executedOn"] = int(when.timestamp())
+    elif settings.has_variant("vendor-nulls"):  # VARIANT vendor-nulls: null, not absent
+        view["executedOn"] = None
     if settings.has_fault("status-spelling"):  # FAULT status-spelling
         view["status"] = _MISSPELLED.get(run.status, run.status)
     if settings.has_fault("number-field-renamed"):  # FAULT number-field-renamed
         view["journalRunNumber"] = view.pop("number")
+    if settings.has_variant("transaction-types-reordered"):  # VARIANT transaction-types-reordered
+        view["transactionTypes"].reverse()
     if settings.has_fault("transaction-types-truncated"):  # FAULT transaction-types-truncated
         view["transactionTypes"] = view["transactionTypes"][:1]
     return dict(sorted(view.items()))
+
+
+#: Statuses in which a refused cancel (JR-CANCEL-002) or delete (JR-DELETE-002) may be a locking
+#: contention (category 50) by the decisions.
+CANCEL_BUSY = ("CancelInprogress", "Processing")
+DELETE_BUSY = ("CancelInprogress",)
+
+
+def _refused(call: Call, run: Run, busy: tuple[str, ...], message: str) -> ApiError:
+    """A refused cancel or delete of ``run``: 30, or 50 (locking contention) under
+    refusal-categories-alt while the run is in one of ``busy``."""
+    contention = run.status in busy and alt_category(
+        call.settings
+    )  # VARIANT refusal-categories-alt
+    return ApiError(Category.LOCKING_CONTENTION if contention else RULE, message)
 
 
 def get_run(call: Call) -> dict[str, Any]:
@@ -286,9 +368,12 @@ def cancel_run(call: Call) -> dict[str, Any]:
     with call.store.transaction():
         run = find_run(call, call.params["jr"])
         if run.status not in _lifecycle.cancellable_statuses(call.settings):
-            raise rule(
+            raise _refused(
+                call,
+                run,
+                CANCEL_BUSY,
                 f"Journal run {run.number} is {run.status}; only a Pending, Error or Completed "
-                "journal run can be cancelled."
+                "journal run can be cancelled.",
             )
         if call.settings.has_fault("cancel-synchronous"):  # FAULT cancel-synchronous
             return _cancel_now(call, run)
@@ -313,9 +398,12 @@ def delete_run(call: Call) -> dict[str, Any]:
     with call.store.transaction():
         run = find_run(call, call.params["jr"])
         if run.status not in _lifecycle.deletable_statuses(call.settings):
-            raise rule(
+            raise _refused(
+                call,
+                run,
+                DELETE_BUSY,
                 f"Journal run {run.number} is {run.status}; only a Cancelled journal run can be "
-                "deleted."
+                "deleted.",
             )
         _lifecycle.start_delete(run, call.now, call.settings)
         call.store.save_run(run)

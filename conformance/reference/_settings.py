@@ -10,6 +10,7 @@ from typing import Literal
 from .._exceptions import ConfigError
 from ._faults import FAULTS, check_fault_names
 from ._seed import DEFAULT_PERIODS, monthly_periods, parse_month
+from ._variants import VARIANTS, check_variant_names
 
 ErrorStyle = Literal["legacy", "modern"]
 #: The most monthly periods a tenant may have (100 years), so the period list stays small.
@@ -42,6 +43,8 @@ class ReferenceSettings:
     rate_window: float = 60.0
     #: Deliberate deviations (see ``_faults.FAULTS``); empty for the faithful reference.
     faults: frozenset[str] = frozenset()
+    #: Conforming alternatives (see ``_variants.VARIANTS``); empty for the reference's own reading.
+    variants: frozenset[str] = frozenset()
     #: Where ``ReferenceServer`` and ``serve`` listen; port 0 picks a free port.
     host: str = "127.0.0.1"
     port: int = 0
@@ -83,6 +86,7 @@ class ReferenceSettings:
         # Normalise to immutable types so a list or set from a caller cannot change later.
         object.__setattr__(self, "tokens", tuple(self.tokens))
         object.__setattr__(self, "faults", check_fault_names(self.faults))
+        object.__setattr__(self, "variants", check_variant_names(self.variants))
 
     def _check_periods(self) -> None:
         periods = self.periods
@@ -133,3 +137,17 @@ class ReferenceSettings:
         if name not in FAULTS:  # a typo at a fault point must not silently disable the fault
             raise KeyError(f"undeclared fault {name!r}")
         return name in self.faults
+
+    @property
+    def declared_style(self) -> Literal["auto", "legacy", "modern"]:
+        """The default error style the reference tells the suite that starts it: its own, or
+        "auto" (it does not say) under default-modern-style, whose point is a tenant default the
+        suite was not told."""
+        if self.has_variant("default-modern-style"):  # VARIANT default-modern-style
+            return "auto"
+        return self.error_style
+
+    def has_variant(self, name: str) -> bool:
+        if name not in VARIANTS:  # a typo at a variant point must not silently disable it
+            raise KeyError(f"undeclared variant {name!r}")
+        return name in self.variants

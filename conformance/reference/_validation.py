@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ._errors import ApiError, Category
+from ._settings import ReferenceSettings
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DECIMAL = re.compile(r"-?\d{1,15}(\.\d{1,9})?")
@@ -25,6 +26,28 @@ def missing(name: str) -> ApiError:
 
 def invalid(name: str, why: str) -> ApiError:
     return ApiError(Category.INVALID_VALUE, f"{name} {why}.")
+
+
+def alt_category(settings: ReferenceSettings) -> bool:
+    """Whether refusals take the other category their decision accepts (each call site is marked
+    ``VARIANT refusal-categories-alt`` and says which category becomes which)."""
+    return settings.has_variant("refusal-categories-alt")
+
+
+def refusal(
+    settings: ReferenceSettings, usual: Category, other: Category, message: str
+) -> ApiError:
+    """A refusal in ``usual``, or in ``other`` under the variant refusal-categories-alt."""
+    return ApiError(other if alt_category(settings) else usual, message)
+
+
+def recategorised(
+    error: ApiError, settings: ReferenceSettings, changes: Mapping[Category, Category]
+) -> ApiError:
+    """``error`` with its category changed per ``changes`` under refusal-categories-alt."""
+    if alt_category(settings):
+        error.category = changes.get(error.category, error.category)
+    return error
 
 
 class Fields:

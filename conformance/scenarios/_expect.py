@@ -152,9 +152,12 @@ def describe(expectation: Expectation) -> str:
     if expectation.target == "status":
         return "HTTP status is " + _either(list(expectation.operators["in"]))
     if expectation.target == "error":
-        return "refused (success false) with category " + _categories(
+        text = "refused (success false) with category " + _categories(
             list(expectation.operators["category"])
         )
+        if expectation.operators.get("any_body_on_401"):
+            text += ", or HTTP 401 with any body"
+        return text
     if expectation.target == "header":
         return f"header {expectation.path[0]} {_describe(expectation.operators)}"
     return f"{_label(expectation.source)} {_describe(expectation.operators)}"
@@ -179,7 +182,7 @@ def judge(expectation: Expectation, observed: Observed) -> list[Judged]:
 def _check(label: str, found: list[Any], operators: Mapping[str, Any], *, what: str) -> Outcome:
     description = f"{label} {_describe(operators)}"
     actual: Any = found[0] if len(found) == 1 else found
-    expected = {k: v for k, v in operators.items() if k != "optional"}
+    expected = {k: v for k, v in operators.items() if k not in ("optional", "ignoring")}
 
     def fail(detail: str) -> Outcome:
         return Outcome(False, description, expected, actual if found else None, detail)
@@ -193,9 +196,13 @@ def _check(label: str, found: list[Any], operators: Mapping[str, Any], *, what: 
         if operators.get("optional"):
             return Outcome(True, description, expected, None)
         return fail(f"no {what} there")
+    ignored = tuple(operators.get("ignoring", ()))
     for value in found:
         for name in value_ops:
-            problem = _OPS[name](value, operators[name])
+            if ignored and name in ("equals", "not_equals"):
+                problem = _OPS[name](_without(value, ignored), _without(operators[name], ignored))
+            else:
+                problem = _OPS[name](value, operators[name])
             if problem:
                 where = f" (one of {len(found)} values)" if len(found) > 1 else ""
                 return fail(problem + where)
@@ -203,6 +210,13 @@ def _check(label: str, found: list[Any], operators: Mapping[str, Any], *, what: 
 
 
 _PRESENCE = ("exists", "absent")
+
+
+def _without(value: Any, keys: tuple[str, ...]) -> Any:
+    """An object without ``keys`` (the ``ignoring`` modifier of equals); anything else as is."""
+    if not isinstance(value, dict):
+        return value
+    return {k: v for k, v in value.items() if k not in keys}
 
 
 def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
@@ -229,8 +243,13 @@ def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
     #    malformed code still tells its category and is blamed only on the code format).
     refusal = Outcome(True, describe(expectation), categories, actual)
     problems: list[str] = []
-    # A 401 may come from a gateway before the API, with a body of any shape (JR-AUTH-002).
-    any_body = observed.status == 401 and not _has_reasons(body)
+    # A 401 may come from a gateway before the API, with a body of any shape (JR-AUTH-002); with
+    # any_body_on_401 the status alone answers (the category is JR-AUTH-002's to judge).
+    any_body = observed.status == 401 and (
+        not _has_reasons(body) or bool(expectation.operators.get("any_body_on_401"))
+    )
+    if any_body:
+        allowed = statuses_for(categories, judged_style)
     if not any_body:
         if not isinstance(body, dict):
             problems.append("the body is not a JSON object")
@@ -438,6 +457,8 @@ def _label(source: str) -> str:
 def _describe(operators: Mapping[str, Any]) -> str:
     parts = list(_phrases(operators))
     text = ", ".join(parts) if parts else "(no operator)"
+    if operators.get("ignoring"):
+        text += f" (ignoring {', '.join(operators['ignoring'])})"
     return f"{text} (if present)" if operators.get("optional") else text
 
 

@@ -435,9 +435,10 @@ class _Builder:
             reqs = defaults
             if "requirement" in raw:
                 reqs = self._requirements(raw["requirement"], (*at, "requirement"))
-            found.append(
-                Expectation("error", (), {"category": categories}, reqs, "error", self.doc.line(at))
-            )
+            operators: dict[str, Any] = {"category": categories}
+            if raw.get("any_body_on_401"):
+                operators["any_body_on_401"] = True
+            found.append(Expectation("error", (), operators, reqs, "error", self.doc.line(at)))
         for target, key in (("body", "body"), ("header", "headers")):
             for source, checks in data.get(key, {}).items():
                 at = (*where, key, source)

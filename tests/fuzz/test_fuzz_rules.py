@@ -145,7 +145,10 @@ def test_a_conforming_error_and_success_pass_everything() -> None:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ({"success": False, "reasons": [{"code": "50000040", "message": "x"}]}, "JR-ERRORS-003"),
+        (
+            {"success": False, "processId": 7, "reasons": [{"code": "50000040", "message": "x"}]},
+            "JR-ERRORS-003",
+        ),
         ({"success": False, "processId": "P"}, "JR-ERRORS-002"),
         ({"success": False, "processId": "P", "reasons": []}, "JR-ERRORS-002"),
         (
@@ -159,6 +162,21 @@ def test_a_conforming_error_and_success_pass_everything() -> None:
 def test_envelope_violations(body: Any, expected: str) -> None:
     findings = judge(Rules(), obs("GET_JournalRun", "GET", 404, body, number="JR-00000009"))
     assert ("fuzz.error-envelope", expected) in failed(findings)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        # JR-ERRORS-003's decision: a failure may omit processId
+        (404, {"success": False, "reasons": [{"code": "50000040", "message": "x"}]}),
+        # JR-AUTH-002's decision: a 401 may come from a gateway, with a body of any shape
+        (401, {"message": "Authentication error"}),
+        (401, "Unauthorized"),
+    ],
+)
+def test_envelope_readings_the_decisions_allow(status: int, body: Any) -> None:
+    findings = judge(Rules(), obs("GET_JournalRun", "GET", status, body, number="JR-00000009"))
+    assert not {f for f in failed(findings) if f[0] == "fuzz.error-envelope"}
 
 
 def test_a_500_may_carry_only_reasons_with_a_word_code() -> None:
@@ -638,6 +656,34 @@ def test_the_auth_check_still_fails_an_accepted_request(monkeypatch: pytest.Monk
 
 
 RUN_BODY = {"success": True, "number": "JR-00000001", "status": "Completed"}
+
+
+def test_the_method_check_accepts_not_found_and_nothing_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """JR-ERRORS-010's decision accepts 404 for a path and method the API does not offer."""
+    from schemathesis.openapi.checks import UnsupportedMethodResponse
+
+    from conformance.fuzz import _builtins
+
+    def failing(status: int, reason: str = "wrong_status") -> Any:
+        def check(ctx: Any, response: Any, case: Any) -> None:
+            raise UnsupportedMethodResponse(
+                operation="GET /run",
+                method="TRACE",
+                status_code=status,
+                failure_reason=reason,
+                message="wrong",
+            )
+
+        return check
+
+    monkeypatch.setattr(_builtins._st_checks, "unsupported_method", failing(404))
+    assert _builtins.unsupported_method_or_not_found(None, None, None) is None
+    for status, reason in ((200, "wrong_status"), (405, "missing_allow_header")):
+        monkeypatch.setattr(_builtins._st_checks, "unsupported_method", failing(status, reason))
+        with pytest.raises(UnsupportedMethodResponse):
+            _builtins.unsupported_method_or_not_found(None, None, None)
 
 
 def test_transient_answers_are_counted_and_judged_by_no_check() -> None:

@@ -8,7 +8,15 @@ import pytest
 
 from conformance._errors import error_style, parse_code, statuses_for
 from conformance.scenarios import Expectation
-from conformance.scenarios._expect import NOT_JSON, Observed, evaluate, find, judge, parse_path
+from conformance.scenarios._expect import (
+    NOT_JSON,
+    Observed,
+    describe,
+    evaluate,
+    find,
+    judge,
+    parse_path,
+)
 
 
 def body(path: str, **operators: Any) -> Expectation:
@@ -51,6 +59,10 @@ def test_paths_pointer_dotted_and_wildcard() -> None:
         ("/missing", {"equals": 1, "optional": True}, True),
         ("/z", {"type": "null", "optional": True}, True),
         ("/s", {"not_equals": "x"}, False),
+        # ignoring: keys left out of equals on both sides, only there
+        ("", {"equals": {**DOC, "s": "other", "r": 1}, "ignoring": ["s", "r"]}, True),
+        ("", {"equals": {**DOC, "s": "other"}, "ignoring": ["z"]}, False),
+        ("", {"not_equals": {**DOC, "s": "other"}, "ignoring": ["s"]}, False),
     ],
 )
 def test_operators(path: str, operators: dict[str, Any], passed: bool) -> None:
@@ -122,6 +134,30 @@ def test_error_facets_blame_what_they_verify(observed: Observed, failed: list[st
     blamed = [rid for rids, outcome in facets if not outcome.passed for rid in rids]
     assert blamed == failed, [(rids, o.detail) for rids, o in facets]
     assert evaluate(error(category), observed).passed is (not failed)
+
+
+def test_an_authentication_refusal_in_every_reading_jr_auth_001_allows() -> None:
+    """error: {category: 11, any_body_on_401: true}: a 401 with any body, or (legacy style only)
+    HTTP 200 with success false and category 11; nothing else."""
+    refusal = Expectation(
+        "error", (), {"category": [11], "any_body_on_401": True}, ("JR-AUTH-001",), "error"
+    )
+    legacy, modern = "341.0", "2025-08-12"
+    passing = [
+        Observed(401, body={"message": "Authentication error"}, zuora_version=modern),
+        Observed(401, body=envelope("50000010"), zuora_version=legacy),  # JR-AUTH-002's business
+        Observed(200, body=envelope("50000011"), zuora_version=legacy),
+    ]
+    for observed in passing:
+        assert all(outcome.passed for _, outcome in judge(refusal, observed)), observed
+    failing = [
+        Observed(200, body=envelope("50000040"), zuora_version=legacy),  # served as not found
+        Observed(200, body=envelope("50000011"), zuora_version=modern),  # legacy in modern
+        Observed(200, body={"success": True}, zuora_version=legacy),
+    ]
+    for observed in failing:
+        assert not all(outcome.passed for _, outcome in judge(refusal, observed)), observed
+    assert "or HTTP 401 with any body" in describe(refusal)
 
 
 def test_a_declared_default_style_makes_no_version_strict() -> None:

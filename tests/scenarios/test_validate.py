@@ -49,6 +49,15 @@ def test_a_legacy_error_is_judged_against_the_error_branch(catalogue: Catalogue)
     assert [p.path for p in verdict.problems] == [("reasons", 0, "code")]
 
 
+def test_a_401_is_held_to_the_envelope_only_when_it_has_reasons(catalogue: Catalogue) -> None:
+    """A gateway may refuse the credentials first, with a body of any shape (JR-AUTH-002): the
+    spec's 401 schema is the envelope only for a body that carries reasons."""
+    validator = ResponseValidator(catalogue.spec)
+    assert validator.validate("GET_JournalRun", 401, {"message": "no"}, is_json=True).valid
+    envelope = {"success": False, "reasons": [{"code": "5000011", "message": "no"}]}
+    assert not validator.validate("GET_JournalRun", 401, envelope, is_json=True).valid
+
+
 def test_undocumented_status_and_non_json(catalogue: Catalogue) -> None:
     validator = ResponseValidator(catalogue.spec)
     verdict = validator.validate("GET_JournalRun", 418, {}, is_json=True)

@@ -32,7 +32,7 @@ from conformance._selftest import (
     write_reports,
 )
 from conformance.cli import main
-from conformance.reference import FAULTS, Fault
+from conformance.reference import FAULTS, VARIANTS, Fault
 from conformance.scenarios import load_scenarios
 
 REFERENCE = Path(_selftest.__file__).parent / "reference"
@@ -130,6 +130,50 @@ def test_a_fault_runs_with_the_tenant_data_it_needs() -> None:
 def test_clean_configurations_have_unique_names() -> None:
     names = [c.name for c in CLEAN_CONFIGS]
     assert len(names) == len(set(names)) and "default" in names
+    assert set(_selftest.VARIANT_BASES) <= set(names)
+
+
+def test_each_variant_runs_alone_in_both_styles_and_all_at_once_in_every_configuration() -> None:
+    jobs = _selftest.variant_jobs(
+        ["fast-lifecycle", "codes-as-numbers"], ["default", "modern-style"], fast=True,
+        max_examples=None, seed=0,
+    )  # fmt: skip
+    assert [(j.name, j.config, j.variants) for j in jobs] == [
+        ("fast-lifecycle@earliest-gap", "earliest-gap", ("fast-lifecycle",)),
+        ("fast-lifecycle@earliest-gap-modern", "earliest-gap-modern", ("fast-lifecycle",)),
+        ("codes-as-numbers@earliest-gap", "earliest-gap", ("codes-as-numbers",)),
+        (
+            "codes-as-numbers@earliest-gap-modern",
+            "earliest-gap-modern",
+            ("codes-as-numbers",),
+        ),
+        ("all-variants@default", "default", ("fast-lifecycle", "codes-as-numbers")),
+        ("all-variants@modern-style", "modern-style", ("fast-lifecycle", "codes-as-numbers")),
+    ]
+    alone = _selftest._Job("variant", "x", True, None, 0, "default", ("codes-as-numbers",))
+    assert (
+        _selftest._variant_selection(alone)
+        == _selftest.fast_selection(["JR-ERRORS-004"], load_catalogue())[0]
+        + _selftest.fast_selection(["JR-ERRORS-004"], load_catalogue())[1]
+    )
+    http = _selftest._Job("variant", "x", True, None, 0, "default", ("chunked-bodies",))
+    assert _selftest._variant_selection(http) == []  # no readings: every check
+
+
+def test_a_false_alarm_on_a_variant_fails_the_self_test() -> None:
+    result = SelftestResult(mode="fast", started_at="")
+    result.variants = [
+        CleanOutcome(
+            "fast-lifecycle@default", "", False,
+            [_selftest.Detection("cancel-x", "fail", ["JR-CANCEL-004"], "boom")], 9, 1.0,
+            config="default", variants=["fast-lifecycle"],
+        )
+    ]  # fmt: skip
+    assert not result.passed and result.false_alarms == 1
+    text = render_text(result)
+    assert "Variants" in text and "cancel-x [JR-CANCEL-004]: boom" in text
+    assert "variant runs 0/1 passed, 1 false alarms" in text
+    assert "**false alarm**: `cancel-x` (JR-CANCEL-004)" in render_markdown(result)
 
 
 # -- scoring -------------------------------------------------------------------------------------
@@ -186,8 +230,10 @@ def test_bad_selections_are_usage_errors() -> None:
         selftest(fast=True, faults=["no-such-fault"])
     with pytest.raises(UsageError, match="--clean nowhere"):
         selftest(fast=True, clean=["nowhere"], run_faults=False)
+    with pytest.raises(UsageError, match="--variant nope"):
+        selftest(fast=True, variants=["nope"], run_faults=False)
     with pytest.raises(UsageError, match="nothing to run"):
-        selftest(fast=True, run_faults=False, run_clean=False)
+        selftest(fast=True, run_faults=False, run_clean=False, run_variants=False)
     with pytest.raises(UsageError, match="--jobs"):
         selftest(fast=True, jobs=0)
 
@@ -197,7 +243,10 @@ def test_bad_selections_are_usage_errors() -> None:
 
 @pytest.fixture(scope="module")
 def fast_subset() -> Iterator[SelftestResult]:
-    yield selftest(fast=True, faults=REPRESENTATIVE, clean=["default"], jobs=2)
+    # Variants only all at once, in the default configuration: one more run, not 40.
+    yield selftest(
+        fast=True, faults=REPRESENTATIVE, clean=["default"], variants_alone=False, jobs=2
+    )
 
 
 def test_the_fast_self_test_catches_every_representative_fault(
@@ -225,6 +274,14 @@ def test_the_clean_reference_raises_no_false_alarm(fast_subset: SelftestResult) 
     assert fast_subset.passed and fast_subset.score == 100.0
 
 
+def test_every_variant_at_once_raises_no_false_alarm(fast_subset: SelftestResult) -> None:
+    (together,) = fast_subset.variants
+    assert together.name == "all-variants@default" and together.config == "default"
+    assert together.variants == list(VARIANTS)
+    assert together.passed, [(a.check, a.requirement_ids, a.message) for a in together.false_alarms]
+    assert together.checks_run > 50
+
+
 def test_the_reports_follow_their_schema(fast_subset: SelftestResult, tmp_path: Path) -> None:
     paths = write_reports(fast_subset, tmp_path / "reports")
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
@@ -234,6 +291,8 @@ def test_the_reports_follow_their_schema(fast_subset: SelftestResult, tmp_path: 
     markdown = paths["markdown"].read_text(encoding="utf-8")
     assert "| `status-spelling` | JR-RETRIEVE-003 | yes |" in markdown
     assert "## Clean configurations" in markdown
+    assert "## Variants" in markdown and "| `all-variants` | default |" in markdown
+    assert data["variants"][0]["variants"] == list(VARIANTS)
 
 
 def test_the_cli_prints_the_matrix_writes_the_reports_and_exits_0(
