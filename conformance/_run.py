@@ -11,8 +11,6 @@ the run at the next boundary; cleanup still runs and the reports are still writt
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import os
 import secrets
 import signal
@@ -34,7 +32,6 @@ from ._preflight import PENDING_WAIT_S, check_idle, preflight, tenant_data
 from ._progress import Progress
 from ._results import CheckResult, LeftBehind, RunResult, Stage, Status, Target
 from ._target import LiveTarget, open_target
-from ._tenant_data import TenantSettings
 from ._tenants import Protection, Tenants, tenants_for
 from ._version import __version__
 from .fuzz import FuzzCheck, FuzzOptions, FuzzTarget, fuzz, fuzz_checks
@@ -225,7 +222,7 @@ def run(
                 with tenants.acquire("preflight") as tenant:
                     check = preflight(tenant.session)
                     tenants.data = tenant_data(
-                        tenant.session, _tenant_settings(config, target), check
+                        tenant.session, target.tenant_settings(config), check
                     )
                     if plan.writes and not target.is_reference and not stop.is_set():
                         check_idle(
@@ -270,15 +267,6 @@ def run(
     result.interrupted = stop.is_set()
     result.finished_at = _now()
     return result
-
-
-def _tenant_settings(config: Config, target: LiveTarget) -> TenantSettings:
-    """The configuration's tenant settings, with what the embedded reference says of itself."""
-    settings = config.tenant_settings()
-    if settings.earliest_date is None and target.earliest_date is not None:
-        earliest = dt.date.fromisoformat(target.earliest_date)
-        settings = dataclasses.replace(settings, earliest_date=earliest)
-    return settings
 
 
 @contextmanager

@@ -6,12 +6,15 @@ over HTTP exactly as to any other implementation.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ._config import Config, ErrorStyle
+from ._tenant_data import TenantSettings
 
 if TYPE_CHECKING:
     from .reference import ReferenceSettings
@@ -41,6 +44,15 @@ class LiveTarget:
     @property
     def is_reference(self) -> bool:
         return self.implementation == "reference"
+
+    def tenant_settings(self, config: Config) -> TenantSettings:
+        """The configuration's tenant settings, with what the embedded reference says of itself
+        where the configuration is silent."""
+        settings = config.tenant_settings()
+        if settings.earliest_date is None and self.earliest_date is not None:
+            earliest = dt.date.fromisoformat(self.earliest_date)
+            settings = dataclasses.replace(settings, earliest_date=earliest)
+        return settings
 
 
 @contextmanager

@@ -99,7 +99,7 @@ def run_selected(
             )
             with tenants.acquire("preflight") as tenant:
                 check = preflight(tenant.session)  # a broken setup raises SetupError
-                tenants.data = tenant_data(tenant.session, config.tenant_settings(), check)
+                tenants.data = tenant_data(tenant.session, target.tenant_settings(config), check)
             workers = concurrency or config.tenants or 8
             results = run_scenarios(
                 catalogue, scenarios, tenants, concurrency=workers, on_result=on_result
