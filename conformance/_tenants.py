@@ -158,6 +158,13 @@ class Tenants(ABC):
             wait_s=protection.cleanup_wait_s,
         )
 
+    @contextmanager
+    def acquire_for_fixture(self, label: str) -> Iterator[Tenant]:
+        """The tenant shared holds get, held alone while a fixture is made on it. Nothing is
+        cleaned when it is handed back: the fixture lives until the run's cleanup stage."""
+        with self._hold(label, exclusive=True) as tenant:
+            yield tenant
+
     #: Whether a shared hold cleans up itself (as a group of sharers), not in :meth:`acquire`.
     _cleans_sharers = False
 
@@ -221,8 +228,13 @@ class Tenants(ABC):
 
 
 class FreshTenants(Tenants):
-    """A new tenant for every scenario: the embedded reference (or any server minting tenants
-    per OAuth client id). Sessions are closed when released; their request counts are kept."""
+    """A new tenant for every scenario that creates something: the embedded reference (or any
+    server minting tenants per OAuth client id). Sessions are closed when released; their
+    request counts are kept. Shared holds (scenarios that create nothing) and fixtures all get
+    one common tenant, so a fixture is made once for every scenario that reads it; what is left
+    there is the run's cleanup stage's."""
+
+    _cleans_sharers = True
 
     def __init__(
         self,
@@ -243,9 +255,29 @@ class FreshTenants(Tenants):
         )
         self._client_secret = client_secret
         self._cleaners: dict[str, Session] = {}
+        self._common: Tenant | None = None
+
+    def _common_tenant(self) -> Tenant:
+        with self._lock:
+            common = self._common
+        if common is None:
+            client_id = str(uuid.uuid4())
+            auth = ClientCredentials(client_id, self._client_secret)
+            key = tenant_key(auth)
+            made = Tenant(f"common tenant {client_id[:8]}", self._session(auth, key), key)
+            with self._lock:
+                common = self._common = self._common or made
+        return common
+
+    @contextmanager
+    def acquire_for_fixture(self, label: str) -> Iterator[Tenant]:
+        yield self._common_tenant()
 
     @contextmanager
     def _hold(self, label: str, *, exclusive: bool) -> Iterator[Tenant]:
+        if not exclusive:
+            yield self._common_tenant()
+            return
         client_id = str(uuid.uuid4())  # 36 characters, like the vendor's client ids
         auth = ClientCredentials(client_id, self._client_secret)
         key = tenant_key(auth)

@@ -123,11 +123,22 @@ class Scenario:
     tags: tuple[str, ...] = ()
     description: str = ""
     vars: dict[str, Any] = field(default_factory=dict)
+    #: Fixtures whose saved values the steps use (``${run}``): made once per tenant, shared.
+    uses: tuple[str, ...] = ()
+    #: A fixture's own: the saved names it gives the scenarios that use it (empty: a scenario).
+    provides: tuple[str, ...] = ()
+    #: Whether a step may create a journal run or entry (it writes without expecting a
+    #: refusal): such a scenario has its tenant alone; the others may share it.
+    creates: bool = True
     #: One of the catalogue's areas: the scenario's folder, or its first requirement's area.
     area: str = ""
     #: The file it came from, and that file as shown in messages (``scenarios/cancel/x.yaml``).
     path: Path | None = None
     display_path: str = ""
+
+    @property
+    def is_fixture(self) -> bool:
+        return bool(self.provides)
 
     def matches(self, selector: str) -> bool:
         """Whether ``selector`` names this scenario: its id, a tag, its area or a requirement.

@@ -24,7 +24,7 @@ from .._errors import CODE_FORMAT_REQUIREMENT
 from .._exceptions import ConformanceError, TransportError
 from .._http import Request, Response
 from .._ledger import UnsafeRequest
-from .._results import Assertion, CheckResult, advisory
+from .._results import Assertion, CheckResult, Status, advisory
 from .._tenants import Tenant, Tenants
 from .._validate import Problem, ResponseValidator, fill_path
 from ._expect import NOT_JSON, Judged, Observed, Outcome, describe, find, judge, reached
@@ -58,8 +58,14 @@ def run_scenarios(
     sends its requests).
     """
     context = _Context(catalogue, tenants, _validator(catalogue), stop or threading.Event())
-    results: list[CheckResult | None] = [None] * len(scenarios)
     report_lock = threading.Lock()
+    # The fixtures the scenarios use are made first, once, one after another; each is a check
+    # of its own (its requirements are judged like any scenario's).
+    made = [_make_fixture(context, fixture) for fixture in _fixtures_needed(catalogue, scenarios)]
+    if on_result is not None:
+        for check in made:
+            on_result(check)
+    results: list[CheckResult | None] = [None] * len(scenarios)
 
     def one(index: int) -> None:
         if context.stop.is_set():  # interrupted: start nothing new
@@ -74,7 +80,7 @@ def run_scenarios(
     workers = max(1, min(concurrency, tenants.max_parallel or concurrency, len(scenarios) or 1))
     # What creates no journal run goes first: on a shared tenant those run side by side, then
     # the ones that create runs take the tenant one after another.
-    order = sorted(range(len(scenarios)), key=lambda i: context.exclusive(scenarios[i]))
+    order = sorted(range(len(scenarios)), key=lambda i: scenarios[i].creates)
     if workers == 1:
         for index in order:
             one(index)
@@ -89,7 +95,55 @@ def run_scenarios(
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
-    return [result for result in results if result is not None]
+    return made + [result for result in results if result is not None]
+
+
+def _fixtures_needed(catalogue: Catalogue, scenarios: Sequence[Scenario]) -> list[Scenario]:
+    from ._loader import load_fixtures
+
+    wanted = dict.fromkeys(fixture for scenario in scenarios for fixture in scenario.uses)
+    if not wanted:
+        return []
+    fixtures = load_fixtures(catalogue)
+    return [fixtures[name] for name in wanted]
+
+
+@dataclass
+class _Made:
+    """A fixture as made on the tenant: its check, and the values it saved (``None``: it did
+    not pass, so there is nothing to give)."""
+
+    check: CheckResult
+    values: dict[str, Any] | None
+
+
+def _make_fixture(context: _Context, fixture: Scenario) -> CheckResult:
+    check = _new_check(fixture)
+    values: dict[str, Any] | None = None
+    started = time.monotonic()
+    missing = [c for c in fixture.capabilities if c not in context.tenants.capabilities]
+    if missing:
+        names = ", ".join(missing)
+        check.skip(f"needs capability {names}, which the target does not declare", needs=missing)
+    elif context.stop.is_set():
+        check.skip("not run: the run was interrupted")
+    else:
+        try:
+            with context.tenants.acquire_for_fixture(fixture.id) as tenant:
+                made = _ScenarioRun(context, fixture, tenant, check)
+                made.run()
+        except ConformanceError as exc:
+            check.error(f"no tenant: {exc}")
+        else:
+            saved = all(name in made.variables for name in fixture.provides)
+            if check.settle(context.catalogue.levels) is Status.PASS and saved:
+                values = {name: made.variables.get(name) for name in fixture.provides}
+            elif check.status is Status.PASS:
+                check.error(f"it did not save {', '.join(fixture.provides)}")
+    check.duration_s = time.monotonic() - started
+    check.settle(context.catalogue.levels)
+    context.fixtures[fixture.id] = _Made(check, values)
+    return check
 
 
 # -- shared by every scenario of a run -------------------------------------------------------------
@@ -106,21 +160,8 @@ class _Context:
     #: ends by itself: a target that leaves runs there costs one deadline, not one per scenario.
     stall: _Stall | None = None
     _stall_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def exclusive(self, scenario: Scenario) -> bool:
-        """Whether ``scenario`` may create a journal run (or entry), and so needs its tenant
-        alone: a step that writes without expecting a refusal (an ``error`` expectation, or only
-        4xx/5xx statuses allowed), unless it changes a number written in the file (the absent
-        run a scenario addresses as "some run": nothing it created)."""
-        for step in scenario.steps:
-            method = (step.method or self.catalogue.operation(step.operation).method).upper()
-            if method in ("GET", "HEAD", "OPTIONS") or _expects_refusal(step):
-                continue
-            fixed = step.path_params and not any("${" in str(v) for v in step.path_params.values())
-            if method in ("PUT", "DELETE") and fixed:
-                continue
-            return True
-        return False
+    #: The fixtures made for this run of scenarios, by id.
+    fixtures: dict[str, _Made] = field(default_factory=dict)
 
     def stalled(self, stall: _Stall) -> None:
         with self._stall_lock:
@@ -148,17 +189,6 @@ class _Context:
                 self.catalogue, operation_id, success
             )
         return found
-
-
-def _expects_refusal(step: Step) -> bool:
-    for expectation in step.expect.expectations:
-        if expectation.target == "error":
-            return True
-        if expectation.target == "status":
-            allowed = expectation.operators.get("in", ())
-            if allowed and all(int(status) >= 400 for status in allowed):
-                return True
-    return False
 
 
 _validators: dict[int, tuple[Catalogue, ResponseValidator]] = {}
@@ -222,25 +252,46 @@ class _Abort(Exception):
     """The scenario cannot go on (no verdict): becomes an ERROR with this message."""
 
 
-def _run_one(context: _Context, scenario: Scenario) -> CheckResult:
-    check = CheckResult(
+def _new_check(scenario: Scenario) -> CheckResult:
+    return CheckResult(
         id=scenario.id,
         title=scenario.title,
         kind="scenario",
         area=scenario.area,
         requirement_ids=scenario.requirements,
-        tags=scenario.tags,
+        tags=(*scenario.tags, "fixture") if scenario.is_fixture else scenario.tags,
     )
+
+
+def _fixture_values(context: _Context, scenario: Scenario, check: CheckResult) -> dict[str, Any]:
+    """The values of the fixtures ``scenario`` uses; when one is missing, ``check`` says why
+    (skipped like it, or an error: the scenario cannot be judged without it)."""
+    values: dict[str, Any] = {}
+    for name in scenario.uses:
+        made = context.fixtures[name]
+        if made.values is not None:
+            values.update(made.values)
+        elif made.check.status is Status.SKIP:
+            check.skip(f"fixture {name} was not made: {made.check.message}", needs=made.check.needs)
+        else:
+            check.error(f"fixture {name} did not pass ({made.check.message}): see its check")
+    return values
+
+
+def _run_one(context: _Context, scenario: Scenario) -> CheckResult:
+    check = _new_check(scenario)
     started = time.monotonic()
     missing = [c for c in scenario.capabilities if c not in context.tenants.capabilities]
+    values = _fixture_values(context, scenario, check) if not missing else {}
     if missing:
         names = ", ".join(missing)
         check.skip(f"needs capability {names}, which the target does not declare", needs=missing)
+    elif check.status in (Status.SKIP, Status.ERROR):
+        pass  # a fixture it uses is missing: said on the check
     else:
         try:
-            exclusive = context.exclusive(scenario)
-            with context.tenants.acquire(scenario.id, exclusive=exclusive) as tenant:
-                _ScenarioRun(context, scenario, tenant, check).run()
+            with context.tenants.acquire(scenario.id, exclusive=scenario.creates) as tenant:
+                _ScenarioRun(context, scenario, tenant, check, fixtures=values).run()
         except ConformanceError as exc:  # the tenant could not be set up
             check.error(f"no tenant: {exc}")
         else:
@@ -254,14 +305,7 @@ def _run_one(context: _Context, scenario: Scenario) -> CheckResult:
 
 
 def _not_started(scenario: Scenario) -> CheckResult:
-    check = CheckResult(
-        id=scenario.id,
-        title=scenario.title,
-        kind="scenario",
-        area=scenario.area,
-        requirement_ids=scenario.requirements,
-        tags=scenario.tags,
-    )
+    check = _new_check(scenario)
     check.skip("not run: the run was interrupted")
     return check
 
@@ -272,6 +316,8 @@ class _ScenarioRun:
     scenario: Scenario
     tenant: Tenant
     check: CheckResult
+    #: The values of the fixtures the scenario uses, by name.
+    fixtures: dict[str, Any] = field(default_factory=dict)
     variables: Variables = field(init=False)
     cleanup_notes: list[str] = field(default_factory=list)
     #: Variables a step could not save, and why (for the message when a later step needs one).
@@ -284,6 +330,8 @@ class _ScenarioRun:
             scenario=self.scenario.id,
             tenant=self.context.tenants.data,
         )
+        for name, value in self.fixtures.items():
+            self.variables[name] = value
 
     def run(self) -> None:
         check = self.check
