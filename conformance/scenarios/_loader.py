@@ -34,6 +34,7 @@ from ._model import (
     Expectation,
     ExpectBlock,
     ForEach,
+    Race,
     Repeat,
     Save,
     Scenario,
@@ -302,11 +303,7 @@ class _Builder:
             self._requirement(rid, ("requirements", i))
         self._defaults = requirements
         for i, capability in enumerate(data.get("capabilities", [])):
-            if capability not in CAPABILITIES:
-                known = ", ".join(CAPABILITIES)
-                raise self.doc.error(
-                    ("capabilities", i), f"unknown capability {capability!r} (known: {known})"
-                )
+            self._capability(capability, ("capabilities", i))
         variables = dict(data.get("vars", {}))
         defined = set(BUILTINS)
         uses, provided = self._fixtures_used(data)
@@ -452,6 +449,7 @@ class _Builder:
                 deadline_s=float(spec.get("deadline_s", 60.0)),
                 max_interval_s=float(spec.get("max_interval_s", 2.0)),
             )
+        race = self._race(data, where, inner) if "race" in data else None
         if "method" not in data and "url" not in data:  # the operation's own answers
             for block in (expect, *((repeat.until, repeat.fail_fast) if repeat else ())):
                 self._known_values(op_id, block, where)
@@ -473,7 +471,8 @@ class _Builder:
             url=data.get("url"),
             path_params=given,
             query=dict(data.get("query", {})),
-            headers=dict(data.get("headers", {})),
+            headers={k: v for k, v in data.get("headers", {}).items() if not isinstance(v, dict)},
+            headers_when=self._headers_when(data, where),
             body=data.get("body"),
             has_body="body" in data,
             raw_body=data.get("raw_body"),
@@ -481,11 +480,44 @@ class _Builder:
             auth=bool(data.get("auth", True)),
             for_each=for_each,
             repeat=repeat,
+            race=race,
             expect=expect,
             save=tuple(saves),
             description=data.get("description", ""),
             line=self.doc.line(where),
         )
+
+    def _headers_when(self, data: dict[str, Any], where: Path_) -> dict[str, tuple[str, str]]:
+        found = {}
+        for name, value in data.get("headers", {}).items():
+            if isinstance(value, dict):
+                self._capability(value["when"], (*where, "headers", name, "when"))
+                found[name] = (value["value"], value["when"])
+        return found
+
+    def _capability(self, name: str, at: Path_) -> None:
+        if name not in CAPABILITIES:
+            known = ", ".join(CAPABILITIES)
+            raise self.doc.error(at, f"unknown capability {name!r} (known: {known})")
+
+    def _race(self, data: dict[str, Any], where: Path_, defined: set[str]) -> Race:
+        spec = data["race"]
+        at = (*where, "race")
+        self._capability(spec["held_by"], (*at, "held_by"))
+        still = self._block(spec["still"], (*at, "still"), self._defaults)
+        if not still:
+            raise self.doc.error((*at, "still"), "still needs an expectation")
+        read = None
+        if "read" in spec:
+            self._uses(spec["read"], defined, (*at, "read"))
+            read = self._step(
+                {"name": f"{data['name']}-read", **spec["read"]}, (*at, "read"), defined
+            )
+            if read.method is None and self.catalogue.operation(read.operation).method != "GET":
+                raise self.doc.error((*at, "read", "operation"), "a race's read must be a GET")
+        elif "repeat" not in data:
+            raise self.doc.error(at, "a race needs a read, or a repeat whose polls it watches")
+        return Race(still=still, held_by=spec["held_by"], read=read)
 
     def _block(self, data: dict[str, Any], where: Path_, defaults: tuple[str, ...]) -> ExpectBlock:
         if "requirement" in data:

@@ -69,6 +69,19 @@ class Repeat:
 
 
 @dataclass(frozen=True)
+class Race:
+    """The state a step relies on may end by itself (a real server's run leaves Processing on
+    its own). Unless the target has ``held_by`` (it holds the state for the suite), a response
+    where ``still`` does not hold ends the scenario skipped, too fast to observe: a poll of the
+    step itself, or ``read``, sent right after a step whose expectations failed (the state may
+    have ended between the look and the step)."""
+
+    still: ExpectBlock
+    held_by: str
+    read: Step | None = None
+
+
+@dataclass(frozen=True)
 class ForEach:
     """Run the step once per item of ``items`` (a list, or a template naming a saved list)."""
 
@@ -98,6 +111,8 @@ class Step:
     path_params: dict[str, Any] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str | None] = field(default_factory=dict)
+    #: Headers sent only to a target with a capability: name -> (value, capability).
+    headers_when: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: The JSON body; ``has_body`` tells a literal ``null`` body from none.
     body: Any = None
     has_body: bool = False
@@ -106,6 +121,7 @@ class Step:
     auth: bool = True
     for_each: ForEach | None = None
     repeat: Repeat | None = None
+    race: Race | None = None
     expect: ExpectBlock = field(default_factory=ExpectBlock)
     save: tuple[Save, ...] = ()
     description: str = ""

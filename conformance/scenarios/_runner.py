@@ -28,7 +28,7 @@ from .._results import Assertion, CheckResult, Status, advisory
 from .._tenants import Tenant, Tenants
 from .._validate import Problem, ResponseValidator, fill_path
 from ._expect import NOT_JSON, Judged, Observed, Outcome, describe, find, judge, reached
-from ._model import ExpectBlock, Repeat, Scenario, Step
+from ._model import ExpectBlock, Race, Repeat, Scenario, Step
 from ._vars import OffsetOutOfPeriod, UndefinedVariable, Variables
 
 OnResult = Callable[[CheckResult], None]
@@ -346,6 +346,8 @@ class _ScenarioRun:
                     break
         except UnsafeRequest as exc:  # the target holds something this run must not touch
             check.skip(f"not run to the end against this target: {exc}")
+        except _TooFast as exc:
+            check.skip(str(exc), needs=exc.needs)
         except _NotApplicable as exc:
             check.skip(str(exc))
         except OffsetOutOfPeriod as exc:
@@ -394,7 +396,8 @@ class _ScenarioRun:
         request = self._request(step, label)
         schema = _SchemaTally()
         if step.repeat is not None:
-            response, observed, ok = self._poll(step, label, request, step.repeat, schema)
+            race = step.race if self._racing(step) else None
+            response, observed, ok = self._poll(step, label, request, step.repeat, schema, race)
         else:
             response = self._send(request, label)
             observed = self._observe(response)
@@ -402,6 +405,10 @@ class _ScenarioRun:
             ok = True
         if ok:
             outcomes = self._judge(step.expect, observed)
+            if self._racing(step) and step.race and step.race.read:
+                levels = self.context.catalogue.levels
+                if not all(o.passed or advisory(r, levels) for r, o in outcomes):
+                    self._still(step, step.race, label)
             for requirements, outcome in outcomes:
                 self._record(requirements, outcome, label, step, response)
             # A SHOULD or MAY not met is recorded (a warning) but does not end the scenario:
@@ -417,10 +424,26 @@ class _ScenarioRun:
         self._save(step, label, observed)
         return ok
 
+    def _racing(self, step: Step) -> bool:
+        """Whether the state ``step`` relies on may end by itself on this target."""
+        return step.race is not None and step.race.held_by not in self.context.tenants.capabilities
+
+    def _still(self, step: Step, race: Race, label: str) -> None:
+        """After ``step`` failed: read the state again; if it ended, nothing can be judged."""
+        assert race.read is not None
+        response = self._send(self._request(race.read, f"{label}.read"), f"{label}.read")
+        observed = self._observe(response)
+        still = self._resolved(race.still)
+        if not all(reached(e, observed) for e in still.expectations):
+            raise _TooFast(race, f"step {label!r}", _describe(still), _state(still, observed))
+
     def _request(self, step: Step, label: str) -> Request:
         try:
             operation = self.context.catalogue.operation(step.operation)
             headers = self._resolve(step.headers)
+            for name, (value, capability) in step.headers_when.items():
+                if capability in self.context.tenants.capabilities:
+                    headers[name] = self._resolve(value)
             content: bytes | None = None
             body: Any = None
             if step.raw_body is not None:
@@ -491,12 +514,22 @@ class _ScenarioRun:
     # -- polling ---------------------------------------------------------------------------------
 
     def _poll(
-        self, step: Step, label: str, request: Request, repeat: Repeat, schema: _SchemaTally
+        self,
+        step: Step,
+        label: str,
+        request: Request,
+        repeat: Repeat,
+        schema: _SchemaTally,
+        race: Race | None = None,
     ) -> tuple[Response, Observed, bool]:
+        """Poll ``step`` until ``repeat.until`` holds. With a ``race`` (a state the target does
+        not hold for the suite), a poll where ``race.still`` no longer holds ends the scenario
+        skipped: the state ended before it could be observed."""
         started = time.monotonic()
         trail: list[str] = []
         until = self._resolved(repeat.until)
         fail_fast = self._resolved(repeat.fail_fast)
+        still = self._resolved(race.still) if race is not None else None
         polls = 0
         while True:
             sent = time.monotonic()
@@ -514,6 +547,12 @@ class _ScenarioRun:
                     outcome.detail = f"after {polls} poll(s) in {waited:.1f} s (seen: {seen})"
                     self._record(requirements, outcome, label, step, response)
                 return response, observed, True
+            if (
+                race is not None
+                and still is not None
+                and not all(reached(e, observed) for e in still.expectations)
+            ):
+                raise _TooFast(race, f"step {label!r}", _describe(still), seen)
             if fail_fast and all(reached(e, observed) for e in fail_fast.expectations):
                 if self.in_cleanup:  # nothing (more) to wait for: not a problem in cleanup
                     return response, observed, False
@@ -680,6 +719,18 @@ _JSON_TYPE = re.compile(r"^\s*application/([\w.+-]+\+)?json\s*(;|$)", re.IGNOREC
 
 class _Skip(Exception):
     """A cleanup step refers to something that was never made: nothing to clean."""
+
+
+class _TooFast(Exception):
+    """The state a step relied on ended by itself before it could be observed or used: the
+    scenario cannot judge this target (a slower one, or one with ``held_by``, could)."""
+
+    def __init__(self, race: Race, where: str, wanted: str, seen: str) -> None:
+        super().__init__(
+            f"not judged: the target was too fast: at {where} it no longer showed {wanted} "
+            f"(seen: {seen}); a slower server, or the capability {race.held_by}, verifies it"
+        )
+        self.needs = (race.held_by, "a slower server")
 
 
 @dataclass
