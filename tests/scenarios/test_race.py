@@ -12,8 +12,8 @@ import pytest
 
 from conformance._catalogue import Catalogue
 from conformance._http import ClientCredentials, HttpSettings
-from conformance._results import CheckResult, Status
 from conformance._ledger import Ledger
+from conformance._results import CheckResult, Status
 from conformance._tenants import (
     DEFAULT_CAPABILITIES,
     REFERENCE_CAPABILITIES,
