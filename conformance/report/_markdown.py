@@ -113,10 +113,11 @@ def render_markdown(result: RunResult, summary: Summary | None = None) -> str:
         count = len(summary.unverified_must)
         lines += [f"### MUST left unverified ({count})", ""]
         lines += ["| requirement | why | what would verify it |", "|---|---|---|"]
-        for item in summary.unverified_must:
-            why = "; ".join(item.reasons)
-            would = ", ".join(item.would_verify) or "selecting a check that covers it"
-            lines.append(f"| {_md(item.requirement.id)} | {_md(why, 300)} | {_md(would)} |")
+        for unverified in summary.unverified_must:
+            why = "; ".join(unverified.reasons)
+            would = ", ".join(unverified.would_verify) or "selecting a check that covers it"
+            rid = unverified.requirement.id
+            lines.append(f"| {_md(rid)} | {_md(why, 300)} | {_md(would)} |")
         lines.append("")
     if result.left_behind:
         count = len(result.left_behind)
