@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 
 from ._cleanup import clean
-from ._errors import parse_code
+from ._envelope import parse_code
 from ._exceptions import SetupError, TargetUnavailable, TransportError
 from ._http import Request, Response, Session
 from ._ledger import Ledger
