@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .. import _lifecycle as lifecycle
+from .. import _paths as paths
 from .._blame import default_blame
 from .._envelope import (
     CATEGORY_STATUS,
@@ -125,17 +126,17 @@ def finding(
 #: A run that is gone (deleted): not a status, the absence of one.
 GONE: Final = "(gone)"
 
-_RUN_NUMBER = re.compile(r"^JR-\d{8}$")
-_ENTRY_NUMBER = re.compile(r"^JE-\d{8}$")
+_RUN_NUMBER = paths.RUN_NUMBER
+_ENTRY_NUMBER = paths.ENTRY_NUMBER
 
-_CREATE = "POST_JournalRun"
-_RETRIEVE = "GET_JournalRun"
-_CANCEL = "PUT_JournalRun"
-_DELETE = "DELETE_JournalRun"
-_LIST_ENTRIES = "GET_AllSummaryJournalEntries"
-_CREATE_ENTRY = "POST_SummaryJournalEntry"
-_RETRIEVE_ENTRY = "GET_SummaryJournalEntry"
-_DELETE_ENTRY = "DELETE_SummaryJournalEntry"
+_CREATE = paths.CREATE_RUN
+_RETRIEVE = paths.GET_RUN
+_CANCEL = paths.CANCEL_RUN
+_DELETE = paths.DELETE_RUN
+_LIST_ENTRIES = paths.LIST_ENTRIES
+_CREATE_ENTRY = paths.CREATE_ENTRY
+_RETRIEVE_ENTRY = paths.GET_ENTRY
+_DELETE_ENTRY = paths.DELETE_ENTRY
 #: Operations on one run, named by the path parameter ``jr-number``.
 _RUN_OPERATIONS: Final = frozenset({_RETRIEVE, _CANCEL, _DELETE, _LIST_ENTRIES})
 
@@ -221,7 +222,7 @@ class Rules:
             if isinstance(number, str):
                 self.entries.add(number)
         elif obs.operation_id == _DELETE_ENTRY:
-            self.entries.discard(str(obs.path_parameters.get("je-number")))
+            self.entries.discard(str(obs.path_parameters.get(paths.ENTRY_PARAMETER)))
 
     def _retrieved(self, obs: Observation) -> Iterator[Finding]:
         status = obs.body.get("status") if obs.succeeded else None

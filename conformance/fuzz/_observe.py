@@ -15,11 +15,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import _envelope as envelope
+from .. import _paths as paths
 from .._redact import Redactor
 from .._results import Exchange
 
 #: The path parameter that names a journal run.
-RUN_PARAMETER = "jr-number"
+RUN_PARAMETER = paths.RUN_PARAMETER
 
 
 @dataclass(frozen=True)
