@@ -7,9 +7,10 @@ catalogue's operations); every other module builds a path or reads one back here
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
-from typing import Final, Literal
+from typing import Any, Final, Literal
 from urllib.parse import quote, unquote
 
 RUN: Final = "journal-run"
@@ -59,11 +60,11 @@ CREATES: Final[Mapping[str, tuple[Kind, str]]] = {
     RUNS: (RUN, "journalRunNumber"),
     ENTRIES: (ENTRY, "journalEntryNumber"),
 }
-#: The answer fields that name what a create made.
-CREATED_FIELDS: Final = tuple(name for _, name in CREATES.values())
 
 #: A number no journal run has (numbering starts at JR-00000001): reading it is harmless.
 NO_RUN: Final = "JR-00000000"
+
+_PATH_PARAM = re.compile(r"\{([^{}]+)\}")
 
 
 def path(operation_id: str, number: str | None = None) -> str:
@@ -72,7 +73,36 @@ def path(operation_id: str, number: str | None = None) -> str:
     template = OPERATIONS[operation_id][1]
     if number is None:
         return template
-    return re.sub(r"\{[^}]+\}", lambda _: quote(number, safe=""), template)
+    return fill_path(template, dict.fromkeys(path_params(template), number))
+
+
+def path_params(template: str) -> tuple[str, ...]:
+    """The names of the ``{name}`` parameters of a path template, in order."""
+    return tuple(_PATH_PARAM.findall(template))
+
+
+def fill_path(template: str, params: Mapping[str, Any]) -> str:
+    """The template with each ``{name}`` replaced by its value, percent-encoded (``/`` too)."""
+    return _PATH_PARAM.sub(lambda m: quote(str(params[m.group(1)]), safe=""), template)
+
+
+def match_path(template: str, path: str) -> dict[str, str] | None:
+    """The inverse of :func:`fill_path`: the decoded parameters if ``path`` fits ``template``
+    (each ``{name}`` one path segment), else ``None``."""
+    pattern = _template_regex(template)
+    found = pattern.fullmatch(path)
+    if found is None:
+        return None
+    values = found.groups()
+    return {n: unquote(v) for n, v in zip(path_params(template), values, strict=True)}
+
+
+@functools.lru_cache(maxsize=64)
+def _template_regex(template: str) -> re.Pattern[str]:
+    parts = _PATH_PARAM.split(template)
+    return re.compile(
+        "".join(re.escape(part) if i % 2 == 0 else "([^/]+)" for i, part in enumerate(parts))
+    )
 
 
 def read_path(kind: str, number: str) -> str:
