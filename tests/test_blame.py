@@ -201,3 +201,36 @@ def test_the_bundled_tables_load(tmp_path: Path) -> None:
 def test_contradicting_tables_fail_to_load(tmp_path: Path, change: Any, message: str) -> None:
     with pytest.raises(CatalogueError, match=message):
         _load_with(tmp_path, change)
+
+
+def test_a_schemathesis_failure_is_placed_where_the_scenarios_place_it(
+    catalogue: Catalogue,
+) -> None:
+    """What the fuzz driver passes to requirement_for: the failure's path, as the scenarios'
+    validator gives it (a missing property's name included)."""
+    import jsonschema_rs
+
+    from conformance.fuzz._builtins import failure_path
+
+    class Failure:
+        def __init__(self, error: Any) -> None:
+            self.instance_path = list(error.instance_path)
+            self._raw_message = error.message
+
+    validator = jsonschema_rs.Draft202012Validator(
+        {
+            "type": "object",
+            "required": ["success"],
+            "properties": {
+                "reasons": {"type": "array", "items": {"properties": {"code": {"type": "string"}}}}
+            },
+        }
+    )
+    (missing,) = validator.iter_errors({})
+    (code,) = validator.iter_errors({"success": False, "reasons": [{"code": 5}]})
+    assert failure_path(Failure(missing)) == ("success",)
+    assert failure_path(Failure(code)) == ("reasons", 0, "code")
+    assert failure_path(object()) == ()
+    for operation in catalogue.operations:
+        assert fuzz_blame(operation, False, failure_path(Failure(missing))) == "JR-ERRORS-001"
+        assert fuzz_blame(operation, False, failure_path(Failure(code))) == "JR-ERRORS-004"

@@ -5,6 +5,7 @@ ones it turns off (and why).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -134,6 +135,19 @@ def requirement_for(
     if group is None:
         return BLAME.envelope_field(("success",)) or BLAME.schema_error
     return BLAME.finding(group.id, check_name)
+
+
+_REQUIRED: Final = re.compile(r"""^["']([^"']+)["'] is a required property$""")
+
+
+def failure_path(failure: Any) -> tuple[str | int, ...]:
+    """Where in the body a schemathesis schema failure is, as the scenarios' validator says it:
+    the failing value's path, and for a missing property the property's name too (so a missing
+    ``success`` is the ``success`` field's, in both engines). ``()`` for other failures."""
+    path = tuple(getattr(failure, "instance_path", None) or ())
+    message = str(getattr(failure, "_raw_message", "") or "")
+    missing = _REQUIRED.match(message)
+    return (*path, missing.group(1)) if missing else path
 
 
 # -- the method check, accepting not-found ---------------------------------------------------

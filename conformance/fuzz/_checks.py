@@ -28,6 +28,7 @@ from .._envelope import (
     CATEGORY_STATUS,
     RULE_RESTRICTION,
     error_style,
+    has_reasons,
     is_not_found,
     parse_code,
     statuses_for,
@@ -400,11 +401,10 @@ def _envelope(obs: Observation) -> Iterator[Finding]:
         return  # a HEAD answer has no body by definition
     data = obs.json
     if obs.status >= 500:
-        reasons = data.get("reasons") if isinstance(data, dict) else None
         yield finding(
             check,
             "5xx-reasons",
-            isinstance(reasons, list) and bool(reasons),
+            has_reasons(data),
             "A 5xx answer carries at least a non-empty reasons array",
             expected="a JSON object with reasons",
             actual=_snippet(obs),
