@@ -77,7 +77,9 @@ RULE_RESTRICTION = 30
 NOT_FOUND = 40
 LOCKING = 50
 
-_CODE = re.compile(r"^\d{8}$")
+#: An 8-digit code: six for the resource, two for the category.
+CODE_PATTERN = r"^\d{8}$"
+_CODE = re.compile(CODE_PATTERN)
 _DATE_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMERIC_VERSION = re.compile(r"^\d+(\.\d+)?$")
 

@@ -16,6 +16,7 @@ from typing import Any
 from .._blame import default_blame
 from .._envelope import (
     CATEGORY_MEANING,
+    CODE_PATTERN,
     Style,
     category_of,
     error_style,
@@ -281,7 +282,7 @@ def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
     if codes:
         bad = [code for code in codes if parse_code(code) is None]
         detail = f"got code {_show(bad[0])}" if bad else ""
-        outcome = Outcome(not bad, "every reason code is eight digits", r"^\d{8}$", codes, detail)
+        outcome = Outcome(not bad, "every reason code is eight digits", CODE_PATTERN, codes, detail)
         judged.append(((blame.version_style("code-format"),), outcome))
 
     # 3. The HTTP status the request's version style asks for.
