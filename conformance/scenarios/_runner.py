@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import _lifecycle as lifecycle
 from .._catalogue import Catalogue
-from .._errors import CODE_FORMAT_REQUIREMENT
+from .._envelope import is_accepted
 from .._exceptions import ConformanceError, TransportError
 from .._http import Request, Response
 from .._ledger import UnsafeRequest
@@ -155,7 +155,6 @@ class _Context:
     tenants: Tenants
     validator: ResponseValidator
     stop: threading.Event
-    _schema_ids: dict[tuple[str, bool], tuple[str, ...]] = field(default_factory=dict)
     #: The first wait of this run that ran out its deadline with a run still in a state that
     #: ends by itself: a target that leaves runs there costs one deadline, not one per scenario.
     stall: _Stall | None = None
@@ -171,24 +170,10 @@ class _Context:
     def schema_requirements(
         self, operation_id: str, success: bool, problem: Problem | None = None
     ) -> tuple[str, ...]:
-        """The requirement a response-schema violation fails.
-
-        A field of the envelope names the envelope's own requirement (``/reasons/0/code``:
-        JR-ERRORS-004). Otherwise a requirement tagged ``response-schema`` if the catalogue has
-        one; else, for a successful answer, the first MUST tagged ``schema`` that lists the
-        operation; else (and for errors) the first MUST tagged ``error-envelope`` that lists it.
-        """
-        if problem is not None:
-            envelope = _envelope_requirement(problem.path)
-            if envelope and envelope in self.catalogue.requirements:
-                return (envelope,)
-        key = (operation_id, success)
-        found = self._schema_ids.get(key)
-        if found is None:  # asked for every response
-            found = self._schema_ids[key] = _schema_requirements(
-                self.catalogue, operation_id, success
-            )
-        return found
+        """The requirement a response-schema violation fails: the catalogue says
+        (:meth:`~conformance._blame.Blame.schema_violation`, the rule the fuzz stage uses too)."""
+        path = problem.path if problem is not None else ()
+        return (self.catalogue.blame.schema_violation(operation_id, success, path),)
 
 
 _validators: dict[int, tuple[Catalogue, ResponseValidator]] = {}
@@ -202,39 +187,6 @@ def _validator(catalogue: Catalogue) -> ResponseValidator:
             cached = (catalogue, ResponseValidator(catalogue.spec))
             _validators[id(catalogue)] = cached
         return cached[1]
-
-
-#: Fields of the envelope, and the requirement each one's shape belongs to.
-_ENVELOPE_FIELDS = {
-    "success": "JR-ERRORS-001",
-    "reasons": "JR-ERRORS-002",
-    "processId": "JR-ERRORS-003",
-    "requestId": "JR-VERSIONS-006",
-}
-
-
-def _envelope_requirement(path: tuple[str | int, ...]) -> str | None:
-    if len(path) >= 3 and path[0] == "reasons" and path[2] == "code":
-        return CODE_FORMAT_REQUIREMENT
-    return _ENVELOPE_FIELDS.get(str(path[0])) if path else None
-
-
-def _schema_requirements(catalogue: Catalogue, operation_id: str, success: bool) -> tuple[str, ...]:
-    requirements = list(catalogue.requirements.values())
-
-    def first(tag: str, *, must: bool = True) -> tuple[str, ...]:
-        for requirement in requirements:
-            if tag not in requirement.tags or (must and requirement.level != "MUST"):
-                continue
-            if not requirement.operations or operation_id in requirement.operations:
-                return (requirement.id,)
-        return ()
-
-    return (
-        first("response-schema", must=False)
-        or (first("schema") if success else ())
-        or first("error-envelope")
-    )
 
 
 # -- one scenario ----------------------------------------------------------------------------------
@@ -761,9 +713,7 @@ class _SchemaTally:
             label = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
             problem = Problem((), f"{label}, not application/json as the spec declares")
             verdict = replace(verdict, problems=(*verdict.problems, problem))
-        success = 200 <= response.status_code < 300 and not (
-            isinstance(body, dict) and body.get("success") is False
-        )
+        success = is_accepted(response.status_code, None if body is NOT_JSON else body)
         self.checked += 1
         self.last, self.last_success = response, success
         if verdict.response not in self.responses:
