@@ -295,6 +295,10 @@ class _Workflow:
 
     def _step(self, step: Step, *, cleanup: bool) -> dict[str, Any]:
         step_id = f"cleanup-{step.name}" if cleanup else step.name
+        if step.save:
+            # Redocly's outputs-defined rule keys step ids across the whole document: a step
+            # whose outputs later steps use gets an id no other workflow has.
+            step_id = f"{step_id}--{self.scenario.id}"
         where = f"step {step.name!r}" if not cleanup else f"cleanup step {step.name!r}"
         for what, present in (
             ("a raw (non-JSON) body", step.raw_body is not None),
@@ -329,6 +333,7 @@ class _Workflow:
             if step.repeat is not None:
                 criteria += self._criteria(step.repeat.until, version, where, "until")
             criteria += self._criteria(step.expect, version, where, "expect")
+            criteria = _unique(criteria)
             if criteria:
                 out["successCriteria"] = criteria
             if step.repeat is not None:
@@ -404,11 +409,11 @@ class _Workflow:
             return []
         until = [self._filter(e, where) for e in step.repeat.until.expectations]
         stop = [self._filter(e, where) for e in step.repeat.fail_fast.expectations]
-        parts = [" && ".join(f"({f})" for f in fs) for fs in (until, stop) if fs]
+        parts = [_all([f for f in fs if f]) for fs in (until, stop) if fs]
         if any(f is None for f in until + stop) or not parts:
             self.not_checked.append(f"{where}: not waited for (no JSONPath filter expresses it)")
             return []
-        condition = "$[?" + " || ".join(f"({p})" for p in parts) + "]"
+        condition = "$[?" + _any(parts) + "]"
         return [{"context": "$response.body", "condition": condition, "type": "jsonpath"}]
 
     # -- criteria ------------------------------------------------------------------------------
@@ -492,10 +497,10 @@ class _Workflow:
                 if inner is None:
                     return None
                 item = "@" + _jp_path(rest)
-                parts.append(f"count({items}[?{item} && !({inner})]) == 0")
+                parts.append(f"count({items}[?{_all([item, f'!{inner}'])}]) == 0")
                 if not optional:
                     parts.append(f"{found} >= 1")
-            return " && ".join(parts) if parts else "true == true"
+            return _all(parts) if parts else "true == true"
         query = "@" + _jp_path(path)
         parts = []
         if exists is True:
@@ -506,8 +511,8 @@ class _Workflow:
             cond = self._value_condition(query, ops, where)
             if cond is None:
                 return None
-            parts.append(f"(!{query} || ({cond}))" if optional else f"{query} && ({cond})")
-        return " && ".join(parts) if parts else "true == true"
+            parts.append(_any([f"!{query}", cond]) if optional else _all([query, cond]))
+        return _all(parts) if parts else "true == true"
 
     def _value_condition(self, query: str, ops: Mapping[str, Any], where: str) -> str | None:
         parts: list[str] = []
@@ -516,7 +521,7 @@ class _Workflow:
             if made is None:
                 return None
             parts.append(made)
-        return " && ".join(f"({p})" for p in parts)
+        return _all(parts)
 
     def _operator(self, query: str, name: str, wanted: Any, where: str) -> str | None:
         if name in ("equals", "not_equals"):
@@ -531,14 +536,14 @@ class _Workflow:
             if any(o is None for o in operands):
                 return None
             if name == "in":
-                return " || ".join(f"{query} == {o[0]}" for o in operands if o)
-            return " && ".join(f"{query} != {o[0]}" for o in operands if o)
+                return _any([f"{query} == {o[0]}" for o in operands if o])
+            return _all([f"{query} != {o[0]}" for o in operands if o])
         if name == "type":
             types = [wanted] if isinstance(wanted, str) else list(wanted)
             tests = [_type_test(query, t) for t in types]
             if any(t is None for t in tests):
                 return None
-            return " || ".join(f"({t})" for t in tests if t)
+            return _any([t for t in tests if t])
         if name == "length":
             if isinstance(wanted, int):
                 return f"length({query}) == {wanted}"
@@ -547,7 +552,7 @@ class _Workflow:
                 bounds.append(f"length({query}) >= {int(wanted['min'])}")
             if "max" in wanted:
                 bounds.append(f"length({query}) <= {int(wanted['max'])}")
-            return " && ".join(bounds)
+            return _all(bounds)
         if name in ("min", "max"):
             number = _number(wanted)
             if number is None:
@@ -629,6 +634,31 @@ class _Workflow:
 # -- helpers --------------------------------------------------------------------------------------
 
 
+def _all(parts: Sequence[str]) -> str:
+    """``a && b && c`` as ``((a) && (b)) && (c)``: the JSONPath library Redocly CLI 2.77 uses
+    gets a chain of three or more ``&&`` wrong (the last operand is lost); pairs are right."""
+    return _nested(parts, "&&")
+
+
+def _any(parts: Sequence[str]) -> str:
+    return _nested(parts, "||")
+
+
+def _nested(parts: Sequence[str], operator: str) -> str:
+    text = f"({parts[0]})"
+    for part in parts[1:]:
+        text = f"({text} {operator} ({part}))"
+    return text
+
+
+def _unique(criteria: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each criterion once (an ``until`` and an ``expect`` may ask the same)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for criterion in criteria:
+        seen.setdefault(json.dumps(criterion, sort_keys=True), criterion)
+    return list(seen.values())
+
+
 def _status(statuses: Sequence[Any]) -> dict[str, Any]:
     return {"condition": " || ".join(f"$statusCode == {int(s)}" for s in statuses)}
 
@@ -683,12 +713,12 @@ def _type_test(query: str, wanted: str) -> str | None:
     compares only numbers with numbers and strings with strings)."""
     return {
         "null": f"{query} == null",
-        "boolean": f"{query} == true || {query} == false",
-        "number": f"{query} >= 0 || {query} < 0",
-        "integer": f"{query} >= 0 || {query} < 0",
+        "boolean": _any([f"{query} == true", f"{query} == false"]),
+        "number": _any([f"{query} >= 0", f"{query} < 0"]),
+        "integer": _any([f"{query} >= 0", f"{query} < 0"]),
         "string": f"{query} >= ''",
-        "array": f"length({query}) >= 0 && !({query} >= '')",
-        "object": f"length({query}) >= 0 && !({query} >= '')",
+        "array": _all([f"length({query}) >= 0", f"!({query} >= '')"]),
+        "object": _all([f"length({query}) >= 0", f"!({query} >= '')"]),
     }.get(wanted)
 
 
