@@ -57,6 +57,8 @@ TOKEN_INPUT = "token"
 #: What ``${run_id}`` becomes (the suite's run id, which marks what a run created).
 RUN_ID = "arazzo"
 
+#: The error envelope's fields: a refusal has them, so a step that expects one may save them.
+_ENVELOPE = {("success",), ("reasons",), ("processId",), ("requestId",)}
 _TEMPLATE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_.]*)([+-][0-9]+)?\}")
 _WHOLE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_.]*)([+-][0-9]+)?\}$")
 
@@ -179,6 +181,12 @@ class _Workflow:
         self.refs: dict[str, str] = {}
         self.not_checked: list[str] = []
         self.step_ids: set[str] = set()
+        #: Saved variables Arazzo cannot have (the step expects a refusal, so the value is
+        #: missing, and Redocly fails a step whose output reaches nothing).
+        self.unsaved: dict[str, str] = {}
+        #: Saved variables that hold an object or a list (no JSONPath literal compares them).
+        self.containers: set[str] = set()
+        self.container_names = _container_names(catalogue.spec)
 
     def build(self) -> dict[str, Any]:
         scenario = self.scenario
@@ -187,7 +195,15 @@ class _Workflow:
             self.refs[name] = f"$inputs.{name}"
             self.values[name] = self.inputs[name]
         steps = [self._step(step, cleanup=False) for step in scenario.steps]
-        steps += [self._step(step, cleanup=True) for step in scenario.cleanup]
+        for step in scenario.cleanup:
+            missing = sorted(set(_names(step)) & set(self.unsaved))
+            if missing:
+                self.not_checked.append(
+                    f"cleanup step {step.name!r} left out: it needs ${{{missing[0]}}}, "
+                    f"{self.unsaved[missing[0]]}"
+                )
+                continue
+            steps.append(self._step(step, cleanup=True))
         requirements = list(scenario.all_requirement_ids())
         description = scenario.title
         if scenario.description:
@@ -249,6 +265,8 @@ class _Workflow:
                 except ValueError as exc:
                     raise _Untranslatable(f"{where}: {exc}") from None
             return f"$inputs.{input_name}"
+        if name in self.unsaved:
+            raise _Untranslatable(f"{where} needs ${{{name}}}, {self.unsaved[name]}")
         raise _Untranslatable(f"{where}: ${{{name}}} has no Arazzo equivalent")
 
     def _payload(self, value: Any, where: str) -> Any:
@@ -285,6 +303,8 @@ class _Workflow:
                 if whole.group(1) in ("uuid", "run_id", "scenario"):
                     fixed = _jp_literal(self._default(value, where))
                     return None if fixed is None else (fixed, False)
+                if whole.group(1) in self.containers:
+                    return None
                 return "{" + self._ref(whole.group(1), whole.group(2), where) + "}", True
             if _TEMPLATE.search(value):
                 return None
@@ -307,9 +327,20 @@ class _Workflow:
             ("a URL instead of the operation's path", step.url is not None),
             ("for_each over a saved list", step.for_each is not None),
             ("a JSON null body", step.has_body and step.body is None),
+            ("an empty JSON object body (Redocly sends none)", step.has_body and step.body == {}),
+            (
+                "a parameter with leading or trailing spaces (Redocly trims them)",
+                any(
+                    isinstance(v, str) and v != v.strip()
+                    for v in [*step.path_params.values(), *step.query.values()]
+                ),
+            ),
         ):
             if present:
                 raise _Untranslatable(f"{where} sends {what}")
+        missing = sorted(set(_names(step)) & set(self.unsaved))
+        if missing:
+            raise _Untranslatable(f"{where} needs ${{{missing[0]}}}, {self.unsaved[missing[0]]}")
         self.catalogue.operation(step.operation)  # the loader checked it; never a guess
         out: dict[str, Any] = {"stepId": step_id, "operationId": step.operation}
         if step.description:
@@ -386,7 +417,11 @@ class _Workflow:
 
     def _outputs(self, step: Step, step_id: str, where: str) -> dict[str, str]:
         outputs: dict[str, str] = {}
+        refused = _expects_refusal(step)
         for save in step.save:
+            if refused and (save.target != "body" or save.path[:1] not in _ENVELOPE):
+                self.unsaved[save.name] = f"which step {step.name!r} saves only if not refused"
+                continue
             if save.target == "header":
                 outputs[save.name] = f"$response.header.{save.path[0]}"
             elif "*" in save.path:
@@ -394,6 +429,8 @@ class _Workflow:
             else:
                 outputs[save.name] = "$response.body#" + _pointer(save.path)
             self.refs[save.name] = f"$steps.{step_id}.outputs.{save.name}"
+            if save.target == "body" and save.path and save.path[-1] in self.container_names:
+                self.containers.add(save.name)
         return outputs
 
     def _retry(self, step: Step) -> dict[str, Any]:
@@ -524,6 +561,11 @@ class _Workflow:
         return _all(parts)
 
     def _operator(self, query: str, name: str, wanted: Any, where: str) -> str | None:
+        sized = query
+        if re.search(r"\[[0-9]+\]", query):
+            # Redocly's JSONPath library compares nothing through an index segment; value()
+            # of the same query compares right.
+            query = f"value({query})"
         if name in ("equals", "not_equals"):
             operand = self._operand(wanted, where)
             if operand is None:
@@ -540,18 +582,18 @@ class _Workflow:
             return _all([f"{query} != {o[0]}" for o in operands if o])
         if name == "type":
             types = [wanted] if isinstance(wanted, str) else list(wanted)
-            tests = [_type_test(query, t) for t in types]
+            tests = [_type_test(query, sized, t) for t in types]
             if any(t is None for t in tests):
                 return None
             return _any([t for t in tests if t])
         if name == "length":
             if isinstance(wanted, int):
-                return f"length({query}) == {wanted}"
+                return f"length({sized}) == {wanted}"
             bounds = []
             if "min" in wanted:
-                bounds.append(f"length({query}) >= {int(wanted['min'])}")
+                bounds.append(f"length({sized}) >= {int(wanted['min'])}")
             if "max" in wanted:
-                bounds.append(f"length({query}) <= {int(wanted['max'])}")
+                bounds.append(f"length({sized}) <= {int(wanted['max'])}")
             return _all(bounds)
         if name in ("min", "max"):
             number = _number(wanted)
@@ -651,6 +693,48 @@ def _nested(parts: Sequence[str], operator: str) -> str:
     return text
 
 
+def _expects_refusal(step: Step) -> bool:
+    """Whether the step's ``expect`` wants an error (its saves are then for cleanup only)."""
+    for expectation in step.expect.expectations:
+        if expectation.target == "error":
+            return True
+        if expectation.target == "status":
+            statuses = _as_list(expectation.operators["in"])
+            if all(int(code) >= 400 for code in statuses):
+                return True
+    return False
+
+
+def _names(step: Step) -> list[str]:
+    """The variables a step's request uses."""
+    from ..scenarios._vars import names_in
+
+    return list(names_in([step.path_params, step.query, dict(step.headers), step.body, step.url]))
+
+
+def _container_names(spec: Any) -> set[str]:
+    """Property names the spec types as an array or an object (or a ``$ref``) somewhere."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for name, schema in (node.get("properties") or {}).items():
+                if isinstance(schema, dict) and (
+                    schema.get("type") in ("array", "object")
+                    or "$ref" in schema
+                    or "items" in schema
+                ):
+                    found.add(str(name))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    return found
+
+
 def _unique(criteria: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each criterion once (an ``until`` and an ``expect`` may ask the same)."""
     seen: dict[str, dict[str, Any]] = {}
@@ -708,7 +792,7 @@ def _number(value: Any) -> str | None:
         return None
 
 
-def _type_test(query: str, wanted: str) -> str | None:
+def _type_test(query: str, sized: str, wanted: str) -> str | None:
     """A filter that holds when the value at ``query`` has the JSON type ``wanted`` (RFC 9535
     compares only numbers with numbers and strings with strings)."""
     return {
@@ -717,8 +801,8 @@ def _type_test(query: str, wanted: str) -> str | None:
         "number": _any([f"{query} >= 0", f"{query} < 0"]),
         "integer": _any([f"{query} >= 0", f"{query} < 0"]),
         "string": f"{query} >= ''",
-        "array": _all([f"length({query}) >= 0", f"!({query} >= '')"]),
-        "object": _all([f"length({query}) >= 0", f"!({query} >= '')"]),
+        "array": _all([f"length({sized}) >= 0", f"!({query} >= '')"]),
+        "object": _all([f"length({sized}) >= 0", f"!({query} >= '')"]),
     }.get(wanted)
 
 
