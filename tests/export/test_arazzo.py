@@ -292,3 +292,15 @@ def test_respect_fails_against_a_reference_fault(
     statuses = _statuses(results)
     assert code != 0
     assert statuses["cancel-completed-run"] != "success"
+    [workflow] = [
+        w
+        for file in results["files"].values()
+        for w in file["executedWorkflows"]
+        if w["workflowId"] == "cancel-completed-run"
+    ]
+    failed = {
+        step["stepId"]: [c.get("condition") for c in step["checks"] if not c["passed"]]
+        for step in workflow["executedSteps"]
+        if any(not c["passed"] for c in step.get("checks", []))
+    }
+    assert "$statusCode == 200" in failed["cancel"]  # 204: the fault, caught where it is
