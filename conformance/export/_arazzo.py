@@ -483,7 +483,7 @@ class _Workflow:
         if expectation.target == "status":
             return [_status(list(_as_list(ops["in"])))]
         if expectation.target == "error":
-            return self._error(expectation, version)
+            return self._error(expectation, version, where)
         if expectation.target == "header":
             return self._header(expectation, where)
         # body
@@ -611,14 +611,17 @@ class _Workflow:
             return None if test is None else _any([f"{query} >= 0", f"{query} < 0", test])
         return None
 
-    def _error(self, expectation: Expectation, version: str | None) -> list[dict[str, Any]]:
+    def _error(
+        self, expectation: Expectation, version: str | None, where: str
+    ) -> list[dict[str, Any]]:
         categories = [int(c) for c in _as_list(expectation.operators["category"])]
         statuses = list(statuses_for(categories, error_style(version)))
         if expectation.operators.get("any_body_on_401"):
             if 401 not in statuses:
                 statuses.append(401)
             self.not_checked.append(
-                f"error category {categories}: the body is not judged (any body on 401)"
+                f"{where}: error category {categories}: only the status is checked (a 401 may "
+                "have any body)"
             )
             return [_status(statuses)]
         alternatives = "|".join(f"{c:02d}" for c in categories)
