@@ -521,24 +521,18 @@ class _Workflow:
         exists = ops.pop("exists", None)
         absent = ops.pop("absent", None)
         path = expectation.path
-        if path.count("*") > 1:
-            return None
         if "*" in path:
-            cut = path.index("*")
-            items = "@" + _jp_path(path[:cut])
-            rest = path[cut + 1 :]
-            found = f"count({items}[*]{_jp_path(rest)})"
+            found = f"count(@{_jp_path(path)})"
             parts: list[str] = []
             if exists is True:
                 parts.append(f"{found} >= 1")
             if exists is False or absent:
                 parts.append(f"{found} == 0")
             if ops:
-                inner = self._value_condition("@" + _jp_path(rest), ops, where)
-                if inner is None:
+                failing = self._failing(path, ops, where)
+                if failing is None:
                     return None
-                item = "@" + _jp_path(rest)
-                parts.append(f"count({items}[?{_all([item, f'!{inner}'])}]) == 0")
+                parts.append(f"!({failing})")
                 if not optional:
                     parts.append(f"{found} >= 1")
             return _all(parts) if parts else "true == true"
@@ -554,6 +548,19 @@ class _Workflow:
                 return None
             parts.append(_any([f"!{query}", cond]) if optional else _all([query, cond]))
         return _all(parts) if parts else "true == true"
+
+    def _failing(self, path: Sequence[str], ops: Mapping[str, Any], where: str) -> str | None:
+        """A filter that holds when some value at ``path`` (``*`` as every item, at any depth)
+        fails ``ops``: ``count(@a[?<an item fails>]) > 0``, nested once per ``*``."""
+        if "*" not in path:
+            query = "@" + _jp_path(path)
+            cond = self._value_condition(query, ops, where)
+            return None if cond is None else _all([query, f"!{cond}"])
+        cut = list(path).index("*")
+        inner = self._failing(path[cut + 1 :], ops, where)
+        if inner is None:
+            return None
+        return f"count(@{_jp_path(path[:cut])}[?{inner}]) > 0"
 
     def _value_condition(self, query: str, ops: Mapping[str, Any], where: str) -> str | None:
         parts: list[str] = []
@@ -808,7 +815,9 @@ def _jp_string(text: str) -> str:
 
 
 def _jp_path(path: Sequence[str]) -> str:
-    return "".join(f"[{p}]" if p.isdigit() else f"[{_jp_string(p)}]" for p in path)
+    return "".join(
+        "[*]" if p == "*" else f"[{p}]" if p.isdigit() else f"[{_jp_string(p)}]" for p in path
+    )
 
 
 def _jp_literal(value: Any) -> str | None:
