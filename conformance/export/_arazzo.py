@@ -194,6 +194,8 @@ class _Workflow:
             self.inputs[name] = self._default(value, f"vars.{name}")
             self.refs[name] = f"$inputs.{name}"
             self.values[name] = self.inputs[name]
+            if isinstance(self.inputs[name], dict | list):
+                self.containers.add(name)
         steps = [self._step(step, cleanup=False) for step in scenario.steps]
         for step in scenario.cleanup:
             missing = sorted(set(_names(step)) & set(self.unsaved))

@@ -414,13 +414,13 @@ def _statuses(results: dict[str, Any]) -> dict[str, str]:
     }
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(60, func_only=True)
 def test_redocly_lint_accepts_the_export(redocly: Path, exported: Path) -> None:
     done = _redocly(redocly, "lint", str(exported))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(90, func_only=True)
 def test_respect_passes_every_workflow_against_the_reference(
     redocly: Path, exported: Path, export: ArazzoExport, tmp_path: Path
 ) -> None:
@@ -432,7 +432,7 @@ def test_respect_passes_every_workflow_against_the_reference(
     assert set(statuses) == set(export.workflow_ids)
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(60, func_only=True)
 def test_respect_fails_against_a_reference_fault(
     redocly: Path, library: list[Scenario], catalogue: Catalogue, tmp_path: Path
 ) -> None:
