@@ -89,6 +89,10 @@ class _Untranslatable(Exception):
     """The scenario cannot be run faithfully by an Arazzo runner (the message says why)."""
 
 
+class _Unsendable(_Untranslatable):
+    """A step's request is one an Arazzo runner cannot send (the message says why)."""
+
+
 # -- the document ----------------------------------------------------------------------------------
 
 
@@ -196,7 +200,20 @@ class _Workflow:
             self.values[name] = self.inputs[name]
             if isinstance(self.inputs[name], dict | list):
                 self.containers.add(name)
-        steps = [self._step(step, cleanup=False) for step in scenario.steps]
+        steps: list[dict[str, Any]] = []
+        for step in scenario.steps:
+            try:
+                steps.append(self._step(step, cleanup=False))
+            except _Unsendable as exc:
+                # A refusal changes nothing on the server: leaving one out leaves the flow
+                # as it was. Any other step the runner cannot send leaves the scenario out.
+                if not _expects_refusal(step):
+                    raise
+                self.not_checked.append(f"{exc} (a refusal: the step is left out)")
+                for save in step.save:
+                    self.unsaved[save.name] = f"which step {step.name!r} is left out"
+        if not steps:
+            raise _Untranslatable("no step can be sent by an Arazzo runner")
         for step in scenario.cleanup:
             missing = sorted(set(_names(step)) & set(self.unsaved))
             if missing:
@@ -343,7 +360,7 @@ class _Workflow:
             ),
         ):
             if present:
-                raise _Untranslatable(f"{where} sends {what}")
+                raise _Unsendable(f"{where} sends {what}")
         missing = sorted(set(_names(step)) & set(self.unsaved))
         if missing:
             raise _Untranslatable(f"{where} needs ${{{missing[0]}}}, {self.unsaved[missing[0]]}")

@@ -287,13 +287,17 @@ def test_tenant_values_are_inputs_never_literals(
 
 def test_what_cannot_be_translated_is_left_out_with_the_reason(export: ArazzoExport) -> None:
     reasons = {item.scenario: item.reason for item in export.left_out}
-    assert "raw (non-JSON) body" in reasons["malformed-bodies"]
     assert "gzip" in reasons["gzip-request"]
+    assert "no step can be sent" in reasons["unsupported-method"]
     assert "earliest target date" in reasons["create-earliest-date-accepted"]
     assert export.document["x-not-exported"] == [
         {"scenario": s, "reason": r} for s, r in reasons.items()
     ]
     assert not set(reasons) & set(export.workflow_ids)
+    # A refusal the runner cannot send is left out alone: it changes nothing on the server.
+    [malformed] = [w for w in export.document["workflows"] if w["workflowId"] == "malformed-bodies"]
+    assert "not-json" not in [s["stepId"] for s in malformed["steps"]]
+    assert any("'not-json' sends a raw" in note for note in malformed["x-not-checked"])
 
 
 def test_polling_becomes_fail_fast_then_retry(export: ArazzoExport) -> None:
