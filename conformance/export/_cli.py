@@ -137,8 +137,9 @@ def _export_arazzo(args: argparse.Namespace) -> int:
     unchecked = sum(len(v) for v in export.not_checked.values())
     if unchecked:
         print(
-            f"  {unchecked} expectation(s) in {len(export.not_checked)} workflow(s) have no "
-            "Arazzo criterion (listed in each workflow's x-not-checked)"
+            f"  {unchecked} thing(s) in {len(export.not_checked)} workflow(s) are not checked "
+            "(steps left out, checks without an Arazzo criterion): see each workflow's "
+            "x-not-checked"
         )
     print(
         f"run it: redocly respect {args.output} --server {SOURCE_NAME}=BASE_URL --input token=TOKEN"
