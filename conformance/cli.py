@@ -428,6 +428,7 @@ def _config_from(args: argparse.Namespace) -> Config:
             ("max_time_s", "max_time"),
             ("rate_limit_per_min", "rate_limit"),
             ("tenants", "tenants"),
+            ("concurrency", "concurrency"),
             ("progress", "progress"),
         )
     }
@@ -533,6 +534,12 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--rate-limit", type=_rate, metavar="N/min", help="send at most N requests a minute"
     )
     parser.add_argument("--tenants", type=int, metavar="N", help="scenarios run in parallel")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="requests at once on one tenant, for checks that create no journal run (8)",
+    )
     parser.add_argument(
         "--pending-wait",
         type=float,

@@ -8,7 +8,7 @@ one :class:`~conformance.CheckResult` per scenario. The format is described in
 
 from .._tenants import CAPABILITIES
 from ._api import ScenarioRun, result_lines, run_selected, select_scenarios, summary_line
-from ._loader import load_scenario, load_scenarios, parse_scenario
+from ._loader import load_fixtures, load_scenario, load_scenarios, parse_scenario
 from ._model import Expectation, ExpectBlock, ForEach, Repeat, Save, Scenario, Step
 from ._runner import OnResult, run_scenarios
 
@@ -23,6 +23,7 @@ __all__ = [
     "Scenario",
     "ScenarioRun",
     "Step",
+    "load_fixtures",
     "load_scenario",
     "load_scenarios",
     "parse_scenario",
