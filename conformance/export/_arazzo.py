@@ -42,7 +42,7 @@ from .._errors import error_style, statuses_for
 from .._exceptions import UsageError
 from .._resources import SPEC_FILE, spec_path
 from .._tenant_data import TenantData
-from ..scenarios import Expectation, ExpectBlock, Scenario, Step
+from ..scenarios import Expectation, ExpectBlock, Repeat, Scenario, Step, load_fixtures
 from ..scenarios._vars import UndefinedVariable, Variables
 
 #: The Arazzo version written: the one Redocly CLI's ``respect`` runs.
@@ -191,6 +191,9 @@ class _Workflow:
         #: Saved variables that hold an object or a list (no JSONPath literal compares them).
         self.containers: set[str] = set()
         self.container_names = _container_names(catalogue.spec)
+        self.fixtures = load_fixtures(catalogue) if scenario.uses else {}
+        #: Variables holding the number of a journal run a step created (for the cleanup).
+        self.created: list[str] = []
 
     def build(self) -> dict[str, Any]:
         scenario = self.scenario
@@ -201,6 +204,17 @@ class _Workflow:
             if isinstance(self.inputs[name], dict | list):
                 self.containers.add(name)
         steps: list[dict[str, Any]] = []
+        # A fixture the suite makes once per tenant and shares: here its steps come first.
+        for fixture_id in scenario.uses:
+            fixture = self.fixtures.get(fixture_id)
+            if fixture is None:
+                raise _Untranslatable(f"uses the fixture {fixture_id!r}, which is not there")
+            for name, value in fixture.vars.items():
+                self.inputs[name] = self._default(value, f"{fixture_id}: vars.{name}")
+                self.refs[name] = f"$inputs.{name}"
+                self.values[name] = self.inputs[name]
+            for step in fixture.steps:
+                steps.append(self._step(step, cleanup=False, prefix=f"{fixture_id}-"))
         for step in scenario.steps:
             try:
                 steps.append(self._step(step, cleanup=False))
@@ -223,6 +237,13 @@ class _Workflow:
                 )
                 continue
             steps.append(self._step(step, cleanup=True))
+        # The suite's run ledger cleans up what a scenario created; a runner has none, and one
+        # tenant takes one journal run at a time: each created run is settled, cancelled and
+        # deleted here, as the scenarios' own cleanup blocks did.
+        cleaned = {name for step in scenario.cleanup for name in _names(step)}
+        for name in self.created:
+            if name not in cleaned:
+                steps += [self._step(step, cleanup=True) for step in _run_cleanup(name)]
         requirements = list(scenario.all_requirement_ids())
         description = scenario.title
         if scenario.description:
@@ -332,8 +353,8 @@ class _Workflow:
 
     # -- steps ---------------------------------------------------------------------------------
 
-    def _step(self, step: Step, *, cleanup: bool) -> dict[str, Any]:
-        step_id = f"cleanup-{step.name}" if cleanup else step.name
+    def _step(self, step: Step, *, cleanup: bool, prefix: str = "") -> dict[str, Any]:
+        step_id = f"cleanup-{step.name}" if cleanup else prefix + step.name
         if step.save:
             # Redocly's outputs-defined rule keys step ids across the whole document: a step
             # whose outputs later steps use gets an id no other workflow has.
@@ -429,7 +450,11 @@ class _Workflow:
             headers["Zuora-Version"] = self.zuora_version
         if step.auth:
             headers["Authorization"] = "Bearer {$inputs." + TOKEN_INPUT + "}"
-        for name, value in step.headers.items():
+        # Headers the suite sends only to a target with a capability (the reference's hold
+        # headers): sent, as the embedded reference gets them; a server ignores unknown headers.
+        sent: dict[str, str | None] = {k: v for k, (v, _) in step.headers_when.items()}
+        sent.update(step.headers)
+        for name, value in sent.items():
             for existing in [k for k in headers if k.lower() == name.lower()]:
                 del headers[existing]
             if value is not None:
@@ -452,6 +477,8 @@ class _Workflow:
             else:
                 outputs[save.name] = "$response.body#" + _pointer(save.path)
             self.refs[save.name] = f"$steps.{step_id}.outputs.{save.name}"
+            if step.operation == "POST_JournalRun" and save.path == ("journalRunNumber",):
+                self.created.append(save.name)
             if save.target == "body" and save.path and save.path[-1] in self.container_names:
                 self.containers.add(save.name)
         return outputs
@@ -761,6 +788,40 @@ def _iregexp_test(query: str, pattern: str) -> str | None:
     return f"{'match' if anchored else 'search'}({query}, {_jp_string(body)})"
 
 
+def _run_cleanup(name: str) -> tuple[Step, ...]:
+    """The four steps that leave the tenant without the run ``${name}``."""
+
+    def block(path: tuple[str, ...], operators: dict[str, Any]) -> ExpectBlock:
+        return ExpectBlock((Expectation("body", path, operators, ()),))
+
+    run = {"jr-number": f"${{{name}}}"}
+    status = ("status",)
+    return (
+        Step(
+            name=f"settle-{name}",
+            operation="GET_JournalRun",
+            path_params=run,
+            repeat=Repeat(
+                until=block(status, {"not_in": ["Pending", "Processing", "CancelInprogress"]}),
+                fail_fast=block(("success",), {"equals": False}),
+                deadline_s=120,
+            ),
+        ),
+        Step(name=f"cancel-{name}", operation="PUT_JournalRun", path_params=run),
+        Step(
+            name=f"wait-cancelled-{name}",
+            operation="GET_JournalRun",
+            path_params=run,
+            repeat=Repeat(
+                until=block(status, {"equals": "Cancelled"}),
+                fail_fast=block(status, {"not_in": ["CancelInprogress"], "optional": True}),
+                deadline_s=60,
+            ),
+        ),
+        Step(name=f"delete-{name}", operation="DELETE_JournalRun", path_params=run),
+    )
+
+
 def _expects_refusal(step: Step) -> bool:
     """Whether the step's ``expect`` wants an error (its saves are then for cleanup only)."""
     for expectation in step.expect.expectations:
@@ -777,7 +838,9 @@ def _names(step: Step) -> list[str]:
     """The variables a step's request uses."""
     from ..scenarios._vars import names_in
 
-    return list(names_in([step.path_params, step.query, dict(step.headers), step.body, step.url]))
+    when = {name: value for name, (value, _) in step.headers_when.items()}
+    used = [step.path_params, step.query, dict(step.headers), when, step.body, step.url]
+    return list(names_in(used))
 
 
 def _container_names(spec: Any) -> set[str]:
