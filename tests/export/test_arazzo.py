@@ -314,6 +314,21 @@ def test_polling_becomes_fail_fast_then_retry(export: ArazzoExport) -> None:
     assert _steps(workflow)[-1]["stepId"] == "cleanup-delete-run"
 
 
+def test_fixtures_come_first_and_created_runs_are_cleaned_up(export: ArazzoExport) -> None:
+    [workflow] = [w for w in export.document["workflows"] if w["workflowId"] == "track-id-echo"]
+    ids = [s["stepId"] for s in _steps(workflow)]
+    assert ids[0] == "completed-run-create--track-id-echo"
+    assert ids[-4:] == [
+        "cleanup-settle-run",
+        "cleanup-cancel-run",
+        "cleanup-wait-cancelled-run",
+        "cleanup-delete-run",
+    ]
+    assert "$steps.completed-run-create--track-id-echo.outputs.run" in json.dumps(
+        _steps(workflow)[-1]
+    )
+
+
 # -- the command ------------------------------------------------------------------------------
 
 
