@@ -21,7 +21,11 @@ How the format maps (``scenarios/README.md`` has the format, the README what doe
 - the scenario's ``vars`` and every ``${tenant.…}`` value become workflow ``inputs`` whose
   defaults are computed at export time from the tenant's data (date offsets included), so a
   runner may pass other values with ``--input``; the bearer token is the input ``token``;
-- ``cleanup`` steps are appended as the last steps (Arazzo has no ``finally``).
+- a fixture's steps (``uses``) come first; ``cleanup`` steps, then the four steps that settle,
+  cancel and delete each journal run a step created (the suite's run ledger does that), come
+  last (Arazzo has no ``finally``);
+- a step the runner cannot send leaves its scenario out, with the reason, unless it expects a
+  refusal (which changes nothing on the server): then only the step is left out.
 """
 
 from __future__ import annotations
