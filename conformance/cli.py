@@ -742,6 +742,13 @@ def _add_selftest(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     parser.set_defaults(handler=_selftest)
 
 
+def _add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``export arazzo``: its parser and handler live in ``conformance/export``."""
+    from .export import add_export_command
+
+    add_export_command(commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jr-conformance",
@@ -759,6 +766,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scenarios(commands)
     _add_fuzz(commands)
     _add_selftest(commands)
+    _add_export(commands)
     return parser
 
 
