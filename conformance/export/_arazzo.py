@@ -42,7 +42,7 @@ from typing import Any
 import yaml
 
 from .._catalogue import Catalogue
-from .._errors import error_style, statuses_for
+from .._envelope import error_style, statuses_for
 from .._exceptions import UsageError
 from .._resources import SPEC_FILE, spec_path
 from .._tenant_data import TenantData
