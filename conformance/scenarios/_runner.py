@@ -244,7 +244,11 @@ def _run_one(context: _Context, scenario: Scenario) -> CheckResult:
     else:
         try:
             with context.tenants.acquire(scenario.id, exclusive=scenario.creates) as tenant:
-                _ScenarioRun(context, scenario, tenant, check, fixtures=values).run()
+                # It may have waited its turn on a shared tenant while the run was stopped.
+                if context.stop.is_set():
+                    check.skip("not run: the run was interrupted")
+                else:
+                    _ScenarioRun(context, scenario, tenant, check, fixtures=values).run()
         except ConformanceError as exc:  # the tenant could not be set up
             check.error(f"no tenant: {exc}")
         else:
