@@ -30,9 +30,9 @@ from schemathesis.engine import events, from_schema
 from conformance._catalogue import Catalogue, load_catalogue
 from conformance._redact import Redactor
 from conformance.fuzz import FuzzOptions, FuzzTarget, fuzz, mint_token
-from conformance.fuzz._config import prepare_spec
 from conformance.fuzz._driver import load_pass, passes
 from conformance.fuzz._guard import Guard
+from conformance.fuzz._spec_prep import prepare_spec
 from conformance.reference import ReferenceServer, ReferenceSettings
 
 TARGET_RATIO = 1.15

@@ -29,7 +29,7 @@ from .._exceptions import SetupError, TransportError
 from .._http import Pacer, Request, transient_answer
 from .._redact import Redactor
 from .._results import Assertion, CheckResult, Exchange
-from . import _builtins, _config
+from . import _builtins, _spec_prep
 from ._checks import CUSTOM_CHECKS, FuzzCheck, Rules
 from ._follow import follow_through
 from ._guard import Guard
@@ -119,14 +119,14 @@ def fuzz(
     redactor = Redactor([target.token])
     started = time.perf_counter()
     _preflight(target, redactor)
-    spec = _config.prepare_spec(catalogue.spec)
+    spec = _spec_prep.prepare_spec(catalogue.spec)
     if options.tenant is not None:
-        spec = _config.in_tenant(spec, options.tenant)
+        spec = _spec_prep.in_tenant(spec, options.tenant)
     judge = _Judge(redactor, target.authorization, target.pacer, record)
     guard = Guard(target, redactor, undoable_only=options.shared_tenant)
     stop_reasons: dict[str, str] = {}
     deadline = None if options.max_time_s is None else started + options.max_time_s
-    with _config.no_local_constants():
+    with _spec_prep.no_local_constants():
         try:
             for run in passes(target, options):
                 if stop is not None and stop.is_set():
@@ -243,8 +243,8 @@ def load_pass(
 ) -> Any:
     """The schemathesis schema of one pass, configured, seeded and guarded, ready to execute."""
     if options.read_only:
-        spec = _config.reads_only(spec)
-    config = _config.build_config(
+        spec = _spec_prep.reads_only(spec)
+    config = _spec_prep.build_config(
         spec,
         target,
         options,
@@ -254,8 +254,8 @@ def load_pass(
         max_time_s=max_time_s,
         disabled=run.disabled,
     )
-    schema = _config.load_schema(spec, config)
-    _config.seed_stateful_creates(schema, spec)
+    schema = _spec_prep.load_schema(spec, config)
+    _spec_prep.seed_stateful_creates(schema, spec)
     guard.install(schema)
     return schema
 

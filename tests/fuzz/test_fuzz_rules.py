@@ -23,8 +23,8 @@ from conformance.fuzz import (
 )
 from conformance.fuzz._builtins import _FIXED_REQUIREMENT, _SCHEMA_REQUIREMENT, group_of
 from conformance.fuzz._checks import Finding, Rules
-from conformance.fuzz._config import UNDECIDED_BOUNDS, prepare_spec
 from conformance.fuzz._observe import Observation
+from conformance.fuzz._spec_prep import UNDECIDED_BOUNDS, prepare_spec
 from conformance.fuzz._tally import Tally
 
 TOKEN = "tok-SECRET-1234567890"
