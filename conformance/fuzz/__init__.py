@@ -15,7 +15,6 @@ One :class:`~conformance._results.CheckResult` (``kind="fuzz"``) per check of th
 
 from ._builtins import BUILTIN_GROUPS, DISABLED, DISABLED_IN_LEGACY
 from ._checks import CUSTOM_CHECKS, FuzzCheck
-from ._command import command_target, exit_status, mint_token, outcome_lines
 from ._driver import FuzzOutcome, Sent, fuzz, fuzz_checks, run_fuzz
 from ._options import LEGACY_VERSION, MODERN_VERSION, PHASES, FuzzOptions, FuzzTarget
 
@@ -32,11 +31,7 @@ __all__ = [
     "FuzzOutcome",
     "FuzzTarget",
     "Sent",
-    "command_target",
-    "exit_status",
     "fuzz",
     "fuzz_checks",
-    "mint_token",
-    "outcome_lines",
     "run_fuzz",
 ]

@@ -1,4 +1,5 @@
-"""``jr-conformance scenarios``: exit codes and what it prints."""
+"""``jr-conformance scenarios``, the scenarios-only preset of ``run``: exit codes and what it
+prints."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ steps:
 
 
 @pytest.fixture(autouse=True)
-def _no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # the reports go to ./reports, as for `run`
     for name in ("JR_BASE_URL", "JR_TOKEN", "JR_CLIENT_ID", "JR_CLIENT_SECRET", "JR_CONFIG"):
         monkeypatch.delenv(name, raising=False)
 
@@ -34,7 +36,8 @@ def test_passing_and_failing_against_the_embedded_reference(
     good = write(tmp_path, "errors/good.yaml", PASSING)
     assert main(["scenarios", "--scenarios", str(good)]) == 0
     out = capsys.readouterr().out
-    assert "PASS   cli-passing" in out and "1 passed (1 scenarios" in out
+    assert "PASS   cli-passing" in out and "scenarios: 1 checks" in out
+    assert "PASS: MUST" in out and "report (json): reports/results.json" in out
 
     bad = write(tmp_path, "errors/bad.yaml", PASSING.replace("category: 40", "category: 30"))
     assert main(["scenarios", "--scenarios", str(bad), "--select", "JR-ERRORS-*"]) == 1
@@ -46,7 +49,7 @@ def test_passing_and_failing_against_the_embedded_reference(
 def test_the_library_runs_by_selection(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenarios", "--select", "partial-cancel-*", "not-found-runs"]) == 0
     out = capsys.readouterr().out
-    assert "PASS   partial-cancel-jr-00000075" in out and "2 passed" in out
+    assert "PASS   partial-cancel-jr-00000075" in out and "scenarios: 2 checks" in out
 
 
 def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,4 +64,12 @@ def test_an_unreachable_target_exits_3(tmp_path: Path, capsys: pytest.CaptureFix
     good = write(tmp_path, "good.yaml", PASSING)
     code = main(["scenarios", "--base-url", "http://127.0.0.1:9", "--scenarios", str(good)])
     assert code == 3
-    assert "SetupError: cannot reach the target" in capsys.readouterr().err
+    assert "setup error: cannot reach the target" in capsys.readouterr().out
+
+
+def test_a_token_on_the_command_line_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["scenarios", "--token", "tok-on-the-command-line"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--token" in err and "JR_TOKEN" in err and "tok-on-the-command-line" not in err
