@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -33,7 +33,23 @@ from ._expected import suggest_entry
 
 if TYPE_CHECKING:
     from .._config import Config
-    from .._run import Plan
+    from ..fuzz._checks import FuzzCheck
+    from ..scenarios._model import Scenario
+
+
+class _Plan(Protocol):
+    """What ``list`` shows of a :class:`conformance.Plan` (typed here without importing the
+    orchestrator, which reports to this module)."""
+
+    @property
+    def scenarios(self) -> Sequence[Scenario]: ...
+
+    @property
+    def fuzz_checks(self) -> Sequence[FuzzCheck]: ...
+
+    @property
+    def left_out(self) -> Sequence[Scenario | FuzzCheck]: ...
+
 
 # -- writing ---------------------------------------------------------------------------------------
 
@@ -150,7 +166,7 @@ def warning_lines(config: Config) -> Iterator[str]:
         yield f"warning: {warning}"
 
 
-def plan_lines(plan: Plan) -> Iterator[str]:
+def plan_lines(plan: _Plan) -> Iterator[str]:
     """``jr-conformance list``: what a run would run."""
     for scenario in plan.scenarios:
         needs = f" [needs {', '.join(scenario.capabilities)}]" if scenario.capabilities else ""
