@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._cleanup import CLEANUP_WAIT_S, Outcome, clean
+from ._cleanup import CLEANUP_WAIT_S, ItemCleanup, clean
 from ._config import load_config
 from ._exceptions import SetupError, UsageError
 from ._http import Session
@@ -93,7 +93,7 @@ def cleanup_ledger(
             else:
                 eligible.append(item)
 
-        def report(item: Item, result: Outcome) -> None:
+        def report(item: Item, result: ItemCleanup) -> None:
             if result.cleaned:
                 outcome.cleaned += 1
                 say(f"cleaned: {item.kind} {item.number}")

@@ -528,7 +528,7 @@ def _fuzz(
             # cleaned when the tenant is handed back, like a scenario's; this catches anything
             # the observer could not see.
             if protection is not None:
-                for number in outcome.left_behind:
+                for number in outcome.not_deleted:
                     kind = ENTRY if number.startswith("JE-") else RUN
                     protection.ledger.record(tenant.key, kind, number)
                 for number in outcome.gone:

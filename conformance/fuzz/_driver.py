@@ -60,7 +60,7 @@ class Sent:
 
 
 @dataclass
-class FuzzOutcome:
+class FuzzResult:
     """What the fuzz stage produced: the checks, plus figures for the run's stage record."""
 
     checks: list[CheckResult]
@@ -71,7 +71,7 @@ class FuzzOutcome:
     stop_reasons: dict[str, str] = field(default_factory=dict)
     #: Journal runs and manual entries the fuzzer created and did not see deleted, with the
     #: status each may be in: what a cleanup has to cancel and delete.
-    left_behind: dict[str, str] = field(default_factory=dict)
+    not_deleted: dict[str, str] = field(default_factory=dict)
     #: Existing numbers the fuzz stage did not create, so never cancelled, deleted or changed.
     guarded: list[str] = field(default_factory=list)
     #: Runs the follow-through deleted and saw gone: nothing left for a cleanup to do.
@@ -109,7 +109,7 @@ def fuzz(
     observe: Observer | None = None,
     stop: threading.Event | None = None,
     record: Recorder | None = None,
-) -> FuzzOutcome:
+) -> FuzzResult:
     """:func:`run_fuzz` with the figures: request count, wall time and the requests sent.
 
     ``observe`` sees every exchange as it happens; setting ``stop`` ends the stage after the
@@ -160,7 +160,7 @@ def fuzz(
         )
     judge.guarded = sorted(guard.refused)
     checks = judge.results(time.perf_counter() - started)
-    return FuzzOutcome(
+    return FuzzResult(
         checks=checks,
         # What schemathesis recorded, its capability probes, the preflight, the guard's reads
         # and the follow-through.
@@ -168,7 +168,7 @@ def fuzz(
         wall_s=time.perf_counter() - started,
         sent=judge.sent,
         stop_reasons=stop_reasons,
-        left_behind=judge.rules.left_behind(),
+        not_deleted=judge.rules.left_behind(),
         guarded=judge.guarded,
         gone=gone,
     )

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import pytest
 
 from conformance._catalogue import Catalogue, load_catalogue
-from conformance.fuzz import FuzzOptions, FuzzOutcome, FuzzTarget, fuzz
+from conformance.fuzz import FuzzOptions, FuzzResult, FuzzTarget, fuzz
 from conformance.reference import ReferenceServer, ReferenceSettings
 
 #: The budget of the determinism tests: small, every phase, a little legacy pass.
@@ -32,7 +32,7 @@ def reference_target(*faults: str) -> Iterator[FuzzTarget]:
         yield FuzzTarget(server.url, headers={"Authorization": f"Bearer {token}"})
 
 
-FuzzRunner = Callable[..., FuzzOutcome]
+FuzzRunner = Callable[..., FuzzResult]
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +40,7 @@ def fuzz_reference(catalogue: Catalogue) -> FuzzRunner:
     """``fuzz_reference(*faults, options=...)``: fuzz a fresh reference; the server is stopped
     before the outcome is returned."""
 
-    def run(*faults: str, options: FuzzOptions = SMALL) -> FuzzOutcome:
+    def run(*faults: str, options: FuzzOptions = SMALL) -> FuzzResult:
         with reference_target(*faults) as target:
             return fuzz(catalogue, target, options)
 
