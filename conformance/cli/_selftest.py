@@ -65,25 +65,21 @@ def add_selftest(commands: Commands) -> None:
     parser.add_argument(
         "--fast", action="store_true", help="per fault, only the checks that could catch it"
     )
-    parser.add_argument(
-        "--fault",
-        action="append",
-        metavar="NAME",
-        help="only these faults (repeatable; wildcards allowed; default: all)",
-    )
-    parser.add_argument(
-        "--clean",
-        action="append",
-        metavar="NAME",
-        help="only these clean configurations (repeatable; wildcards allowed; default: all)",
-    )
-    parser.add_argument(
-        "--variant",
-        action="append",
-        metavar="NAME",
-        help="only these reference variants (repeatable; wildcards allowed; default: all); each "
-        "runs alone in both error styles, and together in each clean configuration",
-    )
+    for flag, what in (
+        ("--fault", "faults"),
+        ("--clean", "clean configurations"),
+        (
+            "--variant",
+            "reference variants (each runs alone in both error styles, and together "
+            "in each clean configuration)",
+        ),
+    ):
+        parser.add_argument(
+            flag,
+            action="append",
+            metavar="NAME",
+            help=f"only these {what} (repeatable; wildcards allowed; default: all)",
+        )
     parser.add_argument(
         "--skip-clean",
         action="store_true",
