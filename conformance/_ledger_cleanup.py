@@ -17,7 +17,8 @@ from ._exceptions import SetupError, UsageError
 from ._http import Session
 from ._ledger import Item, Ledger, load_ledger, tenant_key
 from ._preflight import preflight
-from ._results import LeftBehind
+from ._results import EXIT_NONCONFORMANT, EXIT_OK, EXIT_SETUP, LeftBehind
+from .report._console import out
 
 __all__ = ["LedgerCleanup", "cleanup_ledger"]
 
@@ -30,13 +31,21 @@ class LedgerCleanup:
     left_behind: list[LeftBehind] = field(default_factory=list)
     setup_error: str | None = None
 
+    @property
+    def exit_code(self) -> int:
+        """What ``jr-conformance cleanup`` exits with: 3 the target could not be reached, 1
+        something left behind, else 0."""
+        if self.setup_error:
+            return EXIT_SETUP
+        return EXIT_NONCONFORMANT if self.left_behind else EXIT_OK
+
 
 def cleanup_ledger(
     path: Path,
     flags: Mapping[str, Any],
     *,
     wait_s: float = CLEANUP_WAIT_S,
-    say: Callable[[str], None] = print,
+    say: Callable[[str], None] = out,
     env: Mapping[str, str] | None = None,
 ) -> LedgerCleanup:
     """Finish the cleanup a crashed or interrupted run could not: every open item of the ledger

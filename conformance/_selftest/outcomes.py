@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .._results import EXIT_NONCONFORMANT, EXIT_OK
 from .._version import __version__
 
 #: Bumped whenever ``selftest.json`` changes shape; ``schemas/selftest.schema.json`` matches.
@@ -91,6 +92,11 @@ class SelftestResult:
     def passed(self) -> bool:
         conforming = [*self.clean, *self.variants]
         return self.caught == len(self.faults) and all(c.passed for c in conforming)
+
+    @property
+    def exit_code(self) -> int:
+        """What ``jr-conformance selftest`` exits with: 0 passed, else 1."""
+        return EXIT_OK if self.passed else EXIT_NONCONFORMANT
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._results import EXIT_NONCONFORMANT, EXIT_OK, EXIT_SETUP
 from ..report import _console as console
 from ._options import add_connection_options
 
@@ -20,10 +19,7 @@ def _cleanup(args: argparse.Namespace) -> int:
     flags = {"config": args.config, "base_url": args.base_url}
     if args.allow_production:
         flags["allow_production"] = True
-    outcome = cleanup_ledger(args.ledger, flags, wait_s=args.wait, say=console.out)
-    if outcome.setup_error:
-        return EXIT_SETUP
-    return EXIT_NONCONFORMANT if outcome.left_behind else EXIT_OK
+    return cleanup_ledger(args.ledger, flags, wait_s=args.wait, say=console.out).exit_code
 
 
 def add_cleanup(commands: Commands) -> None:

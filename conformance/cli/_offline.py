@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._results import EXIT_NONCONFORMANT, EXIT_OK
+from .._results import EXIT_OK
 from ..report import _console as console
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def _diff(args: argparse.Namespace) -> int:
 
     diff = diff_results(load_result(args.old), load_result(args.new))
     console.out(diff.render_text())
-    return EXIT_NONCONFORMANT if diff.regressed else EXIT_OK
+    return diff.exit_code
 
 
 def add_diff(commands: Commands) -> None:

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._results import EXIT_NONCONFORMANT, EXIT_OK
 from ..report import _console as console
 from ._options import add_seed_option
 
@@ -43,7 +42,7 @@ def _selftest(args: argparse.Namespace) -> int:
     )
     console.out(render_text(result))
     console.write_lines(console.report_lines(write_reports(result, args.reports)))
-    return EXIT_OK if result.passed else EXIT_NONCONFORMANT
+    return result.exit_code
 
 
 def add_selftest(commands: Commands) -> None:
