@@ -1,5 +1,5 @@
 """The fuzz stage against the reference server: clean, with each injected fault, twice for
-determinism, with a wrong token, and through the command line."""
+determinism, with a wrong token (the command line is tested in tests/cli/)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from conformance._catalogue import Catalogue
 from conformance._exceptions import SetupError
 from conformance._http import Pacer
 from conformance._results import CheckResult, Status
-from conformance.cli import main
 from conformance.fuzz import (
     FuzzOptions,
     FuzzResult,
@@ -268,66 +267,6 @@ def test_checks_that_see_nothing_are_errors_never_passes(fuzz_reference: FuzzRun
     # The examples phase never follows a created run through its lifecycle.
     assert checks["fuzz.delete-rule"].status is Status.ERROR
     assert "asserted nothing" in checks["fuzz.delete-rule"].message
-
-
-# -- the command line -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The command's reports go to ./reports, as for `run`: here, a fresh folder."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("JR_BASE_URL", "JR_TOKEN", "JR_CLIENT_ID", "JR_CLIENT_SECRET", "JR_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
-
-
-def test_cli_fuzzes_the_embedded_reference(
-    in_tmp: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = main(["fuzz", "--max-examples", "1", "--seed", "3", "--quiet"])
-    out = capsys.readouterr().out
-    for check in fuzz_checks():
-        assert check.id in out
-    assert "(seed 3, 1 examples per operation)" in out
-    assert (in_tmp / "reports" / "results.json").is_file()  # the same reports as `run`
-    assert code in (0, 1)
-    assert (code == 0) == ("FAIL" not in out and "ERROR" not in out)
-
-
-def test_cli_wrong_token_exits_3(
-    in_tmp: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("JR_TOKEN", "wrong-token-value")
-    with reference_target() as target:
-        code = main(["fuzz", "--base-url", target.base_url, "--max-examples", "1", "--quiet"])
-    captured = capsys.readouterr()
-    assert code == 3
-    assert "setup error" in captured.out and "401" in captured.out
-    assert "wrong-token-value" not in captured.out + captured.err
-
-
-def test_cli_refuses_a_token_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        main(["fuzz", "--token", "a-token-value"])
-    assert exit_.value.code == 2
-    err = capsys.readouterr().err
-    assert "JR_TOKEN" in err and "a-token-value" not in err
-
-
-def test_cli_external_target_needs_credentials(
-    in_tmp: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with reference_target() as target:
-        code = main(["fuzz", "--base-url", target.base_url, "--quiet"])
-    captured = capsys.readouterr()
-    assert code == 3, captured
-    assert "JR_TOKEN" in captured.out, captured.out
-
-
-def test_cli_bad_budget_exits_2(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["fuzz", "--max-examples", "0"]) == 2
-    assert "max_examples" in capsys.readouterr().err
 
 
 def test_the_fuzzer_never_changes_what_it_did_not_create(catalogue: Catalogue) -> None:
