@@ -72,7 +72,7 @@ from conformance.report import write_reports
 from conformance.scenarios import Scenario, load_scenarios, run_scenarios
 from conformance.scenarios._loader import parse_scenario
 
-FIGURES = ("full", "engine", "polling", "delay", "concurrency", "rate", "fuzz")
+FIGURES = ("full", "engine", "polling", "delay", "concurrency", "rate", "fuzz", "sandbox")
 
 # -- the figures and their targets -----------------------------------------------------------------
 
@@ -112,6 +112,10 @@ class Sizes:
     rate_select: tuple[str, ...] = ("errors", "versions", "fuzz")
     rate_fuzz_s: float = 5.0  # max_time_s of the complete paced run's fuzz stage
     min_repeat: int = 3  # runs of the engine and fuzz figures at least (the best counts)
+    # The sandbox figure: transition delays, and the latency added to every request (+- jitter).
+    sandbox_delays: tuple[float, ...] = (1.0, 2.0)
+    sandbox_latency_s: tuple[float, float] = (0.12, 0.04)
+    sandbox_select: tuple[str, ...] = ()  # () is everything, the default run
 
 
 QUICK = Sizes(
@@ -127,6 +131,9 @@ QUICK = Sizes(
     rate_select=("not-found-runs",),
     rate_fuzz_s=1.0,
     min_repeat=1,
+    sandbox_delays=(0.2,),
+    sandbox_latency_s=(0.01, 0.005),
+    sandbox_select=("create-with-period", "not-found-runs"),
 )
 
 
@@ -155,9 +162,12 @@ class Instrumented:
     """ASGI middleware around the reference app: waits ``latency_s`` before each request and
     logs every request with the run status it answered."""
 
-    def __init__(self, app: Any, latency_s: float = 0.0) -> None:
+    def __init__(self, app: Any, latency_s: float = 0.0, jitter_s: float = 0.0) -> None:
         self.app = app
         self.latency_s = latency_s
+        #: Each request waits ``latency_s`` +- up to ``jitter_s`` (uniform, seeded: repeatable).
+        self.jitter_s = jitter_s
+        self._random = random.Random(14)
         self.log: list[Served] = []
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -166,7 +176,8 @@ class Instrumented:
             return
         arrived = time.time()
         if self.latency_s:
-            await asyncio.sleep(self.latency_s)
+            jitter = self._random.uniform(-self.jitter_s, self.jitter_s)
+            await asyncio.sleep(max(0.0, self.latency_s + jitter))
         body = bytearray()
 
         async def keep(message: dict[str, Any]) -> None:
@@ -199,10 +210,12 @@ def _run_status(body: bytes) -> str | None:
 
 
 @contextmanager
-def instrumented(settings: ReferenceSettings, latency_s: float = 0.0) -> Iterator[tuple[str, Any]]:
+def instrumented(
+    settings: ReferenceSettings, latency_s: float = 0.0, jitter_s: float = 0.0
+) -> Iterator[tuple[str, Any]]:
     """The reference wrapped in :class:`Instrumented`, served by uvicorn on 127.0.0.1 (free port)
     from a thread: yields its URL and the wrapper (whose ``log`` fills as requests are served)."""
-    app = Instrumented(create_app(settings), latency_s)
+    app = Instrumented(create_app(settings), latency_s, jitter_s)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as the reference does
@@ -715,6 +728,111 @@ def fuzz_ratio(sizes: Sizes, catalogue: Catalogue, repeat: int) -> list[Figure]:
     ]
 
 
+# -- sandbox: one tenant, slow transitions, a latency per request -------------------------------
+
+_SANDBOX_ENV = {"JR_CLIENT_ID": "bench-sandbox", "JR_CLIENT_SECRET": "reference-secret"}
+#: Lifecycle steps a created run takes before it stops executing (Pending -> Processing ->
+#: Completed); one run executes at a time per tenant, so these are waited one after another.
+_STEPS_TO_SETTLE = 2
+#: What a default run against one external tenant may cost (issue 14).
+SANDBOX_WALL_S = {1.0: 120.0}
+SANDBOX_RUNS = 12
+
+
+@dataclass
+class SandboxRun:
+    wall_s: float
+    requests: int
+    runs: int
+    verified: int
+    must: int
+    reachable: int
+    concurrency: int
+    stages: str
+
+
+def sandbox(sizes: Sizes, catalogue: Catalogue, repeat: int) -> list[Figure]:
+    """The default run against the reference as a vendor sandbox looks to the suite: one
+    configured tenant, default external capabilities, transitions of ``delay`` s, and
+    120 +- 40 ms added to every request. Beside each wall time, its floor: the transitions that
+    must be waited one after another plus requests / concurrency x latency."""
+    figures = []
+    latency, jitter = sizes.sandbox_latency_s
+    for delay in sizes.sandbox_delays:
+        runs = [_sandbox_run(sizes, delay) for _ in range(repeat)]
+        best = min(runs, key=lambda r: r.wall_s)
+        typical = statistics.median(r.wall_s for r in runs)
+        floor = best.runs * _STEPS_TO_SETTLE * delay + best.requests / best.concurrency * latency
+        limit = SANDBOX_WALL_S.get(delay)
+        figures += [
+            Figure(
+                f"sandbox {delay:g} s transitions: wall",
+                best.wall_s,
+                "s",
+                "" if limit is None else f"<= {limit:g}",
+                None if limit is None else best.wall_s <= limit,
+                (f"best of {repeat}, median {typical:.0f} s; " if repeat > 1 else "")
+                + f"floor {floor:.0f} s; {best.stages}",
+            ),
+            Figure(
+                f"  {delay:g} s: requests",
+                best.requests,
+                "",
+                note=f"+{latency * 1000:.0f} "
+                f"+- {jitter * 1000:.0f} ms each, up to {best.concurrency} at once",
+            ),
+            Figure(
+                f"  {delay:g} s: journal runs created",
+                best.runs,
+                "",
+                f"<= {SANDBOX_RUNS}",
+                best.runs <= SANDBOX_RUNS,
+            ),
+            Figure(
+                f"  {delay:g} s: MUST verified",
+                best.verified,
+                f"/{best.must}",
+                # A selection leaves requirements uncovered: then the count is only a detail.
+                "" if sizes.sandbox_select else f">= {best.reachable}",
+                None if sizes.sandbox_select else best.verified >= best.reachable,
+                "target: all but what needs a capability the tenant lacks (an Error run, a "
+                f"transfer): {best.must - best.reachable} of them",
+            ),
+        ]
+    return figures
+
+
+def _sandbox_run(sizes: Sizes, delay: float) -> SandboxRun:
+    latency, jitter = sizes.sandbox_latency_s
+    with (
+        instrumented(ReferenceSettings(delay=delay), latency, jitter) as (url, _),
+        tempfile.TemporaryDirectory() as reports,
+    ):
+        flags: dict[str, Any] = {"base_url": url, "reports_dir": reports, "progress": "quiet"}
+        if sizes.sandbox_select:
+            flags["select"] = list(sizes.sandbox_select)
+        config = load_config(flags, env=_SANDBOX_ENV)
+        started = time.perf_counter()
+        result = run(config)
+        wall = time.perf_counter() - started
+    if result.setup_error:
+        raise SystemExit(f"the sandbox run could not start: {result.setup_error}")
+    score = result.score("MUST")
+    stages = ", ".join(
+        f"{s.name} {s.wall_s:.0f} s/{s.requests} req/{s.runs_created} runs" for s in result.stages
+    )
+    return SandboxRun(
+        wall_s=wall,
+        requests=result.requests_sent(),
+        runs=result.runs_created(),
+        verified=score.passed,
+        must=score.total,
+        reachable=score.total - len(result.unverifiable("MUST")),
+        concurrency=config.concurrency,
+        stages=stages,
+    )
+
+
 # -- main --------------------------------------------------------------------------------------
 
 
@@ -747,6 +865,7 @@ class Bench:
             "concurrency": lambda: concurrency(self.sizes, self.library()),
             "rate": lambda: rate_limit(self.sizes),
             "fuzz": lambda: fuzz_ratio(self.sizes, self.catalogue, self.at_least),
+            "sandbox": lambda: sandbox(self.sizes, self.catalogue, self.repeat),
         }
         return measures[name]()
 

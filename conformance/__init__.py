@@ -5,7 +5,7 @@ The public API is re-exported here; everything in an underscore module is an imp
     from conformance import load_config, run
 
     result = run(load_config({"base_url": "https://sandbox.example", "select": ["JR-CANCEL-*"]}))
-    print(result.verdict.label, result.exit_code)
+    result.verdict.label, result.exit_code  # ("pass", 0) when all is as expected
 
 ``run`` (and ``make_plan``, ``Plan``, ``Scope``) load the fuzzing engine, so they are imported
 when first used, not with the package.

@@ -21,6 +21,7 @@ import jsonschema
 import yaml
 
 from . import _resources
+from ._blame import Blame, default_blame, parse_blame
 from ._exceptions import CatalogueError
 
 Level = Literal["MUST", "SHOULD", "MAY"]
@@ -118,8 +119,10 @@ class Catalogue:
         *,
         spec_path: Path | None = None,
         requirements_path: Path | None = None,
+        blame: Blame | None = None,
     ) -> None:
         self.spec = spec
+        self._blame = blame
         self.documents = dict(documents)
         self.operations = _operations(spec)
         self.spec_path = spec_path
@@ -131,6 +134,12 @@ class Catalogue:
             self.requirements.setdefault(entry.requirement.id, entry.requirement)
         #: Requirement ID -> level, for grading failures (a SHOULD or MAY failure is a WARN).
         self.levels: dict[str, str] = {r.id: r.level for r in self.requirements.values()}
+
+    @property
+    def blame(self) -> Blame:
+        """Which requirement a schema violation, an envelope field or a fuzz finding fails (the
+        catalogue's ``blame`` section; a catalogue without one uses the bundled catalogue's)."""
+        return self._blame if self._blame is not None else default_blame()
 
     def requirement(self, requirement_id: str) -> Requirement:
         try:
@@ -255,8 +264,14 @@ def _load(spec_path: Path, requirements_path: Path) -> Catalogue:
         key: Document(key, raw["title"], raw["file"]) for key, raw in data["documents"].items()
     }
     entries = [_entry(raw, documents) for raw in data["requirements"]]
+    blame = parse_blame(data["blame"]) if "blame" in data else None
     catalogue = Catalogue(
-        spec, entries, documents, spec_path=spec_path, requirements_path=requirements_path
+        spec,
+        entries,
+        documents,
+        spec_path=spec_path,
+        requirements_path=requirements_path,
+        blame=blame,
     )
     problems = lint(catalogue)
     if problems:
@@ -311,6 +326,8 @@ def lint(catalogue: Catalogue) -> list[str]:
     for key in catalogue.documents:
         if key not in used_documents:
             problems.append(f"documents.{key}: never cited by a requirement")
+    if catalogue._blame is not None:
+        problems += catalogue._blame.problems(catalogue.requirements, catalogue.operations)
     return problems
 
 

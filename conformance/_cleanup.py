@@ -15,9 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import _envelope as envelope
+from . import _lifecycle as lifecycle
+from . import _paths as paths
 from ._exceptions import ConformanceError, TransportError
 from ._http import Request, Response, Session
-from ._ledger import RUN, Item, Ledger, _read_path, is_absent
+from ._ledger import RUN, Item, Ledger, is_absent
 from ._results import CheckResult, LeftBehind
 
 __all__ = [
@@ -41,14 +44,11 @@ _RESEND_S = 1.5
 #: How long an item is watched in a state an earlier item stayed in for its whole deadline.
 _STALL_GRACE_S = 1.0
 #: Run states that end by themselves: cleanup waits for them (up to its deadline).
-_TRANSIENT = frozenset({"Pending", "Processing", "CancelInprogress", "DeleteInprogress"})
+_TRANSIENT = lifecycle.TRANSIENT
 
 #: Statuses that stay until someone acts: an item a cleanup of this run already gave up on in
 #: one of them gets the same refusals again, so the end of the run does not try it again.
-_SETTLED = frozenset({"Completed", "Error", "Cancelled", "Created"})
-
-#: Run statuses a cancel is allowed from (the documented Pending, Error and Completed).
-_RUN_CANCELLABLE = frozenset({"Completed", "Error"})
+_SETTLED = lifecycle.SETTLED | {lifecycle.ENTRY_CREATED}
 
 
 @dataclass
@@ -101,7 +101,7 @@ class Cleaner:
         looked_for_transfers = False
         while True:
             try:
-                response = self._send("GET", _read_path(item.kind, item.number), item, "read")
+                response = self._send("GET", paths.read_path(item.kind, item.number), item, "read")
                 if is_absent(response):
                     return ItemCleanup(True, "not found")
                 status, body = _status(response)
@@ -110,7 +110,7 @@ class Cleaner:
                     last_status = status
                 if (
                     item.kind == RUN
-                    and status == "Completed"
+                    and status == lifecycle.COMPLETED
                     and sent.get("cancel")
                     and "cancel" not in refused
                     and not looked_for_transfers
@@ -175,30 +175,35 @@ class Cleaner:
         def allowed(name: str) -> bool:
             return name not in refused and sent.get(name, 0) < _MAX_ACTIONS
 
-        base = _read_path(item.kind, item.number)
-        if status == "Cancelled":
-            return ("DELETE", base, None, "delete") if allowed("delete") else None
-        if item.kind == RUN:
+        run = item.kind == RUN
+        delete = paths.DELETE_RUN if run else paths.DELETE_ENTRY
+        cancel = paths.CANCEL_RUN if run else paths.CANCEL_ENTRY
+        if status in lifecycle.DELETABLE:  # a run's Cancelled is an entry's too
+            if not allowed("delete"):
+                return None
+            return ("DELETE", paths.path(delete, item.number), None, "delete")
+        if run:
             # Processing and the in-progress states end by themselves: wait for them.
-            cancellable = status in _RUN_CANCELLABLE or status == "Pending"
-            if cancellable and allowed("cancel"):
-                return ("PUT", f"{base}/cancel", None, "cancel")
+            if status in lifecycle.CANCELLABLE and allowed("cancel"):
+                return ("PUT", paths.path(cancel, item.number), None, "cancel")
             return None
         # An entry: one that is being transferred to accounting cannot be cancelled.
         transferred = body.get("transferredToAccounting")
         if transferred not in (None, "No") and allowed("untransfer"):
             return (
                 "PUT",
-                f"{base}/basic-information",
+                paths.path(paths.UPDATE_ENTRY, item.number),
                 {"transferredToAccounting": "No"},
                 "untransfer",
             )
-        return ("PUT", f"{base}/cancel", None, "cancel") if allowed("cancel") else None
+        if not allowed("cancel"):
+            return None
+        return ("PUT", paths.path(cancel, item.number), None, "cancel")
 
     def _transferred_entry(self, item: Item) -> str | None:
         """The first entry of run ``item`` transferred to accounting, if any (one page of
         300: a run with more entries than that is waited for as usual)."""
-        path = f"/v1/journal-entries/journal-runs/{item.number}"
+        path = paths.path(paths.LIST_ENTRIES, item.number)
         response = self._send("GET", path, item, "entries", params={"pageSize": 300})
         body = response.json_or_none()
         entries = body.get("journalEntries") if isinstance(body, dict) else None
@@ -287,18 +292,12 @@ def _status(response: Response) -> tuple[str, dict[str, object]]:
 
 
 def _accepted(response: Response) -> bool:
-    body = response.json_or_none()
-    return 200 <= response.status_code < 300 and not (
-        isinstance(body, dict) and body.get("success") is False
-    )
+    return envelope.is_accepted(response.status_code, response.json_or_none())
 
 
 def _reason(response: Response) -> str:
-    body = response.json_or_none()
-    if isinstance(body, dict):
-        reasons = body.get("reasons")
-        if isinstance(reasons, list) and reasons and isinstance(reasons[0], dict):
-            message = reasons[0].get("message")
-            code = reasons[0].get("code")
-            return f"{message} (code {code}, HTTP {response.status_code})"
+    first = envelope.first_reason(response.json_or_none())
+    if first is not None:
+        code, message = first
+        return f"{message} (code {code}, HTTP {response.status_code})"
     return f"HTTP {response.status_code}"

@@ -50,6 +50,7 @@ ENVIRONMENT = {
     "JR_SECOND_PERIOD": "second_period",
     "JR_EARLIEST_DATE": "earliest_date",
     "JR_STRICT": "strict",
+    "JR_CONCURRENCY": "concurrency",
 }
 #: The config file's ``tenant`` section and the settings its keys carry.
 TENANT_SECTION = {
@@ -289,6 +290,9 @@ class Config:
     capabilities: tuple[str, ...] | None = None
     #: Tenants tested in parallel; ``None``: 1 for an external target, the run's choice otherwise.
     tenants: int | None = None
+    #: Requests in flight at once on one tenant: checks that create no journal run share the
+    #: tenant up to this many at a time (the vendor allows 40 concurrent requests per tenant).
+    concurrency: int = 8
     timeout_s: float = 30.0
     max_body_bytes: int = 10 * 2**20
     max_decompressed_bytes: int = 10 * 2**20
@@ -427,6 +431,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "error_style": _choice(ERROR_STYLES),
     "capabilities": _capabilities,
     "tenants": _optional_int(1),
+    "concurrency": _int(1),
     "timeout_s": _float(positive=True),
     "max_body_bytes": _int(1),
     "max_decompressed_bytes": _int(1),

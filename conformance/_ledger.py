@@ -20,15 +20,17 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
+from . import _envelope as envelope
 from ._exceptions import ConformanceError, SetupError, TransportError, UsageError
 from ._http import Auth, BearerToken, ClientCredentials, Request, Response, Session
+from ._paths import CREATES, ENTRY, RUN, read_path, resource
 
 __all__ = [
     "ENTRY",
@@ -37,13 +39,11 @@ __all__ = [
     "Ledger",
     "UnsafeRequest",
     "is_absent",
+    "is_absent_answer",
     "load_ledger",
     "tenant_key",
 ]
 
-RUN = "journal-run"
-ENTRY = "journal-entry"
-Kind = Literal["journal-run", "journal-entry"]
 #: ``created``: may still exist. ``cleaned``: gone. ``left-behind``: cleanup gave up (it is tried
 #: again by the next cleanup). ``lost``: a create got no readable answer, so its number is unknown.
 State = Literal["created", "cleaned", "left-behind", "lost"]
@@ -284,8 +284,8 @@ class Ledger:
     def note(self, tenant: str, method: str, path: str, status: int | None, body: Any) -> None:
         """Record what one exchange created (``status`` ``None``: no answer came). For clients
         other than the :class:`Session` too: the fuzzer reports its exchanges here."""
-        if method == "POST" and path in _CREATES:
-            kind, field_name = _CREATES[path]
+        if method == "POST" and path in CREATES:
+            kind, field_name = CREATES[path]
             if status is None:
                 self.record_lost(
                     tenant, kind, f"POST {path} got no answer: something may have been created"
@@ -294,7 +294,7 @@ class Ledger:
             number = body.get(field_name) if isinstance(body, dict) else None
             if isinstance(number, str) and number:
                 self.record(tenant, kind, number)
-            elif 200 <= status < 300 and not _refused(body):
+            elif envelope.is_accepted(status, body):
                 self.record_lost(
                     tenant,
                     kind,
@@ -303,12 +303,12 @@ class Ledger:
                 )
             return
         if method == "GET" and status is not None:
-            resource = _resource(path)
-            if resource and resource[0] == "entries-of-run" and self.owns(tenant, RUN, resource[1]):
+            named = resource(path)
+            if named and named[0] == "entries-of-run" and self.owns(tenant, RUN, named[1]):
                 entries = body.get("journalEntries") if isinstance(body, dict) else None
                 if isinstance(entries, list):
                     numbers = [e.get("number") for e in entries if isinstance(e, dict)]
-                    self.adopt(tenant, resource[1], [n for n in numbers if isinstance(n, str)])
+                    self.adopt(tenant, named[1], [n for n in numbers if isinstance(n, str)])
 
     def _guard(
         self, session: Session, tenant: str, request: Request, *, read_only: bool, foreign: bool
@@ -319,11 +319,18 @@ class Ledger:
         path = api_path(session, request.path)
         if read_only:
             raise UnsafeRequest(f"not sent: {method} {path}: this run is read-only")
-        resource = _resource(path) if foreign else None
-        if resource is None:
+        named = resource(path) if foreign else None
+        if named is None:
             return
-        kind = ENTRY if resource[0] == "entry" else RUN
-        self.check_change(session, tenant, kind, resource[1], f"{method} {path}")
+        kind = ENTRY if named[0] == "entry" else RUN
+        self.check_change(session, tenant, kind, named[1], f"{method} {path}")
+
+    def may_change(self, tenant: str, kind: str, number: str, absent: Callable[[], bool]) -> bool:
+        """The one ownership rule: ``number`` may be cancelled, deleted or changed only when this
+        run created it on ``tenant`` (or it is an entry of such a run), or when ``absent()`` (a
+        read, judged by :func:`is_absent_answer`) shows nothing by that number exists. The fuzz
+        stage's guard asks it too."""
+        return self.owns(tenant, kind, number) or absent()
 
     def check_change(
         self, session: Session, tenant: str, kind: str, number: str, what: str
@@ -331,17 +338,23 @@ class Ledger:
         """Raise :class:`UnsafeRequest` unless ``what`` may change ``number``: this run created
         it (or it is an entry of such a run), or a read through ``session`` shows it does not
         exist."""
-        if self.owns(tenant, kind, number):
-            return
-        try:
-            answer = session.do(Request("GET", _read_path(kind, number)), track="guard")
-        except TransportError as exc:
+        failure: list[TransportError] = []
+
+        def absent() -> bool:
+            try:
+                answer = session.do(Request("GET", read_path(kind, number)), track="guard")
+            except TransportError as exc:
+                failure.append(exc)
+                return False
+            return is_absent(answer)
+
+        if self.may_change(tenant, kind, number, absent):
+            return  # ours, or nothing by that number exists: nothing to harm
+        if failure:
             raise UnsafeRequest(
                 f"not sent: {what}: {number} was not created by this run, and reading it "
-                f"failed ({exc}); the suite never changes what it did not create"
-            ) from None
-        if is_absent(answer):
-            return  # nothing by that number exists: nothing to harm
+                f"failed ({failure[0]}); the suite never changes what it did not create"
+            )
         raise UnsafeRequest(
             f"not sent: {what} would change {kind} {number}, which exists and was not "
             "created by this run (the suite never cancels, deletes or changes what it did not "
@@ -350,11 +363,6 @@ class Ledger:
 
 
 # -- paths and answers ---------------------------------------------------------------------------
-
-_CREATES = {
-    "/v1/journal-runs": (RUN, "journalRunNumber"),
-    "/v1/journal-entries": (ENTRY, "journalEntryNumber"),
-}
 
 
 def api_path(session: Session, path: str) -> str:
@@ -367,41 +375,29 @@ def api_path(session: Session, path: str) -> str:
     return "/" + full.strip("/")
 
 
-def _resource(path: str) -> tuple[str, str] | None:
-    """What a path names: ``("run", n)``, ``("entry", n)``, ``("entries-of-run", n)``; ``None``
-    for a collection or anything else."""
-    parts = [unquote(part) for part in path.strip("/").split("/")]
-    if len(parts) < 3 or parts[0] != "v1":
-        return None
-    if parts[1] == "journal-runs":
-        return ("run", parts[2])
-    if parts[1] == "journal-entries":
-        if parts[2] == "journal-runs":
-            return ("entries-of-run", parts[3]) if len(parts) > 3 else None
-        return ("entry", parts[2])
-    return None
+#: Categories of a refusal that say nothing of whether the thing exists: permission,
+#: authentication, locking, the rate limit, and the server's own failures.
+_INCONCLUSIVE = frozenset({10, 11, 50, 60, 61, 70, 99})
+#: Categories that say nothing by that number exists: not found, or an invalid number.
+_ABSENT = frozenset({envelope.NOT_FOUND, 20})
 
 
-def _read_path(kind: str, number: str) -> str:
-    from urllib.parse import quote
-
-    collection = "journal-runs" if kind == RUN else "journal-entries"
-    return f"/v1/{collection}/{quote(number, safe='')}"
-
-
-def _refused(body: Any) -> bool:
-    return isinstance(body, dict) and body.get("success") is False
+def is_absent_answer(status: int, body: Any) -> bool:
+    """Whether an answer to a read says the thing is not there: a refusal, in either error style,
+    that is a 404 or has a reason of category 40 (not found) or 20 (an invalid number). 5xx,
+    401, 403 and 429, and a refusal of a category that says nothing of existence (permission,
+    locking, ...), prove nothing."""
+    if status >= 500 or status in (401, 403, 429) or not envelope.is_refused(status, body):
+        return False
+    categories = set(envelope.categories(body))
+    if categories & _INCONCLUSIVE:
+        return False
+    return status == 404 or bool(categories & _ABSENT)
 
 
 def is_absent(response: Response) -> bool:
-    """Whether an answer to a read says the thing is not there: anything but a success (a 404,
-    a category-40 or category-20 refusal, in either error style). 5xx and 429 prove nothing."""
-    status = response.status_code
-    if status >= 500 or status in (401, 403, 429):
-        return False
-    if not 200 <= status < 300:
-        return 400 <= status < 500
-    return _refused(response.json_or_none())
+    """:func:`is_absent_answer` of a :class:`Response`."""
+    return is_absent_answer(response.status_code, response.json_or_none())
 
 
 # -- reading a ledger file back ----------------------------------------------------------------

@@ -61,6 +61,14 @@ CANCELLABLE: Final = frozenset({PENDING, ERROR, COMPLETED})
 DELETABLE: Final = frozenset({CANCELLED})
 #: Statuses a run passes through on its own; a poller waits while a run is in one of them.
 TRANSIENT: Final = frozenset({PENDING, PROCESSING, CANCEL_IN_PROGRESS, DELETE_IN_PROGRESS})
+#: Statuses a run stays in until a client acts.
+SETTLED: Final = frozenset(STATUSES) - TRANSIENT
+
+#: A summary journal entry's statuses: it is created ``Created`` and a cancel makes it
+#: ``Cancelled``; only a cancelled entry can be deleted (the same status a run is deleted from).
+ENTRY_CREATED: Final = "Created"
+ENTRY_CANCELLED: Final = CANCELLED
+ENTRY_STATUSES: Final[tuple[str, ...]] = (ENTRY_CREATED, ENTRY_CANCELLED)
 
 
 def is_status(value: object) -> bool:

@@ -17,8 +17,9 @@ import threading
 import time
 from collections.abc import Callable
 
+from . import _envelope as envelope
+from . import _paths as paths
 from ._cleanup import clean
-from ._errors import parse_code
 from ._exceptions import SetupError, TargetUnavailable, TransportError
 from ._http import Request, Response, Session
 from ._ledger import Ledger
@@ -26,7 +27,7 @@ from ._results import Assertion, CheckResult
 from ._tenant_data import TenantData, TenantSettings, resolve_tenant_data
 
 #: No journal run has this number (numbering starts at JR-00000001), so reading it is harmless.
-PROBE_PATH = "/v1/journal-runs/JR-00000000"
+PROBE_PATH = paths.path(paths.GET_RUN, paths.NO_RUN)
 
 
 def preflight(session: Session) -> CheckResult:
@@ -99,7 +100,7 @@ def canary_body(data: TenantData) -> dict[str, object]:
 #: How long the idle check waits for a run the suite did not create to finish.
 PENDING_WAIT_S = 120.0
 #: Refusals that may mean "another journal run is pending or processing".
-_BUSY_CATEGORIES = frozenset({30, 50})
+_BUSY_CATEGORIES = frozenset({envelope.RULE_RESTRICTION, envelope.LOCKING})
 
 
 def check_idle(
@@ -131,7 +132,7 @@ def check_idle(
         mark = ledger.mark()
         try:
             response = session.do(
-                Request("POST", "/v1/journal-runs", json=body),
+                Request("POST", paths.path(paths.CREATE_RUN), json=body),
                 check=check,
                 track="preflight.idle",
             )
@@ -199,18 +200,15 @@ def check_idle(
 def _refusal(response: Response) -> tuple[int | None, str] | None:
     """``(category, reason)`` when ``response`` refuses; ``None`` when it does not."""
     body = response.json_or_none()
-    refused = not 200 <= response.status_code < 300 or (
-        isinstance(body, dict) and body.get("success") is False
-    )
-    if not refused:
+    if envelope.is_accepted(response.status_code, body):
         return None
     category: int | None = None
     message = ""
-    reasons = body.get("reasons") if isinstance(body, dict) else None
-    if isinstance(reasons, list) and reasons and isinstance(reasons[0], dict):
-        parsed = parse_code(reasons[0].get("code"))
+    first = envelope.first_reason(body)
+    if first is not None:
+        parsed = envelope.parse_code(first[0])
         category = parsed[1] if parsed else None
-        message = str(reasons[0].get("message") or "")
+        message = first[1]
     parts = [f"HTTP {response.status_code}"]
     if category is not None:
         parts.append(f"category {category}")

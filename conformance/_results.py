@@ -26,7 +26,8 @@ EXIT_INTERRUPTED = 130
 Levels = Mapping[str, str]
 
 #: Bumped whenever ``results.json`` changes shape; the JSON Schema has the same number.
-SCHEMA_VERSION = "1.1"  # 1.1: warn status, strict, interrupted, exit_code
+#: 1.1: warn status, strict, interrupted, exit_code. 1.2: a check's needs, unverified_must.
+SCHEMA_VERSION = "1.2"
 
 
 class Status(enum.IntEnum):
@@ -115,6 +116,9 @@ class CheckResult:
     evidence: list[Exchange] = field(default_factory=list)
     #: The reason given in the expected-failures file, when the check matched an entry.
     expected_failure: str | None = None
+    #: What would let a skipped check run: capabilities the target lacks (``reference-controls``)
+    #: or a condition of the target (``a slower server``). Empty when nothing would.
+    needs: tuple[str, ...] = ()
 
     def add_exchange(self, exchange: Exchange) -> int:
         self.evidence.append(exchange)
@@ -124,8 +128,9 @@ class CheckResult:
         self.assertions.append(assertion)
         return assertion
 
-    def skip(self, reason: str) -> None:
+    def skip(self, reason: str, *, needs: Iterable[str] = ()) -> None:
         self.status, self.message = Status.SKIP, reason
+        self.needs = tuple(needs)
 
     def error(self, reason: str) -> None:
         self.status, self.message = Status.ERROR, reason
@@ -230,6 +235,19 @@ class RequirementOutcome:
     requirement: Requirement
     status: Status | None  # None: no check said anything about it
     check_ids: list[str]
+
+
+@dataclass
+class Unverified:
+    """A testable requirement no check verified, why, and what would verify it."""
+
+    requirement: Requirement
+    #: The reasons its checks gave (skip messages), or that no selected check covers it.
+    reasons: list[str]
+    #: Capabilities or conditions that would let its checks run (see ``CheckResult.needs``).
+    would_verify: list[str]
+    #: Every check of it was skipped for something the target lacks (not for the selection).
+    out_of_reach: bool = False
 
 
 @dataclass
@@ -359,6 +377,30 @@ class RunResult:
             if o.status is None and o.requirement.level == level and o.requirement.testable
         ]
 
+    def unverified(self, level: str = "MUST") -> list[Unverified]:
+        """Testable requirements of ``level`` that no check verified (uncovered, or every check
+        of theirs skipped), each with the reasons and what would verify it."""
+        by_id = {check.id: check for check in self.checks}
+        found = []
+        for outcome in self.outcomes():
+            requirement = outcome.requirement
+            if requirement.level != level or not requirement.testable:
+                continue
+            if outcome.status not in (None, Status.SKIP):
+                continue
+            checks = [by_id[i] for i in outcome.check_ids if i in by_id]
+            reasons = list(dict.fromkeys(f"{c.id}: {c.message}" for c in checks))
+            needs = list(dict.fromkeys(need for c in checks for need in c.needs))
+            reach = bool(checks) and all(c.needs for c in checks)
+            reasons = reasons or ["no selected check covers it"]
+            found.append(Unverified(requirement, reasons, needs, out_of_reach=reach))
+        return found
+
+    def unverifiable(self, level: str = "MUST") -> list[Unverified]:
+        """The :meth:`unverified` requirements whose every check was skipped for something the
+        target lacks: what this target cannot show, as opposed to what the run left out."""
+        return [item for item in self.unverified(level) if item.out_of_reach]
+
     def requests_sent(self) -> int:
         return sum(stage.requests for stage in self.stages)
 
@@ -377,6 +419,10 @@ class RunResult:
         data["exit_code"] = self.exit_code
         data["counts"] = self.counts()
         data["scores"] = {level: asdict(self.score(level)) for level in ("MUST", "SHOULD", "MAY")}
+        data["unverified_must"] = [
+            {"id": u.requirement.id, "reasons": u.reasons, "would_verify": u.would_verify}
+            for u in self.unverified("MUST")
+        ]
         for check, raw in zip(self.checks, data["checks"], strict=True):
             raw["status"] = check.status.label
         return data
@@ -395,6 +441,7 @@ class RunResult:
             raw["status"] = Status.parse(raw["status"])
             raw["requirement_ids"] = tuple(raw.get("requirement_ids", ()))
             raw["tags"] = tuple(raw.get("tags", ()))
+            raw["needs"] = tuple(raw.get("needs", ()))
             raw["assertions"] = [
                 Assertion(**{**a, "requirement_ids": tuple(a["requirement_ids"])})
                 for a in raw.get("assertions", [])

@@ -108,11 +108,16 @@ class Plan:
 
 
 def writes(scenario: Scenario, catalogue: Catalogue) -> bool:
-    """Whether a step (or cleanup step) of ``scenario`` uses a method other than GET."""
-    for step in (*scenario.steps, *scenario.cleanup):
-        method = step.method or catalogue.operation(step.operation).method
-        if method.upper() not in SAFE_METHODS:
-            return True
+    """Whether a step (or cleanup step) of ``scenario``, or of a fixture it uses, uses a method
+    other than GET."""
+    from .scenarios import load_fixtures
+
+    fixtures = load_fixtures(catalogue) if scenario.uses else {}
+    for owner in (scenario, *(fixtures[name] for name in scenario.uses)):
+        for step in (*owner.steps, *owner.cleanup):
+            method = step.method or catalogue.operation(step.operation).method
+            if method.upper() not in SAFE_METHODS:
+                return True
     return False
 
 

@@ -1,10 +1,11 @@
 """How the suite gets a session per tenant, and how many scenarios may run at once.
 
-Only one journal run executes at a time per tenant, so two scenarios must never share a tenant at
-the same time. Against the embedded reference every scenario gets a fresh, empty tenant: a token
-minted at ``POST {base}/oauth/token`` for a new ``client_id`` (the reference makes one tenant per
-client id) with the reference's client secret, so scenarios run in parallel. Against an external
-target there is one tenant, the configured credentials, and scenarios take turns on it.
+Only one journal run executes at a time per tenant, so two scenarios that create runs must never
+share a tenant at the same time. Against the embedded reference every scenario gets a fresh, empty
+tenant: a token minted at ``POST {base}/oauth/token`` for a new ``client_id`` (the reference makes
+one tenant per client id) with the reference's client secret, so scenarios run in parallel.
+Against an external target there is one tenant, the configured credentials: holders that create
+no journal run share it (up to the concurrency limit), and each holder that does has it alone.
 """
 
 from __future__ import annotations
@@ -124,11 +125,18 @@ class Tenants(ABC):
             self._protect(session, self.key_of(session))
 
     @contextmanager
-    def acquire(self, label: str) -> Iterator[Tenant]:
+    def acquire(self, label: str, *, exclusive: bool = True) -> Iterator[Tenant]:
         """A tenant for the ``with`` block; ``label`` names who holds it (for messages). With a
         ledger, what the block created is cleaned up before the tenant is handed back (even when
-        the block raised); what could not be is in ``tenant.left_behind``."""
-        with self._hold(label) as tenant:
+        the block raised); what could not be is in ``tenant.left_behind``.
+
+        ``exclusive=False`` says the block creates no journal run: on a shared tenant it may
+        then run beside other such blocks, and what it created anyway (a server that accepted
+        what it should have refused) is cleaned when the last of them hands the tenant back."""
+        with self._hold(label, exclusive=exclusive) as tenant:
+            if not exclusive and self._cleans_sharers:
+                yield tenant
+                return
             protection = self.protection
             mark = protection.ledger.mark() if protection else 0
             try:
@@ -150,8 +158,18 @@ class Tenants(ABC):
             wait_s=protection.cleanup_wait_s,
         )
 
+    @contextmanager
+    def acquire_for_fixture(self, label: str) -> Iterator[Tenant]:
+        """The tenant shared holds get, held alone while a fixture is made on it. Nothing is
+        cleaned when it is handed back: the fixture lives until the run's cleanup stage."""
+        with self._hold(label, exclusive=True) as tenant:
+            yield tenant
+
+    #: Whether a shared hold cleans up itself (as a group of sharers), not in :meth:`acquire`.
+    _cleans_sharers = False
+
     @abstractmethod
-    def _hold(self, label: str) -> AbstractContextManager[Tenant]:
+    def _hold(self, label: str, *, exclusive: bool) -> AbstractContextManager[Tenant]:
         """A tenant for the ``with`` block, without the cleanup."""
 
     @abstractmethod
@@ -210,8 +228,13 @@ class Tenants(ABC):
 
 
 class FreshTenants(Tenants):
-    """A new tenant for every scenario: the embedded reference (or any server minting tenants
-    per OAuth client id). Sessions are closed when released; their request counts are kept."""
+    """A new tenant for every scenario that creates something: the embedded reference (or any
+    server minting tenants per OAuth client id). Sessions are closed when released; their
+    request counts are kept. Shared holds (scenarios that create nothing) and fixtures all get
+    one common tenant, so a fixture is made once for every scenario that reads it; what is left
+    there is the run's cleanup stage's."""
+
+    _cleans_sharers = True
 
     def __init__(
         self,
@@ -232,9 +255,29 @@ class FreshTenants(Tenants):
         )
         self._client_secret = client_secret
         self._cleaners: dict[str, Session] = {}
+        self._common: Tenant | None = None
+
+    def _common_tenant(self) -> Tenant:
+        with self._lock:
+            common = self._common
+        if common is None:
+            client_id = str(uuid.uuid4())
+            auth = ClientCredentials(client_id, self._client_secret)
+            key = tenant_key(auth)
+            made = Tenant(f"common tenant {client_id[:8]}", self._session(auth, key), key)
+            with self._lock:
+                common = self._common = self._common or made
+        return common
 
     @contextmanager
-    def _hold(self, label: str) -> Iterator[Tenant]:
+    def acquire_for_fixture(self, label: str) -> Iterator[Tenant]:
+        yield self._common_tenant()
+
+    @contextmanager
+    def _hold(self, label: str, *, exclusive: bool) -> Iterator[Tenant]:
+        if not exclusive:
+            yield self._common_tenant()
+            return
         client_id = str(uuid.uuid4())  # 36 characters, like the vendor's client ids
         auth = ClientCredentials(client_id, self._client_secret)
         key = tenant_key(auth)
@@ -262,7 +305,9 @@ class FreshTenants(Tenants):
 
 
 class SharedTenant(Tenants):
-    """The one configured tenant of an external target; scenarios hold it one at a time."""
+    """The one configured tenant of an external target. Holders that create no journal run
+    share it, up to ``concurrency`` at once; a holder that does has it alone (a readers-writer
+    lock that lets a waiting creator in before new sharers, so creators are not starved)."""
 
     def __init__(
         self,
@@ -272,27 +317,78 @@ class SharedTenant(Tenants):
         capabilities: tuple[str, ...] = DEFAULT_CAPABILITIES,
         error_style: ErrorStyle = "auto",
         variables: Mapping[str, Any] | None = None,
+        concurrency: int = 1,
     ) -> None:
         super().__init__(
             settings,
             capabilities=capabilities,
             error_style=error_style,
             variables=variables,
-            max_parallel=1,
+            max_parallel=concurrency,
             description=f"the configured tenant at {settings.base_url}",
         )
         self._key = tenant_key(auth)
         self._shared = self._session(auth, self._key)
-        self._turn = threading.Lock()
+        self._turn = threading.Condition()
+        self._sharers = 0
+        self._alone = False
+        self._creators_waiting = 0
+        self._draining = False  # the last sharer out is cleaning up
+        #: The ledger mark taken when the current group of sharers began.
+        self._group_mark: int | None = None
 
     @property
     def session(self) -> Session:
         return self._shared
 
+    _cleans_sharers = True
+
     @contextmanager
-    def _hold(self, label: str) -> Iterator[Tenant]:
+    def _hold(self, label: str, *, exclusive: bool) -> Iterator[Tenant]:
+        tenant = Tenant("configured tenant", self._shared, self._key)
+        if exclusive:
+            with self._turn:
+                self._creators_waiting += 1
+                self._turn.wait_for(lambda: not self._alone and not self._sharers)
+                self._creators_waiting -= 1
+                self._alone = True
+            try:
+                yield tenant
+            finally:
+                with self._turn:
+                    self._alone = False
+                    self._turn.notify_all()
+            return
+        limit = self.max_parallel or 1
         with self._turn:
-            yield Tenant("configured tenant", self._shared, self._key)
+            self._turn.wait_for(
+                lambda: (
+                    not self._alone
+                    and not self._draining
+                    and not self._creators_waiting
+                    and self._sharers < limit
+                )
+            )
+            if self._sharers == 0 and self.protection is not None:
+                self._group_mark = self.protection.ledger.mark()
+            self._sharers += 1
+        try:
+            yield tenant
+        finally:
+            with self._turn:
+                last = self._sharers == 1
+                self._draining = last
+                mark = self._group_mark
+            try:
+                if last and self.protection is not None and mark is not None:
+                    # The last sharer out cleans what the group created (nothing, on a
+                    # conforming server) before anyone else may hold the tenant.
+                    tenant.left_behind = self._clean(self.protection, tenant, mark)
+            finally:
+                with self._turn:
+                    self._sharers -= 1
+                    self._draining = False
+                    self._turn.notify_all()
 
     def key_of(self, session: Session) -> str:
         return self._key
@@ -332,4 +428,5 @@ def tenants_for(
         capabilities=declared,
         error_style=config.error_style,
         variables=variables,
+        concurrency=config.concurrency,
     )

@@ -13,7 +13,6 @@ alone, as a ``$ref`` into the whole spec document.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -26,9 +25,20 @@ import jsonschema_rs
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from ._paths import fill_path, match_path, path_params
+
+__all__ = [
+    "Problem",
+    "ResponseValidator",
+    "Verdict",
+    "fill_path",
+    "match_path",
+    "operations",
+    "path_params",
+]
+
 _SPEC_URI = "urn:journal-runs-conformance:spec"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-_PATH_PARAM = re.compile(r"\{([^{}]+)\}")
 #: At most this many schema problems are reported for one response.
 _MAX_PROBLEMS = 5
 
@@ -44,35 +54,6 @@ def operations(spec: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
             if isinstance(operation, Mapping) and isinstance(operation.get("operationId"), str):
                 found[operation["operationId"]] = (method, path)
     return found
-
-
-def path_params(template: str) -> tuple[str, ...]:
-    """The names of the ``{name}`` parameters of a path template, in order."""
-    return tuple(_PATH_PARAM.findall(template))
-
-
-def fill_path(template: str, params: Mapping[str, Any]) -> str:
-    """The template with each ``{name}`` replaced by its value, percent-encoded (``/`` too)."""
-    return _PATH_PARAM.sub(lambda m: quote(str(params[m.group(1)]), safe=""), template)
-
-
-def match_path(template: str, path: str) -> dict[str, str] | None:
-    """The inverse of :func:`fill_path`: the decoded parameters if ``path`` fits ``template``
-    (each ``{name}`` one path segment), else ``None``."""
-    pattern = _template_regex(template)
-    found = pattern.fullmatch(path)
-    if found is None:
-        return None
-    values = found.groups()
-    return {n: unquote(v) for n, v in zip(path_params(template), values, strict=True)}
-
-
-@functools.lru_cache(maxsize=64)
-def _template_regex(template: str) -> re.Pattern[str]:
-    parts = _PATH_PARAM.split(template)
-    return re.compile(
-        "".join(re.escape(part) if i % 2 == 0 else "([^/]+)" for i, part in enumerate(parts))
-    )
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ _FLAGS = (
     ("max_time_s", "max_time"),
     ("rate_limit_per_min", "rate_limit"),
     ("tenants", "tenants"),
+    ("concurrency", "concurrency"),
     ("progress", "progress"),
 )
 _SWITCHES = ("read_only", "allow_production", "strict")
@@ -155,6 +156,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     add_rate_option(parser)
     parser.add_argument(
         "--tenants", type=int, metavar="N", help="scenarios run in parallel (reference: 8)"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="requests at once on one tenant, for checks that create no journal run (8)",
     )
     for flag, what in (
         ("--pending-wait", "how long to wait for a journal run the suite did not create to finish"),

@@ -95,9 +95,6 @@ def add_scenarios(commands: Commands) -> None:
     )
     add_run_options(parser)
     parser.add_argument(
-        "--concurrency", dest="tenants", type=int, metavar="N", help="the same as --tenants"
-    )
-    parser.add_argument(
         "-v", "--verbose", action="store_true", help="list every expectation, not only failures"
     )
     parser.set_defaults(handler=_run, preset="scenarios")

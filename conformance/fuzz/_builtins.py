@@ -5,7 +5,8 @@ ones it turns off (and why).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import schemathesis
@@ -18,57 +19,43 @@ from schemathesis.specs.openapi._auth_retry import (
     set_auth_for_case,
 )
 
-from ._checks import FuzzCheck
+from .._envelope import is_auth_refusal
+from ._checks import BLAME, FuzzCheck, fuzz_check
 
 #: The check that replaces schemathesis's ``ignored_auth`` (see :func:`ignored_auth_envelope`).
 AUTH_CHECK: Final = "ignored_auth_envelope"
 #: The check that replaces schemathesis's ``unsupported_method`` (see
 #: :func:`unsupported_method_or_not_found`).
 METHOD_CHECK: Final = "unsupported_method_or_not_found"
+#: schemathesis's check of response bodies against the spec's schemas.
+SCHEMA_CHECK: Final = "response_schema_conformance"
 #: The suite's replacements of built-in checks, off in a plain schemathesis run.
 REPLACEMENTS: Final = (AUTH_CHECK, METHOD_CHECK)
 
-#: Built-in checks grouped into one CheckResult each, in report order.
+#: Built-in checks grouped into one CheckResult each, in report order. Which requirement each
+#: built-in's verdict fails is the catalogue's (``blame.checks``, see :func:`requirement_for`).
 BUILTIN_GROUPS: Final[tuple[FuzzCheck, ...]] = (
-    FuzzCheck(
+    fuzz_check(
         "fuzz.server-errors",
         "No request, however malformed, gets a 5xx answer",
         "errors",
-        ("JR-ERRORS-009",),
         builtins=("not_a_server_error",),
     ),
-    FuzzCheck(
+    fuzz_check(
         "fuzz.response-schema",
         "Answers conform to the spec: status codes, content types, headers and body schemas",
         "retrieve",
-        (
-            "JR-CREATE-001",
-            "JR-RETRIEVE-001",
-            "JR-CANCEL-001",
-            "JR-DELETE-001",
-            "JR-ENTRIES-001",
-            "JR-ENTRIES-005",
-            "JR-ENTRIES-007",
-            "JR-ENTRIES-009",
-            "JR-ENTRIES-012",
-            "JR-ENTRIES-013",
-            "JR-ERRORS-002",
-            "JR-VERSIONS-003",
-            "JR-HEADERS-007",
-            "JR-HEADERS-010",
-        ),
         builtins=(
-            "response_schema_conformance",
+            SCHEMA_CHECK,
             "status_code_conformance",
             "content_type_conformance",
             "response_headers_conformance",
         ),
     ),
-    FuzzCheck(
+    fuzz_check(
         "fuzz.input-validation",
         "Invalid input is refused; undeclared methods are not served",
         "errors",
-        ("JR-ERRORS-009", "JR-ERRORS-010", "JR-AUTH-001"),
         builtins=(
             "negative_data_rejection",
             "missing_required_header",
@@ -76,11 +63,10 @@ BUILTIN_GROUPS: Final[tuple[FuzzCheck, ...]] = (
             "allow_header_conformance",
         ),
     ),
-    FuzzCheck(
+    fuzz_check(
         "fuzz.auth",
         "Operations refuse requests without valid credentials",
         "auth",
-        ("JR-AUTH-001",),
         builtins=(AUTH_CHECK,),
     ),
 )
@@ -127,45 +113,41 @@ _GROUP_OF: Final[Mapping[str, FuzzCheck]] = {
     name: group for group in BUILTIN_GROUPS for name in group.builtins
 }
 
-#: What a body-schema failure means, by operation: the success shape each operation promises.
-_SCHEMA_REQUIREMENT: Final[Mapping[str, str]] = {
-    "POST_JournalRun": "JR-CREATE-001",
-    "GET_JournalRun": "JR-RETRIEVE-001",
-    "PUT_JournalRun": "JR-CANCEL-001",
-    "DELETE_JournalRun": "JR-DELETE-001",
-    "GET_AllSummaryJournalEntries": "JR-ENTRIES-001",
-    "GET_SummaryJournalEntry": "JR-ENTRIES-005",
-    "POST_SummaryJournalEntry": "JR-ENTRIES-007",
-    "PUT_SummaryJournalEntry": "JR-ENTRIES-009",
-    "DELETE_SummaryJournalEntry": "JR-ENTRIES-012",
-    "PUT_BasicSummaryJournalEntry": "JR-ENTRIES-013",
-}
-
-_FIXED_REQUIREMENT: Final[Mapping[str, str]] = {
-    "not_a_server_error": "JR-ERRORS-009",
-    "status_code_conformance": "JR-VERSIONS-003",
-    "content_type_conformance": "JR-HEADERS-010",
-    "response_headers_conformance": "JR-HEADERS-007",
-    "negative_data_rejection": "JR-ERRORS-009",
-    "missing_required_header": "JR-AUTH-001",
-    METHOD_CHECK: "JR-ERRORS-010",
-    "allow_header_conformance": "JR-ERRORS-010",
-    AUTH_CHECK: "JR-AUTH-001",
-}
-
 
 def group_of(check_name: str) -> FuzzCheck | None:
     """The CheckResult a built-in check reports into; ``None`` for checks outside every group."""
     return _GROUP_OF.get(check_name)
 
 
-def requirement_for(check_name: str, operation_id: str | None, is_error: bool) -> str:
-    """The requirement a built-in check's verdict on one answer speaks for."""
-    if check_name == "response_schema_conformance":
-        if is_error or operation_id is None:
-            return "JR-ERRORS-002"
-        return _SCHEMA_REQUIREMENT.get(operation_id, "JR-ERRORS-001")
-    return _FIXED_REQUIREMENT.get(check_name, "JR-ERRORS-001")
+def requirement_for(
+    check_name: str,
+    operation_id: str | None,
+    is_error: bool,
+    path: Sequence[str | int] = (),
+) -> str:
+    """The requirement a built-in check's verdict on one answer speaks for, as the catalogue
+    says: a body-schema verdict by the rule the scenarios use too
+    (:meth:`~conformance._blame.Blame.schema_violation`, ``path`` the failing field), any other
+    by its group's findings."""
+    if check_name == SCHEMA_CHECK:
+        return BLAME.schema_violation(operation_id, not is_error, path)
+    group = group_of(check_name)
+    if group is None:
+        return BLAME.envelope_field(("success",)) or BLAME.schema_error
+    return BLAME.finding(group.id, check_name)
+
+
+_REQUIRED: Final = re.compile(r"""^["']([^"']+)["'] is a required property$""")
+
+
+def failure_path(failure: Any) -> tuple[str | int, ...]:
+    """Where in the body a schemathesis schema failure is, as the scenarios' validator says it:
+    the failing value's path, and for a missing property the property's name too (so a missing
+    ``success`` is the ``success`` field's, in both engines). ``()`` for other failures."""
+    path = tuple(getattr(failure, "instance_path", None) or ())
+    message = str(getattr(failure, "_raw_message", "") or "")
+    missing = _REQUIRED.match(message)
+    return (*path, missing.group(1)) if missing else path
 
 
 # -- the method check, accepting not-found ---------------------------------------------------
@@ -184,26 +166,6 @@ def unsupported_method_or_not_found(ctx: Any, response: Any, case: Any) -> bool 
 
 
 # -- the auth check, reading the envelope ---------------------------------------------------------
-
-
-def is_auth_refusal(status: int, body: Any) -> bool:
-    """Whether an answer refuses a request for its credentials, as JR-AUTH-001 accepts: 401 or
-    403, or (legacy error style) HTTP 200 with ``success: false`` and a reason of category 11."""
-    if status in (401, 403):
-        return True
-    if status != 200 or not isinstance(body, Mapping) or body.get("success") is not False:
-        return False
-    reasons = body.get("reasons")
-    if not isinstance(reasons, list):
-        return False
-    for reason in reasons:
-        code = reason.get("code") if isinstance(reason, Mapping) else None
-        if isinstance(code, bool) or not isinstance(code, int | str):
-            continue
-        text = str(code).strip()
-        if len(text) == 8 and text.isascii() and text.isdigit() and text.endswith("11"):
-            return True
-    return False
 
 
 def _refused(response: Any) -> bool:

@@ -22,7 +22,17 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .. import _lifecycle as lifecycle
-from .._errors import CATEGORY_STATUS, error_style, parse_code, statuses_for
+from .. import _paths as paths
+from .._blame import default_blame
+from .._envelope import (
+    CATEGORY_STATUS,
+    RULE_RESTRICTION,
+    error_style,
+    has_reasons,
+    is_not_found,
+    parse_code,
+    statuses_for,
+)
 from ._observe import Observation
 
 
@@ -38,64 +48,54 @@ class FuzzCheck:
     builtins: tuple[str, ...] = ()
 
 
+#: Which requirement each check reports and each finding fails: the catalogue says.
+BLAME: Final = default_blame()
+
+
+def fuzz_check(check_id: str, title: str, area: str, builtins: tuple[str, ...] = ()) -> FuzzCheck:
+    """A check, with the requirements the catalogue's ``blame.checks`` gives it."""
+    return FuzzCheck(check_id, title, area, BLAME.check(check_id), builtins)
+
+
+ENVELOPE = "fuzz.error-envelope"
+ERROR_STATUS = "fuzz.error-status"
+TRACK_ID = "fuzz.track-id-echo"
+REQUEST_ID = "fuzz.request-id"
+NUMBERS = "fuzz.number-format"
+LIFECYCLE = "fuzz.lifecycle"
+CANCEL_RULE = "fuzz.cancel-rule"
+DELETE_RULE = "fuzz.delete-rule"
+AVAILABILITY = "fuzz.resource-availability"
+
 #: The suite's own checks, in report order.
 CUSTOM_CHECKS: Final[tuple[FuzzCheck, ...]] = (
-    FuzzCheck(
-        "fuzz.error-envelope",
+    fuzz_check(
+        ENVELOPE,
         "Every answer is a JSON envelope; every failure has success false, a processId and "
         "reasons with 8-digit codes",
         "errors",
-        ("JR-ERRORS-001", "JR-ERRORS-002", "JR-ERRORS-003", "JR-ERRORS-004", "JR-ERRORS-007"),
     ),
-    FuzzCheck(
-        "fuzz.error-status",
+    fuzz_check(
+        ERROR_STATUS,
         "HTTP statuses follow the version rules: an error has its category's status under "
         "Zuora-Version 2024-05-20 and HTTP 200 under a legacy version; a success is HTTP 200",
         "versions",
-        ("JR-ERRORS-005", "JR-VERSIONS-001", "JR-VERSIONS-003", "JR-VERSIONS-005", "JR-AUTH-002"),
     ),
-    FuzzCheck(
-        "fuzz.track-id-echo",
-        "The Zuora-Track-Id sent is echoed unchanged",
-        "headers",
-        ("JR-HEADERS-001",),
-    ),
-    FuzzCheck(
-        "fuzz.request-id",
-        "Every answer carries a 36-character Zuora-Request-Id",
-        "headers",
-        ("JR-HEADERS-007",),
-    ),
-    FuzzCheck(
-        "fuzz.number-format",
-        "Journal run and entry numbers are JR-/JE- and eight digits",
-        "create",
-        ("JR-CREATE-002", "JR-RETRIEVE-002", "JR-ENTRIES-006"),
-    ),
-    FuzzCheck(
-        "fuzz.lifecycle",
+    fuzz_check(TRACK_ID, "The Zuora-Track-Id sent is echoed unchanged", "headers"),
+    fuzz_check(REQUEST_ID, "Every answer carries a 36-character Zuora-Request-Id", "headers"),
+    fuzz_check(NUMBERS, "Journal run and entry numbers are JR-/JE- and eight digits", "create"),
+    fuzz_check(
+        LIFECYCLE,
         "Run statuses are the documented seven and only move along the documented lifecycle",
         "retrieve",
-        ("JR-RETRIEVE-003", "JR-RETRIEVE-006", "JR-CANCEL-004"),
     ),
-    FuzzCheck(
-        "fuzz.cancel-rule",
-        "A cancel is accepted only from Pending, Error or Completed",
-        "cancel",
-        ("JR-CANCEL-001", "JR-CANCEL-002"),
-    ),
-    FuzzCheck(
-        "fuzz.delete-rule",
-        "A delete is accepted only from Cancelled",
-        "delete",
-        ("JR-DELETE-001", "JR-DELETE-002"),
-    ),
-    FuzzCheck(
-        "fuzz.resource-availability",
+    fuzz_check(CANCEL_RULE, "A cancel is accepted only from Pending, Error or Completed", "cancel"),
+    fuzz_check(DELETE_RULE, "A delete is accepted only from Cancelled", "delete"),
+    fuzz_check(
+        AVAILABILITY,
         "A created run stays retrievable (whatever its status) until an accepted delete, and is "
         "then DeleteInprogress or not found",
         "retrieve",
-        ("JR-RETRIEVE-001", "JR-DELETE-003"),
     ),
 )
 
@@ -112,20 +112,32 @@ class Finding:
     actual: Any = None
 
 
+def finding(
+    check_id: str,
+    name: str,
+    passed: bool,
+    description: str,
+    expected: Any = None,
+    actual: Any = None,
+) -> Finding:
+    """A finding of ``check_id``, blamed on what the catalogue says its ``name`` fails."""
+    return Finding(check_id, BLAME.finding(check_id, name), passed, description, expected, actual)
+
+
 #: A run that is gone (deleted): not a status, the absence of one.
 GONE: Final = "(gone)"
 
-_RUN_NUMBER = re.compile(r"^JR-\d{8}$")
-_ENTRY_NUMBER = re.compile(r"^JE-\d{8}$")
+_RUN_NUMBER = paths.RUN_NUMBER
+_ENTRY_NUMBER = paths.ENTRY_NUMBER
 
-_CREATE = "POST_JournalRun"
-_RETRIEVE = "GET_JournalRun"
-_CANCEL = "PUT_JournalRun"
-_DELETE = "DELETE_JournalRun"
-_LIST_ENTRIES = "GET_AllSummaryJournalEntries"
-_CREATE_ENTRY = "POST_SummaryJournalEntry"
-_RETRIEVE_ENTRY = "GET_SummaryJournalEntry"
-_DELETE_ENTRY = "DELETE_SummaryJournalEntry"
+_CREATE = paths.CREATE_RUN
+_RETRIEVE = paths.GET_RUN
+_CANCEL = paths.CANCEL_RUN
+_DELETE = paths.DELETE_RUN
+_LIST_ENTRIES = paths.LIST_ENTRIES
+_CREATE_ENTRY = paths.CREATE_ENTRY
+_RETRIEVE_ENTRY = paths.GET_ENTRY
+_DELETE_ENTRY = paths.DELETE_ENTRY
 #: Operations on one run, named by the path parameter ``jr-number``.
 _RUN_OPERATIONS: Final = frozenset({_RETRIEVE, _CANCEL, _DELETE, _LIST_ENTRIES})
 
@@ -198,10 +210,8 @@ class Rules:
         run = self.runs.get(number) if number is not None else None
         if run is None or obs.operation_id not in _RUN_OPERATIONS:
             return
-        if obs.operation_id == _CANCEL:
-            yield from self._cancel(run, obs)
-        elif obs.operation_id == _DELETE:
-            yield from self._delete(run, obs)
+        if obs.operation_id in _ACTIONS:
+            yield from self._action(_ACTIONS[obs.operation_id], run, obs)
         elif obs.operation_id == _LIST_ENTRIES:
             yield from self._availability(run, obs)
 
@@ -213,14 +223,14 @@ class Rules:
             if isinstance(number, str):
                 self.entries.add(number)
         elif obs.operation_id == _DELETE_ENTRY:
-            self.entries.discard(str(obs.path_parameters.get("je-number")))
+            self.entries.discard(str(obs.path_parameters.get(paths.ENTRY_PARAMETER)))
 
     def _retrieved(self, obs: Observation) -> Iterator[Finding]:
         status = obs.body.get("status") if obs.succeeded else None
         if obs.succeeded:
-            yield Finding(
-                "fuzz.lifecycle",
-                "JR-RETRIEVE-003",
+            yield finding(
+                LIFECYCLE,
+                "documented-status",
                 lifecycle.is_status(status),
                 "A run's status is one of the seven documented statuses",
                 expected=list(lifecycle.STATUSES),
@@ -234,9 +244,9 @@ class Rules:
             yield from self._availability(run, obs)
             return
         if GONE in run.possible and lifecycle.DELETE_IN_PROGRESS in run.possible:
-            yield Finding(
-                "fuzz.resource-availability",
-                "JR-DELETE-003",
+            yield finding(
+                AVAILABILITY,
+                "gone-after-delete",
                 status in run.possible,
                 f"After an accepted delete, {run.number} is DeleteInprogress or not found",
                 expected=sorted(run.possible),
@@ -245,17 +255,17 @@ class Rules:
         elif not isinstance(status, str) or not lifecycle.is_status(status):
             return  # judged above (JR-RETRIEVE-003); nothing to say about the move
         else:
-            yield Finding(
-                "fuzz.resource-availability",
-                "JR-RETRIEVE-001",
+            yield finding(
+                AVAILABILITY,
+                "retrievable",
                 True,
                 f"{run.number}, created by the fuzzer, can be retrieved",
                 actual=status,
             )
-            requirement = "JR-CANCEL-004" if run.because == "cancelled" else "JR-RETRIEVE-006"
-            yield Finding(
-                "fuzz.lifecycle",
-                requirement,
+            moves = "moves-after-cancel" if run.because == "cancelled" else "moves"
+            yield finding(
+                LIFECYCLE,
+                moves,
                 status in run.possible,
                 f"{run.number} moves only along the lifecycle "
                 f"(seen so far: {' -> '.join(run.history) or 'created'})",
@@ -271,98 +281,92 @@ class Rules:
         if not _not_found(obs):
             return
         if GONE in run.possible:
-            yield Finding(
-                "fuzz.resource-availability",
-                "JR-DELETE-003",
+            yield finding(
+                AVAILABILITY,
+                "gone-after-delete",
                 True,
                 f"After an accepted delete, {run.number} is DeleteInprogress or not found",
                 actual=obs.status,
             )
             run.possible, run.because = frozenset({GONE}), "observed"
             return
-        yield Finding(
-            "fuzz.resource-availability",
-            "JR-RETRIEVE-001",
+        yield finding(
+            AVAILABILITY,
+            "retrievable",
             False,
             f"{run.number}, created by the fuzzer and not deleted, answers not-found",
             expected=sorted(run.possible),
             actual=f"HTTP {obs.status}, categories {obs.categories()}",
         )
 
-    def _cancel(self, run: RunModel, obs: Observation) -> Iterator[Finding]:
-        cancellable = run.possible & lifecycle.CANCELLABLE
+    def _action(self, action: _Action, run: RunModel, obs: Observation) -> Iterator[Finding]:
+        """A cancel or a delete of a run the fuzzer created, judged by the action's rule."""
+        what = f"A {action.name} of {run.number}"
         if obs.accepted:
-            yield _answered_200(
-                obs, "fuzz.cancel-rule", "JR-CANCEL-001", f"A cancel of {run.number}"
+            yield finding(
+                action.check,
+                "answered-200",
+                obs.status == 200 and obs.body.get("success") is True,
+                f"{what} is accepted with HTTP 200 and success true (not 204)",
+                expected="HTTP 200, success true",
+                actual=f"HTTP {obs.status}, success {obs.body.get('success')!r}",
             )
-            yield Finding(
-                "fuzz.cancel-rule",
-                "JR-CANCEL-002",
-                bool(cancellable),
-                f"A cancel of {run.number} is accepted only from Pending, Error or Completed",
-                expected=sorted(lifecycle.CANCELLABLE),
+            yield finding(
+                action.check,
+                "accepted-only-from",
+                bool(run.possible & action.allowed_from),
+                f"{what} is accepted only from {action.allowed_words}",
+                expected=sorted(action.allowed_from),
                 actual=f"accepted while {_possibly(run)}",
             )
-            run.possible = lifecycle.settles_into(lifecycle.CANCEL_IN_PROGRESS)
-            run.because = "cancelled"
+            run.possible, run.because = action.after, action.because
             return
         if _not_found(obs):
             yield from self._availability(run, obs)
             return
         if not _refused_by_rule(obs):
             return
-        # Refused: right only if the run may have been outside the cancellable statuses.
-        yield Finding(
-            "fuzz.cancel-rule",
-            "JR-CANCEL-001",
-            not run.possible <= lifecycle.CANCELLABLE,
-            f"A cancel of {run.number} is accepted from Pending, Error or Completed",
-            expected="success true",
-            actual=f"refused while {_possibly(run)}",
-        )
-
-    def _delete(self, run: RunModel, obs: Observation) -> Iterator[Finding]:
-        deletable = run.possible & lifecycle.DELETABLE
-        if obs.accepted:
-            yield _answered_200(
-                obs, "fuzz.delete-rule", "JR-DELETE-001", f"A delete of {run.number}"
-            )
-            yield Finding(
-                "fuzz.delete-rule",
-                "JR-DELETE-002",
-                bool(deletable),
-                f"A delete of {run.number} is accepted only from Cancelled",
-                expected=sorted(lifecycle.DELETABLE),
-                actual=f"accepted while {_possibly(run)}",
-            )
-            run.possible = frozenset({lifecycle.DELETE_IN_PROGRESS, GONE})
-            run.because = "deleted"
-            return
-        if _not_found(obs):
-            yield from self._availability(run, obs)
-            return
-        if not _refused_by_rule(obs):
-            return
-        yield Finding(
-            "fuzz.delete-rule",
-            "JR-DELETE-001",
-            not run.possible <= lifecycle.DELETABLE,
-            f"A delete of {run.number} is accepted from Cancelled",
+        # Refused: right only if the run may have been outside the statuses it is allowed from.
+        yield finding(
+            action.check,
+            "accepted-from",
+            not run.possible <= action.allowed_from,
+            f"{what} is accepted from {action.allowed_words}",
             expected="success true",
             actual=f"refused while {_possibly(run)}",
         )
 
 
-def _answered_200(obs: Observation, check: str, requirement: str, what: str) -> Finding:
-    """An accepted cancel or delete answers HTTP 200 with success true, not 204."""
-    return Finding(
-        check,
-        requirement,
-        obs.status == 200 and obs.body.get("success") is True,
-        f"{what} is accepted with HTTP 200 and success true (not 204)",
-        expected="HTTP 200, success true",
-        actual=f"HTTP {obs.status}, success {obs.body.get('success')!r}",
-    )
+@dataclass(frozen=True)
+class _Action:
+    """A client's move of a run: the statuses it is accepted from and what the run may be after."""
+
+    name: str
+    check: str
+    allowed_from: frozenset[str]
+    allowed_words: str
+    after: frozenset[str]
+    because: str
+
+
+_ACTIONS: Final[dict[str, _Action]] = {
+    _CANCEL: _Action(
+        "cancel",
+        CANCEL_RULE,
+        lifecycle.CANCELLABLE,
+        "Pending, Error or Completed",
+        lifecycle.settles_into(lifecycle.CANCEL_IN_PROGRESS),
+        "cancelled",
+    ),
+    _DELETE: _Action(
+        "delete",
+        DELETE_RULE,
+        lifecycle.DELETABLE,
+        "Cancelled",
+        frozenset({lifecycle.DELETE_IN_PROGRESS, GONE}),
+        "deleted",
+    ),
+}
 
 
 def _settles_into(status: str) -> frozenset[str]:
@@ -373,11 +377,11 @@ def _settles_into(status: str) -> frozenset[str]:
 
 def _refused_by_rule(obs: Observation) -> bool:
     """A refusal for the run's status (category 30), not for the request's own faults."""
-    return obs.refused and 30 in obs.categories()
+    return obs.refused and RULE_RESTRICTION in obs.categories()
 
 
 def _not_found(obs: Observation) -> bool:
-    return obs.refused and (40 in obs.categories() or obs.status == 404)
+    return is_not_found(obs.status, obs.json)
 
 
 def _possibly(run: RunModel) -> str:
@@ -391,17 +395,16 @@ def _possibly(run: RunModel) -> str:
 
 
 def _envelope(obs: Observation) -> Iterator[Finding]:
-    check = "fuzz.error-envelope"
+    check = ENVELOPE
     assert obs.status is not None
     if obs.method == "HEAD":
         return  # a HEAD answer has no body by definition
     data = obs.json
     if obs.status >= 500:
-        reasons = data.get("reasons") if isinstance(data, dict) else None
-        yield Finding(
+        yield finding(
             check,
-            "JR-ERRORS-007",
-            isinstance(reasons, list) and bool(reasons),
+            "5xx-reasons",
+            has_reasons(data),
             "A 5xx answer carries at least a non-empty reasons array",
             expected="a JSON object with reasons",
             actual=_snippet(obs),
@@ -410,9 +413,9 @@ def _envelope(obs: Observation) -> Iterator[Finding]:
     if obs.status == 401 and not (isinstance(data, dict) and data.get("reasons")):
         return  # a gateway's refusal may have any body (JR-AUTH-002, JR-ERRORS-001 decisions)
     if not isinstance(data, dict):
-        yield Finding(
+        yield finding(
             check,
-            "JR-ERRORS-001",
+            "success",
             False,
             "The answer is a JSON object with a boolean success",
             expected="a JSON object",
@@ -421,26 +424,26 @@ def _envelope(obs: Observation) -> Iterator[Finding]:
         return
     success = data.get("success")
     failure = obs.status >= 400 or success is False
-    yield Finding(
+    yield finding(
         check,
-        "JR-ERRORS-001",
+        "success",
         success is False if failure else success is True,
         "success is a boolean, false on every failure and true otherwise",
         expected=not failure,
         actual=success,
     )
     if not failure:
-        yield Finding(
+        yield finding(
             check,
-            "JR-ERRORS-002",
+            "reasons",
             "reasons" not in data,
             "A successful answer carries no reasons",
             expected="no reasons",
             actual=data.get("reasons"),
         )
-        yield Finding(
+        yield finding(
             check,
-            "JR-ERRORS-003",
+            "processId",
             "processId" not in data,
             "A successful answer carries no processId",
             expected="no processId",
@@ -459,9 +462,9 @@ def _envelope(obs: Observation) -> Iterator[Finding]:
             for reason in reasons
         )
     )
-    yield Finding(
+    yield finding(
         check,
-        "JR-ERRORS-002",
+        "reasons",
         well_formed,
         "A failure carries reasons: a non-empty array of {code, message}",
         expected="reasons: [{code, message}, ...]",
@@ -470,9 +473,9 @@ def _envelope(obs: Observation) -> Iterator[Finding]:
     # A failure may omit processId; when present it is a string (JR-ERRORS-003's decision).
     if "processId" in data:
         process_id = data["processId"]
-        yield Finding(
+        yield finding(
             check,
-            "JR-ERRORS-003",
+            "processId",
             isinstance(process_id, str) and bool(process_id.strip()),
             "A failure's processId, when present, is a non-empty string",
             expected="a non-empty string",
@@ -481,9 +484,9 @@ def _envelope(obs: Observation) -> Iterator[Finding]:
     codes = obs.reason_codes()
     if codes:
         bad = [code for code in codes if parse_code(code) is None]
-        yield Finding(
+        yield finding(
             check,
-            "JR-ERRORS-004",
+            "reasons.*.code",
             not bad,
             "Every reason code has eight digits (resource code and category)",
             expected="8 digits, e.g. 50000040",
@@ -492,12 +495,12 @@ def _envelope(obs: Observation) -> Iterator[Finding]:
 
 
 def _error_status(obs: Observation) -> Iterator[Finding]:
-    check = "fuzz.error-status"
+    check = ERROR_STATUS
     assert obs.status is not None
     if obs.accepted:
-        yield Finding(
+        yield finding(
             check,
-            "JR-VERSIONS-005",
+            "success-status",
             obs.status == 200,
             "A successful answer is HTTP 200 whatever the version (not 201 or 204)",
             expected=200,
@@ -508,9 +511,9 @@ def _error_status(obs: Observation) -> Iterator[Finding]:
         return
     categories = obs.categories()
     if obs.status == 401 and categories:
-        yield Finding(
+        yield finding(
             check,
-            "JR-AUTH-002",
+            "auth-category",
             11 in categories,
             "An authentication failure carries category 11",
             expected=11,
@@ -518,9 +521,9 @@ def _error_status(obs: Observation) -> Iterator[Finding]:
         )
     if categories:
         unknown = sorted({c for c in categories if c not in CATEGORY_STATUS})
-        yield Finding(
+        yield finding(
             check,
-            "JR-ERRORS-005",
+            "known-category",
             not unknown,
             "Every code's category is a documented one",
             expected=sorted(CATEGORY_STATUS),
@@ -530,13 +533,12 @@ def _error_status(obs: Observation) -> Iterator[Finding]:
     style = error_style(version)
     if style == "default":
         return  # the tenant's default applies, which may be either style
-    requirement = "JR-VERSIONS-003" if style == "modern" else "JR-VERSIONS-001"
     known = [c for c in categories if c in CATEGORY_STATUS]
     if not known:
         if style == "modern" and obs.status < 400:
-            yield Finding(
+            yield finding(
                 check,
-                requirement,
+                style,
                 False,
                 f"Under Zuora-Version {version} an error is not answered HTTP {obs.status}",
                 expected="a 4xx or 5xx status",
@@ -544,9 +546,9 @@ def _error_status(obs: Observation) -> Iterator[Finding]:
             )
         return
     allowed = sorted(statuses_for(known, style))
-    yield Finding(
+    yield finding(
         check,
-        requirement,
+        style,
         obs.status in allowed,
         f"Under Zuora-Version {version} an error of category {', '.join(map(str, known))} "
         f"comes with HTTP {' or '.join(map(str, allowed))}",
@@ -560,9 +562,9 @@ def _track_id(obs: Observation) -> Iterator[Finding]:
     if sent is None or not _valid_track_id(sent):
         return
     echoed = obs.response_header("zuora-track-id")
-    yield Finding(
-        "fuzz.track-id-echo",
-        "JR-HEADERS-001",
+    yield finding(
+        TRACK_ID,
+        "echo",
         echoed == sent,
         "The Zuora-Track-Id sent comes back unchanged",
         expected=sent,
@@ -576,9 +578,9 @@ def _valid_track_id(value: str) -> bool:
 
 def _request_id(obs: Observation) -> Iterator[Finding]:
     value = obs.response_header("zuora-request-id")
-    yield Finding(
-        "fuzz.request-id",
-        "JR-HEADERS-007",
+    yield finding(
+        REQUEST_ID,
+        "request-id",
         value is not None and len(value) == 36,
         "The answer carries a Zuora-Request-Id of 36 characters",
         expected="36 characters",
@@ -586,44 +588,49 @@ def _request_id(obs: Observation) -> Iterator[Finding]:
     )
 
 
+#: The field each operation's answer names its number in, and the number's pattern.
+_NUMBER_FIELDS: Final = {
+    _CREATE: ("journalRunNumber", _RUN_NUMBER),
+    _RETRIEVE: ("number", _RUN_NUMBER),
+    _CREATE_ENTRY: ("journalEntryNumber", _ENTRY_NUMBER),
+    _RETRIEVE_ENTRY: ("number", _ENTRY_NUMBER),
+}
+
+
 def _numbers(obs: Observation) -> Iterator[Finding]:
-    if not obs.succeeded:
+    """A number is blamed on what the catalogue says of the operation that answered it."""
+    operation = obs.operation_id
+    if not obs.succeeded or operation is None:
         return
-    check = "fuzz.number-format"
     body = obs.body
-    if obs.operation_id == _CREATE:
-        yield _number(check, "JR-CREATE-002", "journalRunNumber", body, _RUN_NUMBER)
-    elif obs.operation_id == _RETRIEVE:
-        finding = _number(check, "JR-RETRIEVE-002", "number", body, _RUN_NUMBER)
-        if finding.passed and obs.run_number is not None:
-            finding = Finding(
-                check,
-                "JR-RETRIEVE-002",
-                body["number"] == obs.run_number,
-                "A retrieved run's number is the number asked for",
-                expected=obs.run_number,
-                actual=body["number"],
-            )
-        yield finding
-    elif obs.operation_id == _CREATE_ENTRY:
-        yield _number(check, "JR-ENTRIES-006", "journalEntryNumber", body, _ENTRY_NUMBER)
-    elif obs.operation_id == _RETRIEVE_ENTRY:
-        yield _number(check, "JR-ENTRIES-006", "number", body, _ENTRY_NUMBER)
-    elif obs.operation_id == _LIST_ENTRIES:
+    if operation == _LIST_ENTRIES:
         entries = body.get("journalEntries")
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, dict):
-                yield _number(check, "JR-ENTRIES-006", "number", entry, _ENTRY_NUMBER)
+                yield _number(operation, "number", entry, _ENTRY_NUMBER)
+        return
+    if operation not in _NUMBER_FIELDS:
+        return
+    name, pattern = _NUMBER_FIELDS[operation]
+    found = _number(operation, name, body, pattern)
+    if operation == _RETRIEVE and found.passed and obs.run_number is not None:
+        found = finding(
+            NUMBERS,
+            operation,
+            body["number"] == obs.run_number,
+            "A retrieved run's number is the number asked for",
+            expected=obs.run_number,
+            actual=body["number"],
+        )
+    yield found
 
 
-def _number(
-    check: str, requirement: str, name: str, body: dict[str, Any], pattern: re.Pattern[str]
-) -> Finding:
+def _number(operation: str, name: str, body: dict[str, Any], pattern: re.Pattern[str]) -> Finding:
     value = body.get(name)
     prefix = pattern.pattern[1:3]
-    return Finding(
-        check,
-        requirement,
+    return finding(
+        NUMBERS,
+        operation,
         isinstance(value, str) and bool(pattern.match(value)),
         f"{name} is {prefix}- and eight digits",
         expected=f"{prefix}-00000001",

@@ -24,7 +24,7 @@ from schemathesis.engine import events, from_schema
 from schemathesis.engine.run import PhaseName
 
 from .._catalogue import Catalogue
-from .._errors import error_style
+from .._envelope import error_style
 from .._exceptions import SetupError, TransportError
 from .._http import Pacer, Request, transient_answer
 from .._redact import Redactor

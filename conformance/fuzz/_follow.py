@@ -22,8 +22,9 @@ from urllib.parse import urlsplit
 from .._cleanup import Cleaner
 from .._http import BearerToken, Request, Response
 from .._ledger import RUN, Item
+from .._paths import match_path
 from .._redact import Redactor
-from .._validate import match_path, operations
+from .._validate import operations
 from ._observe import Observation
 from ._options import FuzzTarget
 

@@ -6,35 +6,30 @@ or deleting someone's journal run is not a test. So a generated request that wou
 well-formed number the fuzz stage did not create is sent only when a read first shows that
 nothing by that number exists; otherwise schemathesis is told to draw another case.
 
-The guard learns what the fuzzer creates as the answers come (schemathesis's ``after_call``
-hook), and vets each case before it is sent (``filter_case``, and ``before_add_examples`` for the
-examples phase, which does not filter); the hooks are registered on the one schema, never
-globally.
+The guard is a thin adapter over the ledger's ownership rule
+(:meth:`~conformance._ledger.Ledger.may_change`): it keeps an in-memory ledger of what the fuzzer
+creates as the answers come (schemathesis's ``after_call`` hook), and vets each case before it is
+sent (``filter_case``, and ``before_add_examples`` for the examples phase, which does not
+filter); the hooks are registered on the one schema, never globally.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any, Final
 
+from .. import _paths as paths
 from .._exceptions import TransportError
 from .._http import Request, Session
+from .._ledger import SAFE_METHODS, Ledger, is_absent
 from .._redact import Redactor
 from ._options import FuzzTarget
 
-#: Path parameters that name a run or an entry, with the read that shows whether it exists.
-_NUMBERS: Final = {
-    "jr-number": (re.compile(r"^JR-\d{8}$"), "/v1/journal-runs/{}"),
-    "je-number": (re.compile(r"^JE-\d{8}$"), "/v1/journal-entries/{}"),
-}
-#: Methods that read only.
-_SAFE: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+#: The fuzzer's one tenant, as its in-memory ledger names it.
+_TENANT: Final = "fuzz"
 #: An entry whose transferredToAccounting is anything but No cannot be cancelled, and moving it
 #: back needs an override permission: on a real sandbox, an entry the suite could not remove.
 _TRANSFER_FIELD: Final = "transferredToAccounting"
-#: Answers that name the runs and entries the fuzzer creates or owns.
-_CREATED_FIELDS: Final = ("journalRunNumber", "journalEntryNumber")
 
 
 class Guard:
@@ -49,7 +44,8 @@ class Guard:
         self._undoable_only = undoable_only
         self._redactor = redactor
         self._lock = threading.Lock()
-        self._owned: set[str] = set()
+        #: What the fuzzer created: the ledger's ownership rule decides what it may change.
+        self._ledger = Ledger(None, run_id="fuzz", base_url=target.base_url)
         self._absent: dict[str, bool] = {}
         self._session: Session | None = None
         #: Reads sent to vet a number, and the numbers the guard kept the fuzzer away from.
@@ -70,26 +66,12 @@ class Guard:
 
     def after_call(self, context: Any, case: Any, response: Any) -> None:
         """Remember the runs and entries created, and the entries listed under owned runs."""
-        if not 200 <= response.status_code < 300:
-            return
         try:
             body = response.json()
         except ValueError:
-            return
-        if not isinstance(body, dict):
-            return
-        with self._lock:
-            for name in _CREATED_FIELDS:
-                if case.method.upper() == "POST" and isinstance(body.get(name), str):
-                    self._owned.add(body[name])
-            run = (case.path_parameters or {}).get("jr-number")
-            entries = body.get("journalEntries")
-            if run in self._owned and isinstance(entries, list):
-                self._owned.update(
-                    entry["number"]
-                    for entry in entries
-                    if isinstance(entry, dict) and isinstance(entry.get("number"), str)
-                )
+            body = None
+        method = str(case.method).upper()
+        self._ledger.note(_TENANT, method, str(case.formatted_path), response.status_code, body)
 
     def before_add_examples(self, context: Any, examples: list[Any]) -> None:
         examples[:] = [case for case in examples if self.filter_case(context, case)]
@@ -97,50 +79,49 @@ class Guard:
     def filter_case(self, context: Any, case: Any) -> bool:
         """Whether ``case`` may be sent: it reads, or changes only what is ours or absent (and,
         with ``undoable_only``, nothing a cleanup could not undo)."""
-        if str(case.method).upper() in _SAFE:
+        if str(case.method).upper() in SAFE_METHODS:
             return True
         if self._undoable_only and _transfers(case):
             return False
-        for name, (pattern, read) in _NUMBERS.items():
+        for name, kind in paths.PARAMETER_KIND.items():
             value = (case.path_parameters or {}).get(name)
             if (
                 isinstance(value, str)
-                and pattern.match(value)
-                and not self._may_change(value, read)
+                and paths.NUMBER_FORMAT[kind].match(value)
+                and not self._may_change(kind, value)
             ):
                 return False
         return True
 
     # -- deciding ----------------------------------------------------------------------------
 
-    def _may_change(self, number: str, read: str) -> bool:
+    def _may_change(self, kind: str, number: str) -> bool:
         with self._lock:
-            if number in self._owned:
-                return True
-            known = self._absent.get(number)
-            if known is None:
-                known = self._absent[number] = self._is_absent(read.format(number))
-            if not known:
+            allowed = self._ledger.may_change(
+                _TENANT, kind, number, lambda: self._is_absent(kind, number)
+            )
+            if not allowed:
                 self.refused.add(number)
-            return known
+            return allowed
 
-    def _is_absent(self, path: str) -> bool:
-        """One read: absent only on a clear not-found; anything else keeps the number safe."""
+    def _is_absent(self, kind: str, number: str) -> bool:
+        """One read per number (remembered): absent only when the ledger's rule says the answer
+        shows nothing by that number exists; anything else keeps the number safe."""
+        known = self._absent.get(number)
+        if known is not None:
+            return known
         self.probes += 1
         try:
             response = self._session_for().do(
-                Request("GET", path, headers=dict(self._target.headers)), track="fuzz.guard"
+                Request("GET", paths.read_path(kind, number), headers=dict(self._target.headers)),
+                track="fuzz.guard",
             )
         except TransportError:
-            return False
-        if response.status_code == 404:
-            return True
-        body = response.json_or_none()
-        reasons = body.get("reasons") if isinstance(body, dict) else None
-        return isinstance(reasons, list) and any(
-            isinstance(reason, dict) and str(reason.get("code", "")).endswith("40")
-            for reason in reasons
-        )
+            known = False
+        else:
+            known = is_absent(response)
+        self._absent[number] = known
+        return known
 
     def _session_for(self) -> Session:
         if self._session is None:
@@ -150,8 +131,7 @@ class Guard:
 
 def _transfers(case: Any) -> bool:
     """Whether ``case`` would mark a journal entry as (being) transferred to accounting."""
-    path = str(getattr(case.operation, "path", ""))
-    if not path.startswith("/v1/journal-entries"):
+    if not paths.is_entry_path(str(getattr(case.operation, "path", ""))):
         return False
     body = case.body if isinstance(case.body, dict) else {}
     return _TRANSFER_FIELD in body and body[_TRANSFER_FIELD] != "No"

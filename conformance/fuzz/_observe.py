@@ -14,11 +14,13 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
+from .. import _envelope as envelope
+from .. import _paths as paths
 from .._redact import Redactor
 from .._results import Exchange
 
 #: The path parameter that names a journal run.
-RUN_PARAMETER = "jr-number"
+RUN_PARAMETER = paths.RUN_PARAMETER
 
 
 @dataclass(frozen=True)
@@ -69,27 +71,17 @@ class Observation:
     @property
     def accepted(self) -> bool:
         """Any 2xx status without ``success: false``: the server says it did what was asked."""
-        return (
-            self.status is not None
-            and 200 <= self.status < 300
-            and self.body.get("success") is not False
-        )
+        return envelope.is_accepted(self.status, self.json)
 
     @property
     def succeeded(self) -> bool:
         """HTTP 2xx with ``success: true``: the request did what it asked."""
-        return (
-            self.status is not None
-            and 200 <= self.status < 300
-            and self.body.get("success") is True
-        )
+        return envelope.is_succeeded(self.status, self.json)
 
     @property
     def refused(self) -> bool:
         """An error answer: ``success: false`` (any status) or a 4xx/5xx status."""
-        if self.status is None:
-            return False
-        return self.status >= 400 or self.body.get("success") is False
+        return envelope.is_refused(self.status, self.json)
 
     def request_header(self, name: str) -> str | None:
         return self.request_headers.get(name.lower())
@@ -98,23 +90,11 @@ class Observation:
         return self.response_headers.get(name.lower())
 
     def reason_codes(self) -> list[Any]:
-        reasons = self.body.get("reasons")
-        if not isinstance(reasons, list):
-            return []
-        return [reason.get("code") for reason in reasons if isinstance(reason, dict)]
+        return envelope.codes(self.json)
 
     def categories(self) -> list[int]:
-        """The two-digit category of each reason code that ends in two digits.
-
-        Read from the last two digits even when the code has the wrong length, so that a code's
-        length and its category are judged separately.
-        """
-        categories = []
-        for code in self.reason_codes():
-            text = str(code) if isinstance(code, int) and not isinstance(code, bool) else code
-            if isinstance(text, str) and len(text) >= 3 and text.isdigit():
-                categories.append(int(text[-2:]))
-        return categories
+        """The two-digit category of each reason code (:func:`.category_of`)."""
+        return envelope.categories(self.json)
 
     def label(self) -> str:
         path = urlsplit(self.url).path or "/"

@@ -110,9 +110,16 @@ def render_markdown(result: RunResult, summary: Summary | None = None) -> str:
         lines += ["### Expected-failures file problems", ""]
         lines += [f"- {_md(problem, 300)}" for problem in result.gate_problems]
         lines.append("")
-    if summary.uncovered_must:
-        ids = ", ".join(r.id for r in summary.uncovered_must)
-        lines += [f"**MUST requirements no check covered:** {_md(ids, 2000)}", ""]
+    if summary.unverified_must:
+        count = len(summary.unverified_must)
+        lines += [f"### MUST left unverified ({count})", ""]
+        lines += ["| requirement | why | what would verify it |", "|---|---|---|"]
+        for unverified in summary.unverified_must:
+            why = "; ".join(unverified.reasons)
+            would = ", ".join(unverified.would_verify) or "selecting a check that covers it"
+            rid = unverified.requirement.id
+            lines.append(f"| {_md(rid)} | {_md(why, 300)} | {_md(would)} |")
+        lines.append("")
     if result.left_behind:
         count = len(result.left_behind)
         lines += [

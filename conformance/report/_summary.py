@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._catalogue import AREAS, LEVELS, Requirement
-from .._results import CheckResult, RequirementOutcome, RunResult, Score, Status
+from .._results import CheckResult, RequirementOutcome, RunResult, Score, Status, Unverified
 
 __all__ = ["LEVELS", "Summary", "score_text", "status_label", "summarise"]
 
@@ -48,6 +48,8 @@ class Summary:
     outcomes: list[RequirementOutcome]
     operations: list[OperationCoverage]
     uncovered_must: list[Requirement]
+    #: MUSTs no check verified (uncovered, or every check skipped), why, and what would.
+    unverified_must: list[Unverified]
     #: Checks that failed or errored (expected failures are listed apart).
     failures: list[CheckResult]
     #: Checks that failed only SHOULD or MAY requirements.
@@ -92,6 +94,7 @@ def summarise(result: RunResult) -> Summary:
         outcomes=outcomes,
         operations=_operations(outcomes),
         uncovered_must=result.uncovered("MUST"),
+        unverified_must=result.unverified("MUST"),
         failures=[c for c in result.checks if c.status >= Status.FAIL],
         warnings=[c for c in result.checks if c.status is Status.WARN],
         xfails=[c for c in result.checks if c.status is Status.XFAIL],

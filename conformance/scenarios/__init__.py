@@ -7,7 +7,7 @@ one :class:`~conformance.CheckResult` per scenario. The format is described in
 """
 
 from .._tenants import CAPABILITIES
-from ._loader import load_scenario, load_scenarios, parse_scenario
+from ._loader import load_fixtures, load_scenario, load_scenarios, parse_scenario
 from ._model import Expectation, ExpectBlock, ForEach, Repeat, Save, Scenario, Step
 from ._runner import OnResult, run_scenarios
 
@@ -21,6 +21,7 @@ __all__ = [
     "Save",
     "Scenario",
     "Step",
+    "load_fixtures",
     "load_scenario",
     "load_scenarios",
     "parse_scenario",

@@ -13,15 +13,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .._errors import (
+from .._blame import default_blame
+from .._envelope import (
     CATEGORY_MEANING,
-    CODE_FORMAT_REQUIREMENT,
-    STYLE_REQUIREMENT,
-    UNKNOWN_VERSION_REQUIREMENT,
+    CODE_PATTERN,
     Style,
+    category_of,
     error_style,
+    has_reasons,
     parse_code,
     statuses_for,
+)
+from .._envelope import (
+    codes as reason_codes,
 )
 from ._model import OPERATORS, Expectation
 
@@ -223,19 +227,20 @@ def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
     """An error envelope of one of the categories, with a status the request's style allows.
 
     Three facets, each tied to what it verifies: the refusal and its category (the step's own
-    requirements), the 8-digit codes (JR-ERRORS-004) and the HTTP status for the request's
-    version style (JR-VERSIONS-003, -001 or -002). When the request was not refused at all,
-    only the first is judged: the others would only repeat it.
+    requirements), the 8-digit codes and the HTTP status for the request's version style (what
+    the catalogue's ``blame.style`` names: JR-ERRORS-004; JR-VERSIONS-003, -001 or -002). When
+    the request was not refused at all, only the first is judged: the others would only repeat it.
     """
+    blame = default_blame()
     categories = list(expectation.operators["category"])
     style = error_style(observed.zuora_version)
     declared = style == "default" and observed.default_style in ("legacy", "modern")
     judged_style: Style = observed.default_style if declared else style  # type: ignore[assignment]
     body = observed.body
-    codes = _codes(body)
+    codes = reason_codes(body)
     # The status must fit the category the server gave (its own reading of the failure); the
     # category the step expected is judged on its own, in the first facet.
-    given = [c for c in (_category(code) for code in codes) if c is not None]
+    given = [c for c in (category_of(code) for code in codes) if c is not None]
     allowed = statuses_for(given or categories, judged_style)
     actual = {"status": observed.status, "success": _get(body, "success"), "codes": codes}
 
@@ -246,7 +251,7 @@ def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
     # A 401 may come from a gateway before the API, with a body of any shape (JR-AUTH-002); with
     # any_body_on_401 the status alone answers (the category is JR-AUTH-002's to judge).
     any_body = observed.status == 401 and (
-        not _has_reasons(body) or bool(expectation.operators.get("any_body_on_401"))
+        not has_reasons(body) or bool(expectation.operators.get("any_body_on_401"))
     )
     if any_body:
         allowed = statuses_for(categories, judged_style)
@@ -255,10 +260,10 @@ def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
             problems.append("the body is not a JSON object")
         elif body.get("success") is not False:
             problems.append(f"success is {_show(body.get('success', '<absent>'))}, not false")
-        elif not _has_reasons(body):
+        elif not has_reasons(body):
             problems.append("reasons is missing or empty")
         else:
-            seen = [_category(code) for code in codes]
+            seen = [category_of(code) for code in codes]
             if not set(seen) & set(categories):
                 got = _either(
                     [
@@ -277,8 +282,10 @@ def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
     if codes:
         bad = [code for code in codes if parse_code(code) is None]
         detail = f"got code {_show(bad[0])}" if bad else ""
-        outcome = Judgement(not bad, "every reason code is eight digits", r"^\d{8}$", codes, detail)
-        judged.append(((CODE_FORMAT_REQUIREMENT,), outcome))
+        outcome = Judgement(
+            not bad, "every reason code is eight digits", CODE_PATTERN, codes, detail
+        )
+        judged.append(((blame.version_style("code-format"),), outcome))
 
     # 3. The HTTP status the request's version style asks for.
     sent = observed.zuora_version
@@ -301,29 +308,11 @@ def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
         observed.status,
         "" if passed else f"got HTTP {observed.status}",
     )
-    style_requirements = [STYLE_REQUIREMENT[style]]
+    style_requirements = [blame.version_style(style)]
     if style == "default" and sent:  # a value sent but not recognised
-        style_requirements.append(UNKNOWN_VERSION_REQUIREMENT)
+        style_requirements.append(blame.version_style("unknown-version"))
     judged.append((tuple(style_requirements), outcome))
     return judged
-
-
-def _category(code: Any) -> int | None:
-    """The category of a code: its last two digits, even when the code is malformed."""
-    text = str(code) if isinstance(code, int | str) and not isinstance(code, bool) else ""
-    return int(text[-2:]) if len(text) >= 2 and text[-2:].isdigit() else None
-
-
-def _has_reasons(body: Any) -> bool:
-    return (
-        isinstance(body, dict) and isinstance(body.get("reasons"), list) and bool(body["reasons"])
-    )
-
-
-def _codes(body: Any) -> list[Any]:
-    if not _has_reasons(body):
-        return []
-    return [reason.get("code") for reason in body["reasons"] if isinstance(reason, dict)]
 
 
 def _get(body: Any, key: str) -> Any:

@@ -34,6 +34,7 @@ from ._model import (
     Expectation,
     ExpectBlock,
     ForEach,
+    Race,
     Repeat,
     Save,
     Scenario,
@@ -58,7 +59,8 @@ def load_scenarios(
     for given in [scenarios_dir()] if paths is None else [Path(p) for p in paths]:
         if given.is_dir():
             found = sorted(p for p in given.rglob("*") if p.suffix in (".yaml", ".yml"))
-            files += [p for p in found if p.is_file()]
+            # A fixtures/ folder holds fixtures: made for the scenarios that use them.
+            files += [p for p in found if p.is_file() and FIXTURES not in p.parent.parts]
         elif given.is_file():
             files.append(given)
         else:
@@ -78,7 +80,9 @@ def load_scenarios(
     return scenarios
 
 
-def load_scenario(path: str | Path, *, catalogue: Catalogue) -> Scenario:
+def load_scenario(
+    path: str | Path, *, catalogue: Catalogue, fixtures: Mapping[str, Scenario] | None = None
+) -> Scenario:
     path = Path(path)
     display = display_path(path)
     try:
@@ -86,18 +90,53 @@ def load_scenario(path: str | Path, *, catalogue: Catalogue) -> Scenario:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioFormatError(f"{display}: cannot read: {exc}") from None
     area = path.parent.name if path.parent.name in AREAS else None
-    scenario = parse_scenario(text, catalogue=catalogue, source=display, area=area)
+    scenario = parse_scenario(
+        text, catalogue=catalogue, source=display, area=area, fixtures=fixtures
+    )
     return _replace_path(scenario, path)
 
 
 def parse_scenario(
-    text: str, *, catalogue: Catalogue, source: str = "<scenario>", area: str | None = None
+    text: str,
+    *,
+    catalogue: Catalogue,
+    source: str = "<scenario>",
+    area: str | None = None,
+    fixtures: Mapping[str, Scenario] | None = None,
 ) -> Scenario:
-    """One scenario from YAML ``text``; ``source`` names it in messages."""
+    """One scenario from YAML ``text``; ``source`` names it in messages. ``fixtures`` are the
+    ones it may use (default: the library's)."""
     data, lines = _compose(text, source)
     doc = _Document(source, lines)
     _check_schema(data, doc)
-    return _Builder(doc, catalogue).scenario(data, area)
+    if fixtures is None:
+        fixtures = load_fixtures(catalogue) if data.get("uses") else {}
+    return _Builder(doc, catalogue, fixtures).scenario(data, area)
+
+
+#: The folder of the library (or of a user's scenario folder) that holds fixtures.
+FIXTURES = "fixtures"
+
+_fixtures: dict[int, tuple[Catalogue, dict[str, Scenario]]] = {}
+
+
+def load_fixtures(catalogue: Catalogue) -> dict[str, Scenario]:
+    """The library's fixtures by id (``scenarios/fixtures/*.yaml``): scenarios with ``provides``
+    that others ``use``. Loaded once per catalogue."""
+    cached = _fixtures.get(id(catalogue))
+    if cached is not None and cached[0] is catalogue:
+        return cached[1]
+    found: dict[str, Scenario] = {}
+    folder = scenarios_dir() / FIXTURES
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        fixture = load_scenario(path, catalogue=catalogue, fixtures={})
+        if not fixture.is_fixture:
+            raise ScenarioFormatError(
+                f"{fixture.display_path}:1: a fixture must say what it provides (provides: [...])"
+            )
+        found[fixture.id] = fixture
+    _fixtures[id(catalogue)] = (catalogue, found)
+    return found
 
 
 def display_path(path: Path) -> str:
@@ -255,6 +294,7 @@ class _Document:
 class _Builder:
     doc: _Document
     catalogue: Catalogue
+    fixtures: Mapping[str, Scenario] = field(default_factory=dict)
     _defaults: tuple[str, ...] = field(default=())
 
     def scenario(self, data: dict[str, Any], area: str | None) -> Scenario:
@@ -263,18 +303,35 @@ class _Builder:
             self._requirement(rid, ("requirements", i))
         self._defaults = requirements
         for i, capability in enumerate(data.get("capabilities", [])):
-            if capability not in CAPABILITIES:
-                known = ", ".join(CAPABILITIES)
-                raise self.doc.error(
-                    ("capabilities", i), f"unknown capability {capability!r} (known: {known})"
-                )
+            self._capability(capability, ("capabilities", i))
         variables = dict(data.get("vars", {}))
         defined = set(BUILTINS)
+        uses, provided = self._fixtures_used(data)
+        defined |= provided
         for name, value in variables.items():
             self._uses(value, defined, ("vars", name))
             defined.add(name)
         steps = self._steps(data["steps"], "steps", defined, set())
         saved = {s.name for step in steps for s in step.save}
+        provides = tuple(data.get("provides", []))
+        for i, name in enumerate(provides):
+            if name not in saved:
+                raise self.doc.error(("provides", i), f"no step saves {name!r}")
+        for i, step in enumerate(steps):
+            for save in step.save:
+                if save.name in provided:
+                    raise self.doc.error(
+                        ("steps", i, "save", save.name),
+                        f"{save.name!r} is what a fixture this scenario uses provides",
+                    )
+        creating = _creating_step(steps, self.catalogue)
+        if uses and creating is not None:
+            raise self.doc.error(
+                ("uses",),
+                "a scenario that uses a fixture shares its tenant with others, so it must not "
+                f"create a journal run or entry (step {creating.name!r} writes without "
+                "expecting a refusal)",
+            )
         cleanup = self._steps(data.get("cleanup", []), "cleanup", defined | saved, set())
         if area is None:
             area = self.catalogue.requirements[requirements[0]].area
@@ -288,9 +345,30 @@ class _Builder:
             tags=tuple(data.get("tags", [])),
             description=data.get("description", ""),
             vars=variables,
+            uses=uses,
+            provides=provides,
+            creates=creating is not None,
             area=area,
             display_path=self.doc.source,
         )
+
+    def _fixtures_used(self, data: dict[str, Any]) -> tuple[tuple[str, ...], set[str]]:
+        """The fixtures ``data`` uses, and the names they provide together."""
+        uses = tuple(data.get("uses", []))
+        if uses and data.get("provides"):
+            raise self.doc.error(("uses",), "a fixture cannot use fixtures")
+        provided: set[str] = set()
+        for i, fixture_id in enumerate(uses):
+            fixture = self.fixtures.get(fixture_id)
+            if fixture is None:
+                known = ", ".join(sorted(self.fixtures)) or "none"
+                close = difflib.get_close_matches(fixture_id, list(self.fixtures), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise self.doc.error(
+                    ("uses", i), f"no fixture {fixture_id!r} (fixtures: {known}){hint}"
+                )
+            provided |= set(fixture.provides)
+        return uses, provided
 
     def _steps(
         self, raw: list[dict[str, Any]], key: str, defined: set[str], taken: set[str]
@@ -371,6 +449,7 @@ class _Builder:
                 deadline_s=float(spec.get("deadline_s", 60.0)),
                 max_interval_s=float(spec.get("max_interval_s", 2.0)),
             )
+        race = self._race(data, where, inner) if "race" in data else None
         if "method" not in data and "url" not in data:  # the operation's own answers
             for block in (expect, *((repeat.until, repeat.fail_fast) if repeat else ())):
                 self._known_values(op_id, block, where)
@@ -392,7 +471,8 @@ class _Builder:
             url=data.get("url"),
             path_params=given,
             query=dict(data.get("query", {})),
-            headers=dict(data.get("headers", {})),
+            headers={k: v for k, v in data.get("headers", {}).items() if not isinstance(v, dict)},
+            headers_when=self._headers_when(data, where),
             body=data.get("body"),
             has_body="body" in data,
             raw_body=data.get("raw_body"),
@@ -400,11 +480,44 @@ class _Builder:
             auth=bool(data.get("auth", True)),
             for_each=for_each,
             repeat=repeat,
+            race=race,
             expect=expect,
             save=tuple(saves),
             description=data.get("description", ""),
             line=self.doc.line(where),
         )
+
+    def _headers_when(self, data: dict[str, Any], where: Path_) -> dict[str, tuple[str, str]]:
+        found = {}
+        for name, value in data.get("headers", {}).items():
+            if isinstance(value, dict):
+                self._capability(value["when"], (*where, "headers", name, "when"))
+                found[name] = (value["value"], value["when"])
+        return found
+
+    def _capability(self, name: str, at: Path_) -> None:
+        if name not in CAPABILITIES:
+            known = ", ".join(CAPABILITIES)
+            raise self.doc.error(at, f"unknown capability {name!r} (known: {known})")
+
+    def _race(self, data: dict[str, Any], where: Path_, defined: set[str]) -> Race:
+        spec = data["race"]
+        at = (*where, "race")
+        self._capability(spec["held_by"], (*at, "held_by"))
+        still = self._block(spec["still"], (*at, "still"), self._defaults)
+        if not still:
+            raise self.doc.error((*at, "still"), "still needs an expectation")
+        read = None
+        if "read" in spec:
+            self._uses(spec["read"], defined, (*at, "read"))
+            read = self._step(
+                {"name": f"{data['name']}-read", **spec["read"]}, (*at, "read"), defined
+            )
+            if read.method is None and self.catalogue.operation(read.operation).method != "GET":
+                raise self.doc.error((*at, "read", "operation"), "a race's read must be a GET")
+        elif "repeat" not in data:
+            raise self.doc.error(at, "a race needs a read, or a repeat whose polls it watches")
+        return Race(still=still, held_by=spec["held_by"], read=read)
 
     def _block(self, data: dict[str, Any], where: Path_, defaults: tuple[str, ...]) -> ExpectBlock:
         if "requirement" in data:
@@ -555,6 +668,32 @@ def until_defaults(until: ExpectBlock) -> tuple[str, ...]:
     for expectation in until.expectations:
         ids.update(dict.fromkeys(expectation.requirement_ids))
     return tuple(ids)
+
+
+def _creating_step(steps: Iterable[Step], catalogue: Catalogue) -> Step | None:
+    """The first step that may create a journal run or entry: it writes without expecting a
+    refusal (an ``error`` expectation, or only 4xx/5xx statuses allowed), unless it changes a
+    number written in the file (the absent run a scenario addresses as "some run")."""
+    for step in steps:
+        method = (step.method or catalogue.operation(step.operation).method).upper()
+        if method in ("GET", "HEAD", "OPTIONS") or _expects_refusal(step):
+            continue
+        fixed = step.path_params and not any("${" in str(v) for v in step.path_params.values())
+        if method in ("PUT", "DELETE") and fixed:
+            continue
+        return step
+    return None
+
+
+def _expects_refusal(step: Step) -> bool:
+    for expectation in step.expect.expectations:
+        if expectation.target == "error":
+            return True
+        if expectation.target == "status":
+            allowed = expectation.operators.get("in", ())
+            if allowed and all(int(status) >= 400 for status in allowed):
+                return True
+    return False
 
 
 def _dotted(path: Path_) -> str:

@@ -69,6 +69,19 @@ class Repeat:
 
 
 @dataclass(frozen=True)
+class Race:
+    """The state a step relies on may end by itself (a real server's run leaves Processing on
+    its own). Unless the target has ``held_by`` (it holds the state for the suite), a response
+    where ``still`` does not hold ends the scenario skipped, too fast to observe: a poll of the
+    step itself, or ``read``, sent right after a step whose expectations failed (the state may
+    have ended between the look and the step)."""
+
+    still: ExpectBlock
+    held_by: str
+    read: Step | None = None
+
+
+@dataclass(frozen=True)
 class ForEach:
     """Run the step once per item of ``items`` (a list, or a template naming a saved list)."""
 
@@ -98,6 +111,8 @@ class Step:
     path_params: dict[str, Any] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str | None] = field(default_factory=dict)
+    #: Headers sent only to a target with a capability: name -> (value, capability).
+    headers_when: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: The JSON body; ``has_body`` tells a literal ``null`` body from none.
     body: Any = None
     has_body: bool = False
@@ -106,6 +121,7 @@ class Step:
     auth: bool = True
     for_each: ForEach | None = None
     repeat: Repeat | None = None
+    race: Race | None = None
     expect: ExpectBlock = field(default_factory=ExpectBlock)
     save: tuple[Save, ...] = ()
     description: str = ""
@@ -123,11 +139,22 @@ class Scenario:
     tags: tuple[str, ...] = ()
     description: str = ""
     vars: dict[str, Any] = field(default_factory=dict)
+    #: Fixtures whose saved values the steps use (``${run}``): made once per tenant, shared.
+    uses: tuple[str, ...] = ()
+    #: A fixture's own: the saved names it gives the scenarios that use it (empty: a scenario).
+    provides: tuple[str, ...] = ()
+    #: Whether a step may create a journal run or entry (it writes without expecting a
+    #: refusal): such a scenario has its tenant alone; the others may share it.
+    creates: bool = True
     #: One of the catalogue's areas: the scenario's folder, or its first requirement's area.
     area: str = ""
     #: The file it came from, and that file as shown in messages (``scenarios/cancel/x.yaml``).
     path: Path | None = None
     display_path: str = ""
+
+    @property
+    def is_fixture(self) -> bool:
+        return bool(self.provides)
 
     def matches(self, selector: str) -> bool:
         """Whether ``selector`` names this scenario: its id, a tag, its area or a requirement.

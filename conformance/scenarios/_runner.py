@@ -20,15 +20,15 @@ from typing import Any
 
 from .. import _lifecycle as lifecycle
 from .._catalogue import Catalogue
-from .._errors import CODE_FORMAT_REQUIREMENT
+from .._envelope import is_accepted
 from .._exceptions import ConformanceError, TransportError
 from .._http import Request, Response
 from .._ledger import UnsafeRequest
-from .._results import Assertion, CheckResult, advisory
+from .._results import Assertion, CheckResult, Status, advisory
 from .._tenants import Tenant, Tenants
 from .._validate import Problem, ResponseValidator, fill_path
 from ._expect import NOT_JSON, Judged, Judgement, Observed, describe, find, judge, reached
-from ._model import ExpectBlock, Repeat, Scenario, Step
+from ._model import ExpectBlock, Race, Repeat, Scenario, Step
 from ._vars import OffsetOutOfPeriod, UndefinedVariable, Variables
 
 OnResult = Callable[[CheckResult], None]
@@ -58,8 +58,14 @@ def run_scenarios(
     sends its requests).
     """
     context = _Context(catalogue, tenants, _validator(catalogue), stop or threading.Event())
-    results: list[CheckResult | None] = [None] * len(scenarios)
     report_lock = threading.Lock()
+    # The fixtures the scenarios use are made first, once, one after another; each is a check
+    # of its own (its requirements are judged like any scenario's).
+    made = [_make_fixture(context, fixture) for fixture in _fixtures_needed(catalogue, scenarios)]
+    if on_result is not None:
+        for check in made:
+            on_result(check)
+    results: list[CheckResult | None] = [None] * len(scenarios)
 
     def one(index: int) -> None:
         if context.stop.is_set():  # interrupted: start nothing new
@@ -72,13 +78,16 @@ def run_scenarios(
                 on_result(result)
 
     workers = max(1, min(concurrency, tenants.max_parallel or concurrency, len(scenarios) or 1))
+    # What creates no journal run goes first: on a shared tenant those run side by side, then
+    # the ones that create runs take the tenant one after another.
+    order = sorted(range(len(scenarios)), key=lambda i: scenarios[i].creates)
     if workers == 1:
-        for index in range(len(scenarios)):
+        for index in order:
             one(index)
     else:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scenario")
         try:
-            futures = [pool.submit(one, index) for index in range(len(scenarios))]
+            futures = [pool.submit(one, index) for index in order]
             for future in futures:
                 future.result()
         except BaseException:
@@ -86,7 +95,55 @@ def run_scenarios(
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
-    return [result for result in results if result is not None]
+    return made + [result for result in results if result is not None]
+
+
+def _fixtures_needed(catalogue: Catalogue, scenarios: Sequence[Scenario]) -> list[Scenario]:
+    from ._loader import load_fixtures
+
+    wanted = dict.fromkeys(fixture for scenario in scenarios for fixture in scenario.uses)
+    if not wanted:
+        return []
+    fixtures = load_fixtures(catalogue)
+    return [fixtures[name] for name in wanted]
+
+
+@dataclass
+class _Made:
+    """A fixture as made on the tenant: its check, and the values it saved (``None``: it did
+    not pass, so there is nothing to give)."""
+
+    check: CheckResult
+    values: dict[str, Any] | None
+
+
+def _make_fixture(context: _Context, fixture: Scenario) -> CheckResult:
+    check = _new_check(fixture)
+    values: dict[str, Any] | None = None
+    started = time.monotonic()
+    missing = [c for c in fixture.capabilities if c not in context.tenants.capabilities]
+    if missing:
+        names = ", ".join(missing)
+        check.skip(f"needs capability {names}, which the target does not declare", needs=missing)
+    elif context.stop.is_set():
+        check.skip("not run: the run was interrupted")
+    else:
+        try:
+            with context.tenants.acquire_for_fixture(fixture.id) as tenant:
+                made = _ScenarioRun(context, fixture, tenant, check)
+                made.run()
+        except ConformanceError as exc:
+            check.error(f"no tenant: {exc}")
+        else:
+            saved = all(name in made.variables for name in fixture.provides)
+            if check.settle(context.catalogue.levels) is Status.PASS and saved:
+                values = {name: made.variables.get(name) for name in fixture.provides}
+            elif check.status is Status.PASS:
+                check.error(f"it did not save {', '.join(fixture.provides)}")
+    check.duration_s = time.monotonic() - started
+    check.settle(context.catalogue.levels)
+    context.fixtures[fixture.id] = _Made(check, values)
+    return check
 
 
 # -- shared by every scenario of a run -------------------------------------------------------------
@@ -98,11 +155,12 @@ class _Context:
     tenants: Tenants
     validator: ResponseValidator
     stop: threading.Event
-    _schema_ids: dict[tuple[str, bool], tuple[str, ...]] = field(default_factory=dict)
     #: The first wait of this run that ran out its deadline with a run still in a state that
     #: ends by itself: a target that leaves runs there costs one deadline, not one per scenario.
     stall: _Stall | None = None
     _stall_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The fixtures made for this run of scenarios, by id.
+    fixtures: dict[str, _Made] = field(default_factory=dict)
 
     def stalled(self, stall: _Stall) -> None:
         with self._stall_lock:
@@ -112,24 +170,10 @@ class _Context:
     def schema_requirements(
         self, operation_id: str, success: bool, problem: Problem | None = None
     ) -> tuple[str, ...]:
-        """The requirement a response-schema violation fails.
-
-        A field of the envelope names the envelope's own requirement (``/reasons/0/code``:
-        JR-ERRORS-004). Otherwise a requirement tagged ``response-schema`` if the catalogue has
-        one; else, for a successful answer, the first MUST tagged ``schema`` that lists the
-        operation; else (and for errors) the first MUST tagged ``error-envelope`` that lists it.
-        """
-        if problem is not None:
-            envelope = _envelope_requirement(problem.path)
-            if envelope and envelope in self.catalogue.requirements:
-                return (envelope,)
-        key = (operation_id, success)
-        found = self._schema_ids.get(key)
-        if found is None:  # asked for every response
-            found = self._schema_ids[key] = _schema_requirements(
-                self.catalogue, operation_id, success
-            )
-        return found
+        """The requirement a response-schema violation fails: the catalogue says
+        (:meth:`~conformance._blame.Blame.schema_violation`, the rule the fuzz stage uses too)."""
+        path = problem.path if problem is not None else ()
+        return (self.catalogue.blame.schema_violation(operation_id, success, path),)
 
 
 _validators: dict[int, tuple[Catalogue, ResponseValidator]] = {}
@@ -143,39 +187,6 @@ def _validator(catalogue: Catalogue) -> ResponseValidator:
             cached = (catalogue, ResponseValidator(catalogue.spec))
             _validators[id(catalogue)] = cached
         return cached[1]
-
-
-#: Fields of the envelope, and the requirement each one's shape belongs to.
-_ENVELOPE_FIELDS = {
-    "success": "JR-ERRORS-001",
-    "reasons": "JR-ERRORS-002",
-    "processId": "JR-ERRORS-003",
-    "requestId": "JR-VERSIONS-006",
-}
-
-
-def _envelope_requirement(path: tuple[str | int, ...]) -> str | None:
-    if len(path) >= 3 and path[0] == "reasons" and path[2] == "code":
-        return CODE_FORMAT_REQUIREMENT
-    return _ENVELOPE_FIELDS.get(str(path[0])) if path else None
-
-
-def _schema_requirements(catalogue: Catalogue, operation_id: str, success: bool) -> tuple[str, ...]:
-    requirements = list(catalogue.requirements.values())
-
-    def first(tag: str, *, must: bool = True) -> tuple[str, ...]:
-        for requirement in requirements:
-            if tag not in requirement.tags or (must and requirement.level != "MUST"):
-                continue
-            if not requirement.operations or operation_id in requirement.operations:
-                return (requirement.id,)
-        return ()
-
-    return (
-        first("response-schema", must=False)
-        or (first("schema") if success else ())
-        or first("error-envelope")
-    )
 
 
 # -- one scenario ----------------------------------------------------------------------------------
@@ -193,24 +204,46 @@ class _Abort(Exception):
     """The scenario cannot go on (no verdict): becomes an ERROR with this message."""
 
 
-def _run_one(context: _Context, scenario: Scenario) -> CheckResult:
-    check = CheckResult(
+def _new_check(scenario: Scenario) -> CheckResult:
+    return CheckResult(
         id=scenario.id,
         title=scenario.title,
         kind="scenario",
         area=scenario.area,
         requirement_ids=scenario.requirements,
-        tags=scenario.tags,
+        tags=(*scenario.tags, "fixture") if scenario.is_fixture else scenario.tags,
     )
+
+
+def _fixture_values(context: _Context, scenario: Scenario, check: CheckResult) -> dict[str, Any]:
+    """The values of the fixtures ``scenario`` uses; when one is missing, ``check`` says why
+    (skipped like it, or an error: the scenario cannot be judged without it)."""
+    values: dict[str, Any] = {}
+    for name in scenario.uses:
+        made = context.fixtures[name]
+        if made.values is not None:
+            values.update(made.values)
+        elif made.check.status is Status.SKIP:
+            check.skip(f"fixture {name} was not made: {made.check.message}", needs=made.check.needs)
+        else:
+            check.error(f"fixture {name} did not pass ({made.check.message}): see its check")
+    return values
+
+
+def _run_one(context: _Context, scenario: Scenario) -> CheckResult:
+    check = _new_check(scenario)
     started = time.monotonic()
     missing = [c for c in scenario.capabilities if c not in context.tenants.capabilities]
+    values = _fixture_values(context, scenario, check) if not missing else {}
     if missing:
         names = ", ".join(missing)
-        check.skip(f"needs capability {names}, which the target does not declare")
+        check.skip(f"needs capability {names}, which the target does not declare", needs=missing)
+    elif check.status in (Status.SKIP, Status.ERROR):
+        pass  # a fixture it uses is missing: said on the check
     else:
         try:
-            with context.tenants.acquire(scenario.id) as tenant:
-                _ScenarioRun(context, scenario, tenant, check).run()
+            with context.tenants.acquire(scenario.id, exclusive=scenario.creates) as tenant:
+                _ScenarioRun(context, scenario, tenant, check, fixtures=values).run()
         except ConformanceError as exc:  # the tenant could not be set up
             check.error(f"no tenant: {exc}")
         else:
@@ -224,14 +257,7 @@ def _run_one(context: _Context, scenario: Scenario) -> CheckResult:
 
 
 def _not_started(scenario: Scenario) -> CheckResult:
-    check = CheckResult(
-        id=scenario.id,
-        title=scenario.title,
-        kind="scenario",
-        area=scenario.area,
-        requirement_ids=scenario.requirements,
-        tags=scenario.tags,
-    )
+    check = _new_check(scenario)
     check.skip("not run: the run was interrupted")
     return check
 
@@ -242,6 +268,8 @@ class _ScenarioRun:
     scenario: Scenario
     tenant: Tenant
     check: CheckResult
+    #: The values of the fixtures the scenario uses, by name.
+    fixtures: dict[str, Any] = field(default_factory=dict)
     variables: Variables = field(init=False)
     cleanup_notes: list[str] = field(default_factory=list)
     #: Variables a step could not save, and why (for the message when a later step needs one).
@@ -254,6 +282,8 @@ class _ScenarioRun:
             scenario=self.scenario.id,
             tenant=self.context.tenants.data,
         )
+        for name, value in self.fixtures.items():
+            self.variables[name] = value
 
     def run(self) -> None:
         check = self.check
@@ -268,6 +298,8 @@ class _ScenarioRun:
                     break
         except UnsafeRequest as exc:  # the target holds something this run must not touch
             check.skip(f"not run to the end against this target: {exc}")
+        except _TooFast as exc:
+            check.skip(str(exc), needs=exc.needs)
         except _NotApplicable as exc:
             check.skip(str(exc))
         except OffsetOutOfPeriod as exc:
@@ -316,7 +348,8 @@ class _ScenarioRun:
         request = self._request(step, label)
         schema = _SchemaTally()
         if step.repeat is not None:
-            response, observed, ok = self._poll(step, label, request, step.repeat, schema)
+            race = step.race if self._racing(step) else None
+            response, observed, ok = self._poll(step, label, request, step.repeat, schema, race)
         else:
             response = self._send(request, label)
             observed = self._observe(response)
@@ -324,6 +357,10 @@ class _ScenarioRun:
             ok = True
         if ok:
             outcomes = self._judge(step.expect, observed)
+            if self._racing(step) and step.race and step.race.read:
+                levels = self.context.catalogue.levels
+                if not all(o.passed or advisory(r, levels) for r, o in outcomes):
+                    self._still(step, step.race, label)
             for requirements, outcome in outcomes:
                 self._record(requirements, outcome, label, step, response)
             # A SHOULD or MAY not met is recorded (a warning) but does not end the scenario:
@@ -339,10 +376,26 @@ class _ScenarioRun:
         self._save(step, label, observed)
         return ok
 
+    def _racing(self, step: Step) -> bool:
+        """Whether the state ``step`` relies on may end by itself on this target."""
+        return step.race is not None and step.race.held_by not in self.context.tenants.capabilities
+
+    def _still(self, step: Step, race: Race, label: str) -> None:
+        """After ``step`` failed: read the state again; if it ended, nothing can be judged."""
+        assert race.read is not None
+        response = self._send(self._request(race.read, f"{label}.read"), f"{label}.read")
+        observed = self._observe(response)
+        still = self._resolved(race.still)
+        if not all(reached(e, observed) for e in still.expectations):
+            raise _TooFast(race, f"step {label!r}", _describe(still), _state(still, observed))
+
     def _request(self, step: Step, label: str) -> Request:
         try:
             operation = self.context.catalogue.operation(step.operation)
             headers = self._resolve(step.headers)
+            for name, (value, capability) in step.headers_when.items():
+                if capability in self.context.tenants.capabilities:
+                    headers[name] = self._resolve(value)
             content: bytes | None = None
             body: Any = None
             if step.raw_body is not None:
@@ -413,12 +466,22 @@ class _ScenarioRun:
     # -- polling ---------------------------------------------------------------------------------
 
     def _poll(
-        self, step: Step, label: str, request: Request, repeat: Repeat, schema: _SchemaTally
+        self,
+        step: Step,
+        label: str,
+        request: Request,
+        repeat: Repeat,
+        schema: _SchemaTally,
+        race: Race | None = None,
     ) -> tuple[Response, Observed, bool]:
+        """Poll ``step`` until ``repeat.until`` holds. With a ``race`` (a state the target does
+        not hold for the suite), a poll where ``race.still`` no longer holds ends the scenario
+        skipped: the state ended before it could be observed."""
         started = time.monotonic()
         trail: list[str] = []
         until = self._resolved(repeat.until)
         fail_fast = self._resolved(repeat.fail_fast)
+        still = self._resolved(race.still) if race is not None else None
         polls = 0
         while True:
             sent = time.monotonic()
@@ -436,6 +499,12 @@ class _ScenarioRun:
                     outcome.detail = f"after {polls} poll(s) in {waited:.1f} s (seen: {seen})"
                     self._record(requirements, outcome, label, step, response)
                 return response, observed, True
+            if (
+                race is not None
+                and still is not None
+                and not all(reached(e, observed) for e in still.expectations)
+            ):
+                raise _TooFast(race, f"step {label!r}", _describe(still), seen)
             if fail_fast and all(reached(e, observed) for e in fail_fast.expectations):
                 if self.in_cleanup:  # nothing (more) to wait for: not a problem in cleanup
                     return response, observed, False
@@ -604,6 +673,18 @@ class _Skip(Exception):
     """A cleanup step refers to something that was never made: nothing to clean."""
 
 
+class _TooFast(Exception):
+    """The state a step relied on ended by itself before it could be observed or used: the
+    scenario cannot judge this target (a slower one, or one with ``held_by``, could)."""
+
+    def __init__(self, race: Race, where: str, wanted: str, seen: str) -> None:
+        super().__init__(
+            f"not judged: the target was too fast: at {where} it no longer showed {wanted} "
+            f"(seen: {seen}); a slower server, or the capability {race.held_by}, verifies it"
+        )
+        self.needs = (race.held_by, "a slower server")
+
+
 @dataclass
 class _SchemaTally:
     """The spec verdicts of the responses of one step (several when it polls)."""
@@ -632,9 +713,7 @@ class _SchemaTally:
             label = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
             problem = Problem((), f"{label}, not application/json as the spec declares")
             verdict = replace(verdict, problems=(*verdict.problems, problem))
-        success = 200 <= response.status_code < 300 and not (
-            isinstance(body, dict) and body.get("success") is False
-        )
+        success = is_accepted(response.status_code, None if body is NOT_JSON else body)
         self.checked += 1
         self.last, self.last_success = response, success
         if verdict.response not in self.responses:

@@ -21,7 +21,7 @@ from conformance.fuzz import (
     FuzzOptions,
     FuzzTarget,
 )
-from conformance.fuzz._builtins import _FIXED_REQUIREMENT, _SCHEMA_REQUIREMENT, group_of
+from conformance.fuzz._builtins import group_of, requirement_for
 from conformance.fuzz._checks import Finding, Rules
 from conformance.fuzz._observe import Observation
 from conformance.fuzz._spec_prep import UNDECIDED_BOUNDS, prepare_spec
@@ -95,13 +95,16 @@ def test_every_requirement_id_the_fuzz_stage_names_is_in_the_catalogue(
     catalogue: Catalogue,
 ) -> None:
     named = {rid for check in (*CUSTOM_CHECKS, *BUILTIN_GROUPS) for rid in check.requirement_ids}
-    named |= set(_SCHEMA_REQUIREMENT.values()) | set(_FIXED_REQUIREMENT.values())
     missing = sorted(rid for rid in named if rid not in catalogue.requirements)
     assert not missing, f"unknown requirement IDs: {missing}"
-    # And each mapped requirement belongs to the group that reports it.
-    for name, rid in _FIXED_REQUIREMENT.items():
-        group = group_of(name)
-        assert group is not None and rid in group.requirement_ids, name
+    # And each built-in's requirement belongs to the group that reports it.
+    for group in BUILTIN_GROUPS:
+        for name in group.builtins:
+            assert group_of(name) is group
+            for operation in catalogue.operations:
+                for is_error in (False, True):
+                    rid = requirement_for(name, operation, is_error)
+                    assert rid in group.requirement_ids, (name, operation, is_error)
 
 
 def test_check_ids_are_unique_and_areas_known(catalogue: Catalogue) -> None:

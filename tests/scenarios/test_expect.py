@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from conformance._errors import error_style, parse_code, statuses_for
+from conformance._envelope import error_style, parse_code, statuses_for
 from conformance.scenarios import Expectation
 from conformance.scenarios._expect import (
     NOT_JSON,

@@ -270,8 +270,8 @@ class _CountingTenant(SharedTenant):
         self._count = threading.Lock()
 
     @contextmanager
-    def acquire(self, label: str) -> Iterator[Tenant]:
-        with super().acquire(label) as tenant:
+    def acquire(self, label: str, *, exclusive: bool = True) -> Iterator[Tenant]:
+        with super().acquire(label, exclusive=exclusive) as tenant:
             with self._count:
                 self.active += 1
                 self.most = max(self.most, self.active)
