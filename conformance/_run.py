@@ -35,7 +35,7 @@ from ._target import LiveTarget, open_target
 from ._tenants import Protection, Tenants, tenants_for
 from ._version import __version__
 from .fuzz import FuzzCheck, FuzzOptions, FuzzTarget, fuzz, fuzz_checks
-from .report._console import interrupt_notice
+from .report import _console as console
 from .scenarios import Scenario, load_scenarios
 
 if TYPE_CHECKING:
@@ -264,10 +264,7 @@ def run(
         )
         earlier = [item for item in ledger.earlier if item.base_url == target.base_url]
         if earlier:
-            progress.message(
-                f"{len(earlier)} run(s) or entries from earlier runs of the suite were never "
-                f"cleaned up; finish with: jr-conformance cleanup --ledger {ledger.path}"
-            )
+            progress.message(console.earlier_left_behind(len(earlier), ledger.path))
         stages = _Stages(result, tenants, ledger)
         try:
             with stages.stage("preflight"):
@@ -294,7 +291,7 @@ def run(
                 progress.check_done(check)
         except SetupError as exc:
             result.setup_error = str(exc)
-            progress.message(f"setup error: {exc}")
+            progress.message(console.setup_error(exc))
         else:
             _left_out(plan, result)
             if plan.scenarios:
@@ -309,7 +306,7 @@ def run(
                             catalogue, plan, tenants, target, config, result, progress, stage, stop
                         )
         if stop.is_set():
-            progress.message("interrupted: cleaning up what this run created")
+            progress.message(console.CLEANING_UP_AFTER_INTERRUPT)
         with stages.stage("cleanup"):
             _cleanup(ledger, tenants, result, progress, cleanup_wait_s)
     # The gate, here so that every caller (CLI, pytest entry point, library) judges alike:
@@ -336,7 +333,7 @@ def _interruptible(stop: threading.Event) -> Iterator[None]:
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        interrupt_notice()
+        console.interrupt_notice()
 
     for sig in signals:
         signal.signal(sig, handler)

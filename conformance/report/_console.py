@@ -85,6 +85,18 @@ def error_line(exc: BaseException) -> str:
 
 
 INTERRUPTED = "jr-conformance: interrupted"
+CLEANING_UP_AFTER_INTERRUPT = "interrupted: cleaning up what this run created"
+
+
+def earlier_left_behind(count: int, ledger: Path | None) -> str:
+    return (
+        f"{count} run(s) or entries from earlier runs of the suite were never cleaned up; "
+        f"finish with: jr-conformance cleanup --ledger {ledger}"
+    )
+
+
+def setup_error(exc: BaseException | str) -> str:
+    return f"setup error: {exc}"
 
 
 class Bars:
@@ -242,7 +254,7 @@ def run_lines(
         f"{result.target.base_url}"
     )
     if result.setup_error:
-        yield f"setup error: {result.setup_error}"
+        yield setup_error(result.setup_error)
     for item in result.left_behind:
         yield f"left behind: {item.kind} {item.number} ({item.status}): {item.reason}"
     if result.left_behind and result.target.implementation != "reference":
