@@ -749,6 +749,8 @@ class SandboxRun:
     reachable: int
     concurrency: int
     stages: str
+    #: MUSTs left unverified that the tenant could have shown.
+    missed: list[str]
 
 
 def sandbox(sizes: Sizes, catalogue: Catalogue, repeat: int) -> list[Figure]:
@@ -796,7 +798,8 @@ def sandbox(sizes: Sizes, catalogue: Catalogue, repeat: int) -> list[Figure]:
                 "" if sizes.sandbox_select else f">= {best.reachable}",
                 None if sizes.sandbox_select else best.verified >= best.reachable,
                 "target: all but what needs a capability the tenant lacks (an Error run, a "
-                f"transfer): {best.must - best.reachable} of them",
+                f"transfer): {best.must - best.reachable} of them"
+                + (f"; also unverified: {', '.join(best.missed)}" if best.missed else ""),
             ),
         ]
     return figures
@@ -830,6 +833,7 @@ def _sandbox_run(sizes: Sizes, delay: float) -> SandboxRun:
         reachable=score.total - len(result.unverifiable("MUST")),
         concurrency=config.concurrency,
         stages=stages,
+        missed=[u.requirement.id for u in result.unverified("MUST") if not u.out_of_reach],
     )
 
 

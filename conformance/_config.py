@@ -88,6 +88,17 @@ def is_production_host(url: str) -> bool:
     return not any(_NON_PRODUCTION_LABELS.search(label) for label in labels)
 
 
+#: The vendor's documented API Sandbox limit, the default pace against its sandbox hosts.
+SANDBOX_RATE_LIMIT_PER_MIN = 2500.0
+
+
+def is_vendor_sandbox_host(url: str) -> bool:
+    """Whether ``url`` points at one of the vendor's sandbox or test hosts (``zuora.com``)."""
+    host = (urlsplit(url if "//" in url else f"//{url}").hostname or "").rstrip(".").lower()
+    on_vendor = host == "zuora.com" or host.endswith(".zuora.com")
+    return on_vendor and not is_production_host(url)
+
+
 class _Invalid(Exception):
     """A value is wrong; the message says what is expected (never echoing a secret)."""
 
@@ -372,6 +383,15 @@ class Config:
         """Whether the run tests the embedded reference server."""
         return self.base_url is None
 
+    @property
+    def effective_rate_limit(self) -> float | None:
+        """``rate_limit_per_min``, else the vendor's 2,500 a minute against its sandbox hosts."""
+        if self.rate_limit_per_min is not None:
+            return self.rate_limit_per_min
+        if self.base_url is not None and is_vendor_sandbox_host(self.base_url):
+            return SANDBOX_RATE_LIMIT_PER_MIN
+        return None
+
     def http_settings(self, run_id: str, base_url: str | None = None) -> HttpSettings:
         """Settings for the HTTP session; ``base_url`` is needed for the reference server."""
         url = base_url or self.base_url
@@ -384,7 +404,7 @@ class Config:
             max_decompressed_bytes=self.max_decompressed_bytes,
             verify_tls=self.verify_tls,
             zuora_version=self.zuora_version,
-            rate_limit_per_min=self.rate_limit_per_min,
+            rate_limit_per_min=self.effective_rate_limit,
             max_retries_429=self.max_retries_429,
             max_retry_wait_s=self.max_retry_wait_s,
             run_id=run_id,
@@ -418,6 +438,8 @@ class Config:
             elif isinstance(value, tuple):
                 value = list(value)
             data[item.name] = value
+        # What paced the run: the vendor's sandbox limit applies when none was set.
+        data["rate_limit_per_min"] = self.effective_rate_limit
         return data
 
 

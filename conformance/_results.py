@@ -246,7 +246,8 @@ class Unverified:
     reasons: list[str]
     #: Capabilities or conditions that would let its checks run (see ``CheckResult.needs``).
     would_verify: list[str]
-    #: Every check of it was skipped for something the target lacks (not for the selection).
+    #: A check of it was skipped for something the target lacks (not for the selection), and
+    #: none failed: this target cannot show it whole.
     out_of_reach: bool = False
 
 
@@ -391,13 +392,15 @@ class RunResult:
             checks = [by_id[i] for i in outcome.check_ids if i in by_id]
             reasons = list(dict.fromkeys(f"{c.id}: {c.message}" for c in checks))
             needs = list(dict.fromkeys(need for c in checks for need in c.needs))
-            reach = bool(checks) and all(c.needs for c in checks)
+            # Skipped, not failed (the worst of its checks is a skip), for something the
+            # target lacks: this target cannot show it, whatever its other checks showed.
+            reach = outcome.status is Status.SKIP and bool(needs)
             reasons = reasons or ["no selected check covers it"]
             found.append(Unverified(requirement, reasons, needs, out_of_reach=reach))
         return found
 
     def unverifiable(self, level: str = "MUST") -> list[Unverified]:
-        """The :meth:`unverified` requirements whose every check was skipped for something the
+        """The :meth:`unverified` requirements a check of which was skipped for something the
         target lacks: what this target cannot show, as opposed to what the run left out."""
         return [item for item in self.unverified(level) if item.out_of_reach]
 

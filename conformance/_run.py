@@ -131,10 +131,11 @@ def make_plan(config: Config, catalogue: Catalogue, scope: Scope | None = None) 
     ``fuzz``; shell wildcards allowed), within ``scope`` (default: every stage, the bundled
     scenarios). A selector that names nothing, or an empty selection, is a :class:`UsageError`:
     a typo must never silently test less."""
-    return _finish(_select(config, catalogue, scope or Scope()), config, catalogue)
+    return _finish(_select(config, catalogue, scope), config, catalogue)
 
 
-def _select(config: Config, catalogue: Catalogue, scope: Scope) -> Plan:
+def _select(config: Config, catalogue: Catalogue, scope: Scope | None = None) -> Plan:
+    scope = scope or Scope()
     scenarios, checks = scope.candidates(catalogue)
     selectors = list(config.select)
     if not selectors:

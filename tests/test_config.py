@@ -341,3 +341,21 @@ def test_http_settings() -> None:
     assert settings.zuora_version == "341.0" and settings.verify_tls is False
     with pytest.raises(ConfigError, match="no base URL"):
         config.http_settings("jrc-1")
+
+
+@pytest.mark.parametrize(
+    ("url", "flags", "expected"),
+    [
+        ("https://rest.apisandbox.zuora.com", {}, 2500.0),  # the vendor's sandbox limit
+        ("https://rest.test.eu.zuora.com", {}, 2500.0),
+        ("https://rest.apisandbox.zuora.com", {"rate_limit_per_min": 600}, 600.0),
+        ("https://jr.example.com", {}, None),  # someone else's server: no pace assumed
+    ],
+)
+def test_the_vendor_sandbox_limit_paces_its_hosts_by_default(
+    url: str, flags: dict[str, float], expected: float | None
+) -> None:
+    config = load_config({"base_url": url, **flags}, env={"JR_TOKEN": "t0ken"})
+    assert config.effective_rate_limit == expected
+    assert config.http_settings("jrc-test").rate_limit_per_min == expected
+    assert config.redacted()["rate_limit_per_min"] == expected

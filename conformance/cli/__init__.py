@@ -5,6 +5,7 @@
 - :mod:`._offline`: ``spec-info``, ``diff``, ``matrix`` (read files, run nothing)
 - :mod:`._serve`: ``serve``
 - :mod:`._selftest`: ``selftest``
+- :mod:`conformance.export`: ``export arazzo`` (its parser and handler live with the export)
 - :mod:`._options`: the option groups commands share, and flags -> :class:`Config`
 
 Each sub-command parses its flags and calls the Python API; every :class:`ConformanceError`
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from .._exceptions import ConformanceError
 from .._results import EXIT_INTERRUPTED
@@ -30,7 +32,18 @@ from ._selftest import add_selftest
 from ._serve import add_serve
 from ._suite import add_fuzz, add_list, add_run, add_scenarios
 
+if TYPE_CHECKING:
+    from ._options import Commands
+
 Command = Callable[[argparse.Namespace], int]
+
+
+def add_export(commands: Commands) -> None:
+    """``export arazzo``: its parser and handler live in ``conformance/export``."""
+    from ..export import add_export_command
+
+    add_export_command(commands)
+
 
 #: The sub-commands, in the order ``--help`` lists them.
 COMMANDS = (
@@ -44,6 +57,7 @@ COMMANDS = (
     add_scenarios,
     add_fuzz,
     add_selftest,
+    add_export,
 )
 
 

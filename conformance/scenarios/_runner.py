@@ -61,7 +61,8 @@ def run_scenarios(
     report_lock = threading.Lock()
     # The fixtures the scenarios use are made first, once, one after another; each is a check
     # of its own (its requirements are judged like any scenario's).
-    made = [_make_fixture(context, fixture) for fixture in _fixtures_needed(catalogue, scenarios)]
+    runnable = [s for s in scenarios if set(s.capabilities) <= tenants.capabilities]
+    made = [_make_fixture(context, fixture) for fixture in _fixtures_needed(catalogue, runnable)]
     if on_result is not None:
         for check in made:
             on_result(check)
