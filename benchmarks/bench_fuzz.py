@@ -29,10 +29,10 @@ from schemathesis.engine import events, from_schema
 
 from conformance._catalogue import Catalogue, load_catalogue
 from conformance._redact import Redactor
-from conformance.fuzz import FuzzOptions, FuzzTarget, fuzz, mint_token
-from conformance.fuzz._config import prepare_spec
+from conformance.fuzz import FuzzOptions, FuzzTarget, fuzz
 from conformance.fuzz._driver import load_pass, passes
 from conformance.fuzz._guard import Guard
+from conformance.fuzz._spec_prep import prepare_spec
 from conformance.reference import ReferenceServer, ReferenceSettings
 
 TARGET_RATIO = 1.15
@@ -60,7 +60,7 @@ Runner = Callable[[Catalogue, FuzzTarget, FuzzOptions], int]
 def timed(runner: Runner, catalogue: Catalogue, options: FuzzOptions) -> tuple[float, int]:
     """Wall time and request count of one run against a fresh reference."""
     with ReferenceServer(ReferenceSettings()) as server:
-        token = mint_token(server.url, client_id="bench")
+        token = server.mint_token("bench")
         target = FuzzTarget(server.url, headers={"Authorization": f"Bearer {token}"})
         started = time.perf_counter()
         requests = runner(catalogue, target, options)

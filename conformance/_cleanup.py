@@ -26,7 +26,7 @@ from ._results import CheckResult, LeftBehind
 __all__ = [
     "CLEANUP_WAIT_S",
     "Cleaner",
-    "Outcome",
+    "ItemCleanup",
     "clean",
     "worth_retrying",
 ]
@@ -52,7 +52,7 @@ _SETTLED = lifecycle.SETTLED | {lifecycle.ENTRY_CREATED}
 
 
 @dataclass
-class Outcome:
+class ItemCleanup:
     """What cleanup made of one item."""
 
     cleaned: bool
@@ -85,7 +85,7 @@ class Cleaner:
         #: seen in it is given up on after a short grace instead of another deadline.
         self.stalled = stalled
 
-    def clean(self, item: Item) -> Outcome:
+    def clean(self, item: Item) -> ItemCleanup:
         """Drive ``item`` to not-found within ``wait_s``.
 
         An action (cancel, delete) is sent again only when the item still shows the same state
@@ -103,7 +103,7 @@ class Cleaner:
             try:
                 response = self._send("GET", paths.read_path(item.kind, item.number), item, "read")
                 if is_absent(response):
-                    return Outcome(True, "not found")
+                    return ItemCleanup(True, "not found")
                 status, body = _status(response)
                 if status != last_status:
                     refused.clear()
@@ -120,7 +120,7 @@ class Cleaner:
                     looked_for_transfers = True
                     transferred = self._transferred_entry(item)
                     if transferred is not None:
-                        return Outcome(
+                        return ItemCleanup(
                             False,
                             status,
                             f"stays Completed: its entry {transferred} is transferred to "
@@ -141,19 +141,19 @@ class Cleaner:
                         refused.add(name)
                     continue  # read again at once: the action may have finished it
                 if action is None and status not in _TRANSIENT and (refused or settled):
-                    return Outcome(False, status, reason or f"stays {status}")
+                    return ItemCleanup(False, status, reason or f"stays {status}")
             except TransportError as exc:
                 # The session already retried what is safe to retry: waiting out the deadline
                 # would only sleep through every item of a target that is gone.
-                return Outcome(False, status, str(exc), unreachable=True)
+                return ItemCleanup(False, status, str(exc), unreachable=True)
             except ConformanceError as exc:  # a guard: asking again gets the same answer
-                return Outcome(False, status, str(exc))
+                return ItemCleanup(False, status, str(exc))
             waited = time.monotonic() - started
             if time.monotonic() >= deadline:
                 why = reason or f"still {status} after {self.wait_s:g} s"
-                return Outcome(False, status, why, stalled=status in _TRANSIENT)
+                return ItemCleanup(False, status, why, stalled=status in _TRANSIENT)
             if status == self.stalled and waited >= _STALL_GRACE_S:
-                return Outcome(
+                return ItemCleanup(
                     False,
                     status,
                     f"still {status} after {waited:.1f} s; not waited for, as an earlier item "
@@ -232,7 +232,7 @@ def clean(
     *,
     wait_s: float = CLEANUP_WAIT_S,
     check: CheckResult | None = None,
-    on_item: Callable[[Item, Outcome], None] | None = None,
+    on_item: Callable[[Item, ItemCleanup], None] | None = None,
 ) -> list[LeftBehind]:
     """Clean ``items`` in reverse order of creation (entries before the runs made after them;
     the newest first), record each outcome in the ledger, and return what was left behind.
@@ -245,9 +245,11 @@ def clean(
     for item in sorted(items, key=lambda i: i.seq, reverse=True):
         session = session_for(item.tenant)
         if session is None:
-            outcome = Outcome(False, "unknown", f"no credentials for {item.tenant}")
+            outcome = ItemCleanup(False, "unknown", f"no credentials for {item.tenant}")
         elif item.tenant in gone:
-            outcome = Outcome(False, item.status or "unknown", f"not tried: {gone[item.tenant]}")
+            outcome = ItemCleanup(
+                False, item.status or "unknown", f"not tried: {gone[item.tenant]}"
+            )
         else:
             outcome = Cleaner(session, wait_s=wait_s, check=check, stalled=stalled).clean(item)
             if outcome.stalled and stalled is None:

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._cleanup import CLEANUP_WAIT_S, Outcome, clean
+from ._cleanup import CLEANUP_WAIT_S, ItemCleanup, clean
 from ._config import load_config
 from ._exceptions import SetupError, UsageError
 from ._http import Session
 from ._ledger import Item, Ledger, load_ledger, tenant_key
 from ._preflight import preflight
-from ._results import LeftBehind
+from ._results import EXIT_NONCONFORMANT, EXIT_OK, EXIT_SETUP, LeftBehind
+from .report._console import out
 
 __all__ = ["LedgerCleanup", "cleanup_ledger"]
 
@@ -30,13 +31,21 @@ class LedgerCleanup:
     left_behind: list[LeftBehind] = field(default_factory=list)
     setup_error: str | None = None
 
+    @property
+    def exit_code(self) -> int:
+        """What ``jr-conformance cleanup`` exits with: 3 the target could not be reached, 1
+        something left behind, else 0."""
+        if self.setup_error:
+            return EXIT_SETUP
+        return EXIT_NONCONFORMANT if self.left_behind else EXIT_OK
+
 
 def cleanup_ledger(
     path: Path,
     flags: Mapping[str, Any],
     *,
     wait_s: float = CLEANUP_WAIT_S,
-    say: Callable[[str], None] = print,
+    say: Callable[[str], None] = out,
     env: Mapping[str, str] | None = None,
 ) -> LedgerCleanup:
     """Finish the cleanup a crashed or interrupted run could not: every open item of the ledger
@@ -93,7 +102,7 @@ def cleanup_ledger(
             else:
                 eligible.append(item)
 
-        def report(item: Item, result: Outcome) -> None:
+        def report(item: Item, result: ItemCleanup) -> None:
             if result.cleaned:
                 outcome.cleaned += 1
                 say(f"cleaned: {item.kind} {item.number}")

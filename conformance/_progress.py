@@ -11,75 +11,14 @@ Progress is an observer of the engine; it never decides anything. Modes:
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
 from typing import Any, TextIO
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.progress import Progress as RichProgress
-from rich.text import Text
-
 from ._results import CheckResult, Status
+from .report import _console as console
 from .report._evidence import one_line
-
-
-class _Bars:
-    """The live display: one rich progress bar per stage, on the terminal's stderr."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.console = Console(file=stream, highlight=False, markup=False, emoji=False)
-        self.progress = RichProgress(
-            TextColumn("{task.description:<10}"),
-            BarColumn(bar_width=30),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[failing]}"),
-            TimeElapsedColumn(),
-            TextColumn("left"),
-            TimeRemainingColumn(),
-            console=self.console,
-            transient=False,
-            redirect_stdout=False,
-            redirect_stderr=False,
-        )
-        self.task: TaskID | None = None
-        self.progress.start()
-
-    def stage(self, name: str, total: int) -> None:
-        self._finish()
-        # No total (the preflight): an indeterminate bar until its one check is done.
-        self.task = self.progress.add_task(name, total=total or None, failing="")
-
-    def advance(self, done: int, failures: int, exchanges: int = 0) -> None:
-        if self.task is not None:
-            parts = [f"{failures} failing"] if failures else []
-            parts += [f"{exchanges} requests"] if exchanges else []
-            self.progress.update(self.task, completed=done, failing=", ".join(parts))
-
-    def detail(self, text: str) -> None:
-        if self.task is not None:
-            self.progress.update(self.task, failing=text)
-
-    def line(self, text: str) -> None:
-        self.progress.console.print(Text(text), soft_wrap=True)
-
-    def _finish(self) -> None:
-        task = self.progress.tasks[-1] if self.task is not None else None
-        if task is not None and task.total is None:  # an indeterminate bar stops pulsing
-            self.progress.update(task.id, total=task.completed)
-
-    def close(self) -> None:
-        self._finish()
-        self.progress.stop()
 
 
 class Progress:
@@ -89,7 +28,7 @@ class Progress:
         self.stream = stream or sys.stderr
         self.mode = mode
         self._live = mode == "auto" and self.stream.isatty()
-        self._bars: _Bars | None = None
+        self._bars: console.Bars | None = None
         self._lock = threading.Lock()
         self._started = time.monotonic()
         self._stage = ""
@@ -99,9 +38,9 @@ class Progress:
         self._exchanges = 0
         self._violations = 0
 
-    def _display(self) -> _Bars:
+    def _display(self) -> console.Bars:
         if self._bars is None:
-            self._bars = _Bars(self.stream)
+            self._bars = console.Bars(self.stream)
         return self._bars
 
     def close(self) -> None:
@@ -113,7 +52,7 @@ class Progress:
 
     def _emit(self, event: str, **fields: Any) -> None:
         record = {"event": event, "t": round(time.monotonic() - self._started, 3), **fields}
-        print(json.dumps(record, sort_keys=True), file=sys.stdout, flush=True)
+        console.event(record)
 
     def stage(self, name: str, total: int = 0) -> None:
         with self._lock:
@@ -124,7 +63,7 @@ class Progress:
             elif self.mode == "jsonl":
                 self._emit("stage", stage=name, total=total)
             elif self.mode != "quiet":
-                self._line(f"== {name}" + (f" ({total})" if total else ""))
+                self._line(console.stage_line(name, total))
 
     def check_done(self, check: CheckResult) -> None:
         with self._lock:
@@ -143,15 +82,10 @@ class Progress:
             elif self._live:
                 bars = self._display()
                 if check.status is not Status.PASS:
-                    text = f"{check.status.label.upper():5} {check.id}"
-                    bars.line(text + (f": {one_line(check.message)}" if check.message else ""))
+                    bars.line(console.live_line(check))
                 bars.advance(self._done, self._failures, self._exchanges)
             elif self.mode != "quiet":
-                count = f"[{self._done}/{self._total}]" if self._total else f"[{self._done}]"
-                text = f"{count} {check.status.label.upper():5} {check.id}"
-                if check.status is not Status.PASS and check.message:
-                    text += f": {check.message}"
-                self._line(text)
+                self._line(console.done_line(check, self._done, self._total))
 
     def exchange(self, violated: bool = False) -> None:
         """One more exchange of a stage whose checks settle only at its end (the fuzz stage):
@@ -175,4 +109,4 @@ class Progress:
                 self._line(text)
 
     def _line(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        console.err(text, self.stream)

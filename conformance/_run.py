@@ -11,16 +11,16 @@ the run at the next boundary; cleanup still runs and the reports are still writt
 
 from __future__ import annotations
 
-import os
 import secrets
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._catalogue import Catalogue, load_catalogue
@@ -35,6 +35,7 @@ from ._target import LiveTarget, open_target
 from ._tenants import Protection, Tenants, tenants_for
 from ._version import __version__
 from .fuzz import FuzzCheck, FuzzOptions, FuzzTarget, fuzz, fuzz_checks
+from .report import _console as console
 from .scenarios import Scenario, load_scenarios
 
 if TYPE_CHECKING:
@@ -42,6 +43,49 @@ if TYPE_CHECKING:
 
 #: The stage names, in the order a run goes through them.
 STAGES = ("preflight", "scenarios", "fuzz", "cleanup")
+
+
+# -- presets: the commands that run one stage ----------------------------------------------------
+
+#: The stages a selection may restrict a run to (preflight and cleanup always run).
+SELECTABLE = ("scenarios", "fuzz")
+#: ``jr-conformance run``, ``scenarios`` and ``fuzz``: the same run, with these stages.
+PRESETS: dict[str, tuple[str, ...]] = {
+    "run": SELECTABLE,
+    "scenarios": ("scenarios",),
+    "fuzz": ("fuzz",),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a preset restricts a run to: its stages, and the scenario files it reads (``None``:
+    the bundled library)."""
+
+    stages: tuple[str, ...] = SELECTABLE
+    scenario_paths: tuple[Path, ...] | None = None
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.stages if s not in SELECTABLE]
+        if unknown or not self.stages:
+            raise UsageError(f"stages: {unknown or 'none'}; choose from {', '.join(SELECTABLE)}")
+
+    @classmethod
+    def preset(cls, name: str, scenario_paths: Sequence[Path] | None = None) -> Scope:
+        paths = tuple(scenario_paths) if scenario_paths else None
+        return cls(PRESETS[name], paths)
+
+    def candidates(self, catalogue: Catalogue) -> tuple[list[Scenario], list[FuzzCheck]]:
+        """Every scenario and fuzz check of the scope, before selection."""
+        scenarios: list[Scenario] = []
+        if "scenarios" in self.stages:
+            scenarios = load_scenarios(self.scenario_paths, catalogue=catalogue)
+        checks = list(fuzz_checks()) if "fuzz" in self.stages else []
+        return scenarios, checks
+
+    def names(self) -> str:
+        """What a selector may name in this scope, for a usage error."""
+        return " or ".join({"scenarios": "scenario", "fuzz": "fuzz check"}[s] for s in self.stages)
 
 
 # -- what will run ---------------------------------------------------------------------------------
@@ -82,18 +126,21 @@ def _fuzz_matches(check: FuzzCheck, selector: str) -> bool:
     return any(fnmatchcase(name, selector) for name in names)
 
 
-def make_plan(config: Config, catalogue: Catalogue) -> Plan:
+def make_plan(config: Config, catalogue: Catalogue, scope: Scope | None = None) -> Plan:
     """Select scenarios and fuzz checks by ``config.select`` (ids, areas, tags, requirement IDs,
-    ``fuzz``; shell wildcards allowed). A selector that names nothing, or an empty selection, is a
-    :class:`UsageError`: a typo must never silently test less."""
-    return _finish(_select(config, catalogue), config, catalogue)
+    ``fuzz``; shell wildcards allowed), within ``scope`` (default: every stage, the bundled
+    scenarios). A selector that names nothing, or an empty selection, is a :class:`UsageError`:
+    a typo must never silently test less."""
+    return _finish(_select(config, catalogue, scope), config, catalogue)
 
 
-def _select(config: Config, catalogue: Catalogue) -> Plan:
-    scenarios = load_scenarios(None, catalogue=catalogue)
-    checks = list(fuzz_checks())
+def _select(config: Config, catalogue: Catalogue, scope: Scope | None = None) -> Plan:
+    scope = scope or Scope()
+    scenarios, checks = scope.candidates(catalogue)
     selectors = list(config.select)
     if not selectors:
+        if not scenarios and not checks:
+            raise UsageError(f"no {scope.names()} to run")
         return Plan(scenarios, checks)
     unmatched = [
         s
@@ -103,7 +150,7 @@ def _select(config: Config, catalogue: Catalogue) -> Plan:
     ]
     if unmatched:
         raise UsageError(
-            f"--select {', '.join(unmatched)}: names no scenario or fuzz check (select by id, "
+            f"--select {', '.join(unmatched)}: names no {scope.names()} (select by id, "
             "area, tag, requirement ID or 'fuzz'; shell wildcards allowed)"
         )
     plan = Plan(
@@ -154,6 +201,7 @@ def run(
     stop: threading.Event | None = None,
     pending_wait_s: float = PENDING_WAIT_S,
     cleanup_wait_s: float = CLEANUP_WAIT_S,
+    scope: Scope | None = None,
 ) -> RunResult:
     """Run the selected checks against ``config``'s target and return the one result.
 
@@ -167,14 +215,15 @@ def run(
     ``stop`` (set by SIGINT or SIGTERM when called from the main thread, or by the caller) ends
     the run at the next boundary: nothing new starts, what the run created is cleaned up, and
     the result is returned as far as it got. ``pending_wait_s`` bounds the wait for a journal run
-    the suite did not create; ``cleanup_wait_s`` the cleanup of each item.
+    the suite did not create; ``cleanup_wait_s`` the cleanup of each item. ``scope`` restricts
+    the run to some stages (the ``scenarios`` and ``fuzz`` commands are presets of it).
     """
     from .report import apply_expected_failures, load_expected_failures
 
     catalogue = catalogue or load_catalogue()
     progress = progress or Progress("quiet")
     stop = stop or threading.Event()
-    plan = make_plan(config, catalogue)
+    plan = make_plan(config, catalogue, scope)
     # A malformed expected-failures file is a configuration error before anything is sent.
     expected = None
     if config.expected_failures is not None:
@@ -216,10 +265,7 @@ def run(
         )
         earlier = [item for item in ledger.earlier if item.base_url == target.base_url]
         if earlier:
-            progress.message(
-                f"{len(earlier)} run(s) or entries from earlier runs of the suite were never "
-                f"cleaned up; finish with: jr-conformance cleanup --ledger {ledger.path}"
-            )
+            progress.message(console.earlier_left_behind(len(earlier), ledger.path))
         stages = _Stages(result, tenants, ledger)
         try:
             with stages.stage("preflight"):
@@ -246,7 +292,7 @@ def run(
                 progress.check_done(check)
         except SetupError as exc:
             result.setup_error = str(exc)
-            progress.message(f"setup error: {exc}")
+            progress.message(console.setup_error(exc))
         else:
             _left_out(plan, result)
             if plan.scenarios:
@@ -261,7 +307,7 @@ def run(
                             catalogue, plan, tenants, target, config, result, progress, stage, stop
                         )
         if stop.is_set():
-            progress.message("interrupted: cleaning up what this run created")
+            progress.message(console.CLEANING_UP_AFTER_INTERRUPT)
         with stages.stage("cleanup"):
             _cleanup(ledger, tenants, result, progress, cleanup_wait_s)
     # The gate, here so that every caller (CLI, pytest entry point, library) judges alike:
@@ -288,12 +334,7 @@ def _interruptible(stop: threading.Event) -> Iterator[None]:
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        # Only a raw write is safe here: the interrupted code may hold any lock.
-        os.write(
-            2,
-            b"jr-conformance: interrupted; finishing the current step, then cleaning up "
-            b"(interrupt again to abort at once)\n",
-        )
+        console.interrupt_notice()
 
     for sig in signals:
         signal.signal(sig, handler)
@@ -490,7 +531,7 @@ def _fuzz(
             # cleaned when the tenant is handed back, like a scenario's; this catches anything
             # the observer could not see.
             if protection is not None:
-                for number in outcome.left_behind:
+                for number in outcome.not_deleted:
                     kind = ENTRY if number.startswith("JE-") else RUN
                     protection.ledger.record(tenant.key, kind, number)
                 for number in outcome.gone:

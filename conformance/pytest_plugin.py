@@ -28,7 +28,7 @@ import pytest
 
 from ._catalogue import load_catalogue
 from ._config import load_config
-from ._results import CheckResult, RunResult, Status
+from ._results import EXIT_INTERRUPTED, EXIT_SETUP, CheckResult, RunResult, Status
 from ._run import make_plan, run
 
 
@@ -66,8 +66,11 @@ def conformance_tests(
     @pytest.mark.parametrize("check_id", ids)
     def test_conformance(check_id: str) -> None:
         result = outcome()
-        if result.setup_error:
+        # The run's own exit rule (RunResult.exit_code), as `jr-conformance run` exits.
+        if result.exit_code == EXIT_SETUP:
             pytest.fail(f"setup error: {result.setup_error}", pytrace=False)
+        if result.exit_code == EXIT_INTERRUPTED:
+            pytest.fail("the run was interrupted", pytrace=False)
         if check_id == GATE_TEST:
             if result.gate_problems:
                 pytest.fail("\n".join(result.gate_problems), pytrace=False)

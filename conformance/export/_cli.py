@@ -1,9 +1,8 @@
-"""``jr-conformance export arazzo``: the parser and the handler, kept out of ``cli.py``."""
+"""``jr-conformance export arazzo``: the parser and the handler (``cli/`` adds the command)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from .._tenant_data import (
     TenantSettings,
     _after,  # the calendar month after a period: the default second period
 )
+from ..report import _console as console
 
 DEFAULT_OUTPUT = Path("arazzo") / "journal-runs.arazzo.yaml"
 
@@ -115,8 +115,8 @@ def _export_arazzo(args: argparse.Namespace) -> int:
         "earliest_date": args.earliest_date,
     }
     config = load_config(flags)
-    for warning in config.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    for line in console.warning_lines(config):
+        console.err(line)
     catalogue = load_catalogue()
     scenarios = _select(config, catalogue).scenarios
     if not scenarios:
@@ -127,21 +127,21 @@ def _export_arazzo(args: argparse.Namespace) -> int:
         reasons = "; ".join(f"{i.scenario}: {i.reason}" for i in export.left_out)
         raise UsageError(f"no selected scenario translates to Arazzo ({reasons})")
     spec_copy = write_arazzo(export, args.output)
-    print(
+    console.out(
         f"wrote {args.output} (Arazzo {export.document['arazzo']}): "
         f"{len(export.workflow_ids)} workflow(s) of {len(scenarios)} scenario(s); "
         f"the spec it names: {spec_copy}"
     )
     for item in export.left_out:
-        print(f"  left out {item.scenario}: {item.reason}")
+        console.out(f"  left out {item.scenario}: {item.reason}")
     unchecked = sum(len(v) for v in export.not_checked.values())
     if unchecked:
-        print(
+        console.out(
             f"  {unchecked} thing(s) in {len(export.not_checked)} workflow(s) are not checked "
             "(steps left out, checks without an Arazzo criterion): see each workflow's "
             "x-not-checked"
         )
-    print(
+    console.out(
         f"run it: redocly respect {args.output} --server {SOURCE_NAME}=BASE_URL --input token=TOKEN"
     )
     return 0

@@ -15,8 +15,7 @@ One :class:`~conformance._results.CheckResult` (``kind="fuzz"``) per check of th
 
 from ._builtins import BUILTIN_GROUPS, DISABLED, DISABLED_IN_LEGACY
 from ._checks import CUSTOM_CHECKS, FuzzCheck
-from ._command import command_target, exit_status, mint_token, outcome_lines
-from ._driver import FuzzOutcome, Sent, fuzz, fuzz_checks, run_fuzz
+from ._driver import FuzzResult, Sent, fuzz, fuzz_checks, run_fuzz
 from ._options import LEGACY_VERSION, MODERN_VERSION, PHASES, FuzzOptions, FuzzTarget
 
 __all__ = [
@@ -29,14 +28,10 @@ __all__ = [
     "PHASES",
     "FuzzCheck",
     "FuzzOptions",
-    "FuzzOutcome",
+    "FuzzResult",
     "FuzzTarget",
     "Sent",
-    "command_target",
-    "exit_status",
     "fuzz",
     "fuzz_checks",
-    "mint_token",
-    "outcome_lines",
     "run_fuzz",
 ]

@@ -183,7 +183,7 @@ class Rules:
     def judge(self, obs: Observation) -> Iterator[Finding]:
         if obs.status is None:
             return
-        # The fuzzer never sends Idempotency-Key (see _config.SUITE_HEADERS), so no answer is a
+        # The fuzzer never sends Idempotency-Key (see _spec_prep.SUITE_HEADERS), so no answer is a
         # replay of an earlier one and every answer speaks for its own request.
         yield from _envelope(obs)
         yield from _error_status(obs)

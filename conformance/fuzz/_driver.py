@@ -29,7 +29,7 @@ from .._exceptions import SetupError, TransportError
 from .._http import Pacer, Request, transient_answer
 from .._redact import Redactor
 from .._results import Assertion, CheckResult, Exchange
-from . import _builtins, _config
+from . import _builtins, _spec_prep
 from ._checks import CUSTOM_CHECKS, FuzzCheck, Rules
 from ._follow import follow_through
 from ._guard import Guard
@@ -60,7 +60,7 @@ class Sent:
 
 
 @dataclass
-class FuzzOutcome:
+class FuzzResult:
     """What the fuzz stage produced: the checks, plus figures for the run's stage record."""
 
     checks: list[CheckResult]
@@ -71,7 +71,7 @@ class FuzzOutcome:
     stop_reasons: dict[str, str] = field(default_factory=dict)
     #: Journal runs and manual entries the fuzzer created and did not see deleted, with the
     #: status each may be in: what a cleanup has to cancel and delete.
-    left_behind: dict[str, str] = field(default_factory=dict)
+    not_deleted: dict[str, str] = field(default_factory=dict)
     #: Existing numbers the fuzz stage did not create, so never cancelled, deleted or changed.
     guarded: list[str] = field(default_factory=list)
     #: Runs the follow-through deleted and saw gone: nothing left for a cleanup to do.
@@ -109,7 +109,7 @@ def fuzz(
     observe: Observer | None = None,
     stop: threading.Event | None = None,
     record: Recorder | None = None,
-) -> FuzzOutcome:
+) -> FuzzResult:
     """:func:`run_fuzz` with the figures: request count, wall time and the requests sent.
 
     ``observe`` sees every exchange as it happens; setting ``stop`` ends the stage after the
@@ -119,14 +119,14 @@ def fuzz(
     redactor = Redactor([target.token])
     started = time.perf_counter()
     _preflight(target, redactor)
-    spec = _config.prepare_spec(catalogue.spec)
+    spec = _spec_prep.prepare_spec(catalogue.spec)
     if options.tenant is not None:
-        spec = _config.in_tenant(spec, options.tenant)
+        spec = _spec_prep.in_tenant(spec, options.tenant)
     judge = _Judge(redactor, target.authorization, target.pacer, record)
     guard = Guard(target, redactor, undoable_only=options.shared_tenant)
     stop_reasons: dict[str, str] = {}
     deadline = None if options.max_time_s is None else started + options.max_time_s
-    with _config.no_local_constants():
+    with _spec_prep.no_local_constants():
         try:
             for run in passes(target, options):
                 if stop is not None and stop.is_set():
@@ -160,7 +160,7 @@ def fuzz(
         )
     judge.guarded = sorted(guard.refused)
     checks = judge.results(time.perf_counter() - started)
-    return FuzzOutcome(
+    return FuzzResult(
         checks=checks,
         # What schemathesis recorded, its capability probes, the preflight, the guard's reads
         # and the follow-through.
@@ -168,7 +168,7 @@ def fuzz(
         wall_s=time.perf_counter() - started,
         sent=judge.sent,
         stop_reasons=stop_reasons,
-        left_behind=judge.rules.left_behind(),
+        not_deleted=judge.rules.left_behind(),
         guarded=judge.guarded,
         gone=gone,
     )
@@ -243,8 +243,8 @@ def load_pass(
 ) -> Any:
     """The schemathesis schema of one pass, configured, seeded and guarded, ready to execute."""
     if options.read_only:
-        spec = _config.reads_only(spec)
-    config = _config.build_config(
+        spec = _spec_prep.reads_only(spec)
+    config = _spec_prep.build_config(
         spec,
         target,
         options,
@@ -254,8 +254,8 @@ def load_pass(
         max_time_s=max_time_s,
         disabled=run.disabled,
     )
-    schema = _config.load_schema(spec, config)
-    _config.seed_stateful_creates(schema, spec)
+    schema = _spec_prep.load_schema(spec, config)
+    _spec_prep.seed_stateful_creates(schema, spec)
     guard.install(schema)
     return schema
 

@@ -46,6 +46,25 @@ class ReferenceServer:
         host = self.settings.host
         return f"http://{f'[{host}]' if ':' in host else host}:{self._port}"
 
+    def mint_token(self, client_id: str = "jr-conformance") -> str:
+        """A bearer token for the tenant ``client_id`` (each client id is a tenant), from this
+        server's ``POST /oauth/token``: for harnesses that drive the server without the suite's
+        tenants (benchmarks, tests)."""
+        import httpx
+
+        response = httpx.post(
+            f"{self.url}/oauth/token",
+            data={
+                "client_id": client_id,
+                "client_secret": self.settings.client_secret,
+                "grant_type": "client_credentials",
+            },
+            timeout=10.0,
+        )
+        response.raise_for_status()
+        token: str = response.json()["access_token"]
+        return token
+
     def start(self) -> None:
         if self._server is not None:
             raise RuntimeError("the reference server is already running")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .._results import RequirementOutcome, RunResult, Score, Status
+from .._results import EXIT_NONCONFORMANT, EXIT_OK, RequirementOutcome, RunResult, Score, Status
 from ._evidence import one_line, reason
 from ._summary import LEVELS, score_text
 
@@ -63,6 +63,11 @@ class ResultDiff:
     @property
     def regressed(self) -> bool:
         return bool(self.new_failures)
+
+    @property
+    def exit_code(self) -> int:
+        """What ``jr-conformance diff`` exits with: 1 when a check newly fails or errors."""
+        return EXIT_NONCONFORMANT if self.regressed else EXIT_OK
 
     def render_text(self) -> str:
         lines = [f"Comparing run {self.old_run_id} (old) with run {self.new_run_id} (new)."]

@@ -64,7 +64,8 @@ def render_markdown(result: RunResult, summary: Summary | None = None) -> str:
         "",
         f"Target {_md(result.target.base_url)} ({_md(result.target.implementation)}), "
         f"run {_md(result.run_id)}, started {_md(result.started_at)}; "
-        f"{len(result.checks)} checks{': ' + counts if counts else ''}.",
+        f"{len(result.checks)} checks{': ' + counts if counts else ''}; "
+        f"exit code {summary.exit_code}.",
         "",
     ]
     if result.setup_error:

@@ -61,6 +61,12 @@ class Summary:
         """The overall status after the gate (see :attr:`RunResult.verdict`)."""
         return self.result.verdict
 
+    @property
+    def exit_code(self) -> int:
+        """What ``jr-conformance`` exits with for this run (see :attr:`RunResult.exit_code`):
+        read, never decided again, here."""
+        return self.result.exit_code
+
 
 def _area_order(area: str) -> tuple[int, str]:
     return (AREAS.index(area) if area in AREAS else len(AREAS), area)

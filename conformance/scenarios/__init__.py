@@ -7,7 +7,6 @@ one :class:`~conformance.CheckResult` per scenario. The format is described in
 """
 
 from .._tenants import CAPABILITIES
-from ._api import ScenarioRun, result_lines, run_selected, select_scenarios, summary_line
 from ._loader import load_fixtures, load_scenario, load_scenarios, parse_scenario
 from ._model import Expectation, ExpectBlock, ForEach, Repeat, Save, Scenario, Step
 from ._runner import OnResult, run_scenarios
@@ -21,15 +20,10 @@ __all__ = [
     "Repeat",
     "Save",
     "Scenario",
-    "ScenarioRun",
     "Step",
     "load_fixtures",
     "load_scenario",
     "load_scenarios",
     "parse_scenario",
-    "result_lines",
     "run_scenarios",
-    "run_selected",
-    "select_scenarios",
-    "summary_line",
 ]

@@ -1,7 +1,7 @@
 """Judging one response: paths into its JSON body, the operators, and the error envelope.
 
 Everything here is pure: an :class:`Observed` response and an :class:`Expectation` (templates
-already resolved) give an :class:`Outcome`. The runner turns outcomes into assertions.
+already resolved) give a :class:`Judgement`. The runner turns outcomes into assertions.
 """
 
 from __future__ import annotations
@@ -108,11 +108,11 @@ class Observed:
 
 
 #: The requirements an outcome speaks for, and the outcome.
-Judged = tuple[tuple[str, ...], "Outcome"]
+Judged = tuple[tuple[str, ...], "Judgement"]
 
 
 @dataclass
-class Outcome:
+class Judgement:
     passed: bool
     description: str
     expected: Any = None
@@ -124,19 +124,19 @@ class Outcome:
 # -- evaluation ----------------------------------------------------------------------------------
 
 
-def evaluate(expectation: Expectation, observed: Observed) -> Outcome:
+def evaluate(expectation: Expectation, observed: Observed) -> Judgement:
     """Judge one expectation (its templates already filled in) against one response."""
     if expectation.target == "status":
         allowed = list(expectation.operators["in"])
         description = "HTTP status is " + _either(allowed)
         passed = observed.status in allowed
         detail = "" if passed else f"got HTTP {observed.status}"
-        return Outcome(passed, description, allowed, observed.status, detail)
+        return Judgement(passed, description, allowed, observed.status, detail)
     if expectation.target == "error":
         facets = _error(expectation, observed)
         first = facets[0][1]
         failed = [outcome.detail for _, outcome in facets if not outcome.passed]
-        return Outcome(
+        return Judgement(
             not failed, first.description, first.expected, first.actual, "; ".join(failed)
         )
     if expectation.target == "header":
@@ -146,7 +146,7 @@ def evaluate(expectation: Expectation, observed: Observed) -> Outcome:
         return _check(f"header {name}", found, expectation.operators, what="header")
     if observed.body is NOT_JSON:
         description = f"{_label(expectation.source)} {_describe(expectation.operators)}"
-        return Outcome(False, description, expectation.operators, None, "the body is not JSON")
+        return Judgement(False, description, expectation.operators, None, "the body is not JSON")
     found = find(observed.body, expectation.path)
     return _check(_label(expectation.source), found, expectation.operators, what="value")
 
@@ -183,13 +183,13 @@ def judge(expectation: Expectation, observed: Observed) -> list[Judged]:
     return [(expectation.requirement_ids, evaluate(expectation, observed))]
 
 
-def _check(label: str, found: list[Any], operators: Mapping[str, Any], *, what: str) -> Outcome:
+def _check(label: str, found: list[Any], operators: Mapping[str, Any], *, what: str) -> Judgement:
     description = f"{label} {_describe(operators)}"
     actual: Any = found[0] if len(found) == 1 else found
     expected = {k: v for k, v in operators.items() if k not in ("optional", "ignoring")}
 
-    def fail(detail: str) -> Outcome:
-        return Outcome(False, description, expected, actual if found else None, detail)
+    def fail(detail: str) -> Judgement:
+        return Judgement(False, description, expected, actual if found else None, detail)
 
     if "exists" in operators and bool(found) != operators["exists"]:
         return fail(f"got {_show(actual)}" if found else "nothing there")
@@ -198,7 +198,7 @@ def _check(label: str, found: list[Any], operators: Mapping[str, Any], *, what: 
     value_ops = [name for name in OPERATORS if name in operators and name not in _PRESENCE]
     if value_ops and not found:
         if operators.get("optional"):
-            return Outcome(True, description, expected, None)
+            return Judgement(True, description, expected, None)
         return fail(f"no {what} there")
     ignored = tuple(operators.get("ignoring", ()))
     for value in found:
@@ -210,7 +210,7 @@ def _check(label: str, found: list[Any], operators: Mapping[str, Any], *, what: 
             if problem:
                 where = f" (one of {len(found)} values)" if len(found) > 1 else ""
                 return fail(problem + where)
-    return Outcome(True, description, expected, actual if found else None)
+    return Judgement(True, description, expected, actual if found else None)
 
 
 _PRESENCE = ("exists", "absent")
@@ -246,7 +246,7 @@ def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
 
     # 1. Refused, with a reason of the expected category (read from the last two digits, so a
     #    malformed code still tells its category and is blamed only on the code format).
-    refusal = Outcome(True, describe(expectation), categories, actual)
+    refusal = Judgement(True, describe(expectation), categories, actual)
     problems: list[str] = []
     # A 401 may come from a gateway before the API, with a body of any shape (JR-AUTH-002); with
     # any_body_on_401 the status alone answers (the category is JR-AUTH-002's to judge).
@@ -282,7 +282,9 @@ def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
     if codes:
         bad = [code for code in codes if parse_code(code) is None]
         detail = f"got code {_show(bad[0])}" if bad else ""
-        outcome = Outcome(not bad, "every reason code is eight digits", CODE_PATTERN, codes, detail)
+        outcome = Judgement(
+            not bad, "every reason code is eight digits", CODE_PATTERN, codes, detail
+        )
         judged.append(((blame.version_style("code-format"),), outcome))
 
     # 3. The HTTP status the request's version style asks for.
@@ -299,7 +301,7 @@ def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
         why += ", no Zuora-Version sent"
     description = f"HTTP status {_either(list(allowed))} ({why})"
     passed = observed.status in allowed
-    outcome = Outcome(
+    outcome = Judgement(
         passed,
         description,
         list(allowed),

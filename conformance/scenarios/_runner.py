@@ -27,7 +27,7 @@ from .._ledger import UnsafeRequest
 from .._results import Assertion, CheckResult, Status, advisory
 from .._tenants import Tenant, Tenants
 from .._validate import Problem, ResponseValidator, fill_path
-from ._expect import NOT_JSON, Judged, Observed, Outcome, describe, find, judge, reached
+from ._expect import NOT_JSON, Judged, Judgement, Observed, describe, find, judge, reached
 from ._model import ExpectBlock, Race, Repeat, Scenario, Step
 from ._vars import OffsetOutOfPeriod, UndefinedVariable, Variables
 
@@ -565,7 +565,7 @@ class _ScenarioRun:
         requirements: dict[str, None] = {}
         for expectation in (fail_fast or until).expectations:
             requirements.update(dict.fromkeys(expectation.requirement_ids))
-        outcome = Outcome(passed, f"eventually {_describe(until)}", None, None, detail)
+        outcome = Judgement(passed, f"eventually {_describe(until)}", None, None, detail)
         self._record(tuple(requirements), outcome, label, step, response)
 
     # -- judging and recording -------------------------------------------------------------------
@@ -588,7 +588,7 @@ class _ScenarioRun:
     def _record(
         self,
         requirements: tuple[str, ...],
-        outcome: Outcome,
+        outcome: Judgement,
         label: str,
         step: Step,
         response: Response,

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import pytest
 
 from conformance._catalogue import Catalogue, load_catalogue
-from conformance.fuzz import FuzzOptions, FuzzOutcome, FuzzTarget, fuzz, mint_token
+from conformance.fuzz import FuzzOptions, FuzzResult, FuzzTarget, fuzz
 from conformance.reference import ReferenceServer, ReferenceSettings
 
 #: The budget of the determinism tests: small, every phase, a little legacy pass.
@@ -27,12 +27,12 @@ def catalogue() -> Catalogue:
 def reference_target(*faults: str) -> Iterator[FuzzTarget]:
     """A fresh reference (with ``faults``) and a target holding a token minted for it."""
     with ReferenceServer(ReferenceSettings(faults=frozenset(faults))) as server:
-        token = mint_token(server.url, client_id="fuzz-tests")
+        token = server.mint_token("fuzz-tests")
         MINTED.append(token)
         yield FuzzTarget(server.url, headers={"Authorization": f"Bearer {token}"})
 
 
-FuzzRunner = Callable[..., FuzzOutcome]
+FuzzRunner = Callable[..., FuzzResult]
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +40,7 @@ def fuzz_reference(catalogue: Catalogue) -> FuzzRunner:
     """``fuzz_reference(*faults, options=...)``: fuzz a fresh reference; the server is stopped
     before the outcome is returned."""
 
-    def run(*faults: str, options: FuzzOptions = SMALL) -> FuzzOutcome:
+    def run(*faults: str, options: FuzzOptions = SMALL) -> FuzzResult:
         with reference_target(*faults) as target:
             return fuzz(catalogue, target, options)
 

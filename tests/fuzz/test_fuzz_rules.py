@@ -23,8 +23,8 @@ from conformance.fuzz import (
 )
 from conformance.fuzz._builtins import group_of, requirement_for
 from conformance.fuzz._checks import Finding, Rules
-from conformance.fuzz._config import UNDECIDED_BOUNDS, prepare_spec
 from conformance.fuzz._observe import Observation
+from conformance.fuzz._spec_prep import UNDECIDED_BOUNDS, prepare_spec
 from conformance.fuzz._tally import Tally
 
 TOKEN = "tok-SECRET-1234567890"

@@ -1,5 +1,5 @@
 """The fuzz stage against the reference server: clean, with each injected fault, twice for
-determinism, with a wrong token, and through the command line."""
+determinism, with a wrong token (the command line is tested in tests/cli/)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,9 @@ from conformance._catalogue import Catalogue
 from conformance._exceptions import SetupError
 from conformance._http import Pacer
 from conformance._results import CheckResult, Status
-from conformance.cli import main
 from conformance.fuzz import (
     FuzzOptions,
-    FuzzOutcome,
+    FuzzResult,
     FuzzTarget,
     fuzz,
     fuzz_checks,
@@ -35,7 +34,7 @@ EXAMPLE_CREATE = {
 }
 
 
-def by_id(outcome: FuzzOutcome) -> dict[str, CheckResult]:
+def by_id(outcome: FuzzResult) -> dict[str, CheckResult]:
     return {check.id: check for check in outcome.checks}
 
 
@@ -44,13 +43,13 @@ def failed_ids(check: CheckResult) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def clean_default(fuzz_reference: FuzzRunner) -> FuzzOutcome:
+def clean_default(fuzz_reference: FuzzRunner) -> FuzzResult:
     """The faithful reference at the default budget (25 examples, every phase, legacy pass)."""
     return fuzz_reference(options=FuzzOptions())
 
 
 @pytest.fixture(scope="module")
-def clean_small(fuzz_reference: FuzzRunner) -> FuzzOutcome:
+def clean_small(fuzz_reference: FuzzRunner) -> FuzzResult:
     return fuzz_reference()
 
 
@@ -64,11 +63,11 @@ FAULT_BUDGET = {
 
 
 @pytest.fixture(scope="module")
-def faulty(fuzz_reference: FuzzRunner) -> Callable[[str], FuzzOutcome]:
+def faulty(fuzz_reference: FuzzRunner) -> Callable[[str], FuzzResult]:
     """The outcome against a reference with one fault (each run once per module)."""
-    outcomes: dict[str, FuzzOutcome] = {}
+    outcomes: dict[str, FuzzResult] = {}
 
-    def get(fault: str) -> FuzzOutcome:
+    def get(fault: str) -> FuzzResult:
         if fault not in outcomes:
             outcomes[fault] = fuzz_reference(fault, options=FAULT_BUDGET[fault])
         return outcomes[fault]
@@ -76,7 +75,7 @@ def faulty(fuzz_reference: FuzzRunner) -> Callable[[str], FuzzOutcome]:
     return get
 
 
-def test_the_reference_passes_at_the_default_budget(clean_default: FuzzOutcome) -> None:
+def test_the_reference_passes_at_the_default_budget(clean_default: FuzzResult) -> None:
     checks = by_id(clean_default)
     assert list(checks) == [c.id for c in fuzz_checks()]
     problems = {
@@ -93,7 +92,7 @@ def test_the_reference_passes_at_the_default_budget(clean_default: FuzzOutcome) 
     }
     # The fuzzer created runs; each was deleted by the follow-through or is reported for
     # cleanup (which of the two depends on the requests the seed draws).
-    handled = [*clean_default.gone, *clean_default.left_behind]
+    handled = [*clean_default.gone, *clean_default.not_deleted]
     assert any(number.startswith("JR-") for number in handled)
     print(
         f"\nclean, default budget: {clean_default.requests} requests, {clean_default.wall_s:.1f} s"
@@ -109,8 +108,8 @@ def test_the_reference_passes_at_the_default_budget(clean_default: FuzzOutcome) 
     ],
 )
 def test_each_fault_fails_the_stage_and_names_the_requirement(
-    faulty: Callable[[str], FuzzOutcome],
-    clean_default: FuzzOutcome,
+    faulty: Callable[[str], FuzzResult],
+    clean_default: FuzzResult,
     fault: str,
     check_id: str,
     requirement_id: str,
@@ -132,7 +131,7 @@ def test_each_fault_fails_the_stage_and_names_the_requirement(
 
 
 def test_seven_digit_codes_also_break_the_schema_of_the_envelope(
-    faulty: Callable[[str], FuzzOutcome],
+    faulty: Callable[[str], FuzzResult],
 ) -> None:
     check = by_id(faulty("seven-digit-codes"))["fuzz.response-schema"]
     assert "JR-ERRORS-002" in failed_ids(check)
@@ -140,7 +139,7 @@ def test_seven_digit_codes_also_break_the_schema_of_the_envelope(
 
 def test_two_runs_send_the_same_requests(
     fuzz_reference: FuzzRunner,
-    clean_small: FuzzOutcome,
+    clean_small: FuzzResult,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -165,7 +164,7 @@ def test_another_seed_sends_other_requests(fuzz_reference: FuzzRunner) -> None:
     assert sent(0) != sent(7)
 
 
-def test_results_never_carry_the_token(faulty: Callable[[str], FuzzOutcome]) -> None:
+def test_results_never_carry_the_token(faulty: Callable[[str], FuzzResult]) -> None:
     checks = faulty("seven-digit-codes").checks
     text = json.dumps([asdict(check) for check in checks], default=str)
     assert sum(len(check.evidence) for check in checks) > 3
@@ -222,7 +221,7 @@ def test_the_follow_through_judges_the_runs_schemathesis_left(
     ids = {a.requirement_ids[0] for a in checks["fuzz.cancel-rule"].assertions}
     assert {"JR-CANCEL-001", "JR-CANCEL-002"} <= ids
     # Cleaned as it went: nothing it created is left for the run's cleanup.
-    assert not [n for n in outcome.left_behind if n.startswith("JR-")]
+    assert not [n for n in outcome.not_deleted if n.startswith("JR-")]
     # Not schemathesis's requests: the sequence a seed reproduces is unchanged.
     assert all("cleanup" not in sent.target for sent in outcome.sent)
 
@@ -268,41 +267,6 @@ def test_checks_that_see_nothing_are_errors_never_passes(fuzz_reference: FuzzRun
     # The examples phase never follows a created run through its lifecycle.
     assert checks["fuzz.delete-rule"].status is Status.ERROR
     assert "asserted nothing" in checks["fuzz.delete-rule"].message
-
-
-# -- the command line -------------------------------------------------------------------------
-
-
-def test_cli_fuzzes_the_embedded_reference(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["fuzz", "--max-examples", "1", "--seed", "3"])
-    out = capsys.readouterr().out
-    for check in fuzz_checks():
-        assert check.id in out
-    assert "requests in" in out and "(seed 3, 1 examples per operation)" in out
-    assert code in (0, 1)
-    assert (code == 0) == ("FAIL" not in out and "ERROR" not in out)
-
-
-def test_cli_wrong_token_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["fuzz", "--token", "wrong-token-value", "--max-examples", "1"])
-    err = capsys.readouterr().err
-    assert code == 3
-    assert "SetupError" in err and "401" in err
-    assert "wrong-token-value" not in err
-
-
-def test_cli_external_target_needs_a_token(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("JR_TOKEN", raising=False)
-    code = main(["fuzz", "--base-url", "http://127.0.0.1:9"])
-    assert code == 2
-    assert "JR_TOKEN" in capsys.readouterr().err
-
-
-def test_cli_bad_budget_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["fuzz", "--max-examples", "0"]) == 2
-    assert "max examples" in capsys.readouterr().err
 
 
 def test_the_fuzzer_never_changes_what_it_did_not_create(catalogue: Catalogue) -> None:

@@ -3,10 +3,15 @@ tenant (its own OAuth client) per test, so tests never see each other's runs."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # _wait
+
 from reference_support import STATIC_TOKEN, Tenant
 
 from conformance.reference import ReferenceServer, ReferenceSettings

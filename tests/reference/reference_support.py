@@ -3,11 +3,11 @@ clashes with another test folder's helpers): constants, error-code readers, and 
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
 import httpx
+from _wait import wait_until
 
 MODERN = {"Zuora-Version": "2024-05-20"}
 #: The documented example: one month, three common types -> ten summary entries.
@@ -60,19 +60,22 @@ class Tenant:
 
     def wait(self, number: str, *statuses: str, timeout: float = 10.0) -> dict[str, Any]:
         """Poll until the run's status is one of ``statuses`` (or fail at the deadline)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            run = self.run(number)
-            if run.get("status") in statuses:
-                return run
-            assert time.monotonic() < deadline, f"{number} stayed {run.get('status')}"
-            time.sleep(0.02)
+        seen: list[dict[str, Any]] = []
+
+        def reached() -> dict[str, Any] | None:
+            seen.append(self.run(number))
+            return seen[-1] if seen[-1].get("status") in statuses else None
+
+        return wait_until(
+            reached, timeout, message=lambda: f"{number} stayed {seen[-1].get('status')}"
+        )
 
     def wait_gone(self, number: str, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while self.run(number).get("success") is not False:
-            assert time.monotonic() < deadline, f"{number} was not deleted"
-            time.sleep(0.02)
+        wait_until(
+            lambda: self.run(number).get("success") is False,
+            timeout,
+            message=f"{number} was not deleted",
+        )
 
     def completed_run(self, body: dict[str, Any] | None = None) -> str:
         number = self.create_run(body)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from _wait import wait_until
 from reference_support import MODERN, NOV_2014, Tenant, category, reason_code
 
 from conformance.reference import ReferenceServer
@@ -155,10 +155,12 @@ def test_the_window_restarts(
     tenant = make_tenant(make_server(rate_limit=1, rate_window=0.3))
     assert tenant.http.get("/v1/journal-runs/JR-00000001").status_code == 200
     assert tenant.http.get("/v1/journal-runs/JR-00000001").status_code == 429
-    deadline = time.monotonic() + 5
-    while tenant.http.get("/v1/journal-runs/JR-00000001").status_code == 429:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(
+        lambda: tenant.http.get("/v1/journal-runs/JR-00000001").status_code != 429,
+        5,
+        0.05,
+        "the rate window never restarted",
+    )
 
 
 # --- Idempotency-Key ------------------------------------------------------------------------------
@@ -239,13 +241,14 @@ def test_a_repeat_while_the_first_is_in_progress_is_409(tenant: Tenant) -> None:
     thread.start()
     try:
         assert started.wait(5)
-        deadline = time.monotonic() + 5
-        while True:  # the first request's headers may take a moment to be read
-            repeat = tenant.http.post("/v1/journal-runs", json=NOV_2014, headers=key)
-            if repeat.status_code == 409 or time.monotonic() > deadline:
-                break
-            time.sleep(0.02)
-        assert (repeat.status_code, category(repeat)) == (409, 50)
+
+        # the first request's headers may take a moment to be read
+        def refused() -> httpx.Response | None:
+            answer = tenant.http.post("/v1/journal-runs", json=NOV_2014, headers=key)
+            return answer if answer.status_code == 409 else None
+
+        repeat = wait_until(refused, 5, message="the repeat was never refused as in progress")
+        assert category(repeat) == 50
     finally:
         release.set()
         thread.join(10)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from _wait import wait_until
 from reference_support import MODERN, NOV_2014, Tenant, category, reason_code
 
 from conformance.reference import ReferenceServer
@@ -190,14 +190,15 @@ def test_lifecycle_is_pending_processing_completed_with_a_delay(
 ) -> None:
     tenant = make_tenant(make_server(delay=0.3))
     number = tenant.create_run()
-    seen = []
-    deadline = time.monotonic() + 10
-    while not seen or seen[-1] != "Completed":
+    seen: list[str] = []
+
+    def completed() -> bool:
         status = tenant.run(number)["status"]
         if not seen or seen[-1] != status:
             seen.append(status)
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+        return status == "Completed"
+
+    wait_until(completed, 10, message=lambda: f"{number} went {seen}")
     assert seen == ["Pending", "Processing", "Completed"]
     run = tenant.run(number)
     assert run["totalJournalEntryCount"] == 10

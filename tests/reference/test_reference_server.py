@@ -11,11 +11,11 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+from _wait import wait_until
 from reference_support import NOV_2014, Tenant, fetch_token
 
 from conformance import ConfigError, SetupError
@@ -170,11 +170,12 @@ def test_cli_serve_prints_the_url_and_stops_cleanly(stop: signal.Signals) -> Non
             if stream is not None:
                 stream.close()
     # the port is free again
-    deadline = time.monotonic() + 5
-    while True:
+
+    def refused() -> bool:
         try:
             httpx.get(url, timeout=0.5)
         except httpx.ConnectError:
-            break
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+            return True
+        return False
+
+    wait_until(refused, 5, 0.05, f"{url} still answers")

@@ -15,13 +15,14 @@ import pytest
 import yaml
 from reference_support import MODERN, NOV_2014, Tenant, category, reason_code
 
+import conformance
 from conformance import _selftest
 from conformance._catalogue import load_catalogue
 from conformance._exceptions import CatalogueError, ConfigError
 from conformance._resources import requirements_path
 from conformance.reference import VARIANTS, ReferenceServer, ReferenceSettings, Variant
 
-REFERENCE = Path(_selftest.__file__).parent / "reference"
+REFERENCE = Path(conformance.__file__).parent / "reference"
 Start = Callable[..., ReferenceServer]
 MakeTenant = Callable[..., Tenant]
 MANUAL = {

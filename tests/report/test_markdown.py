@@ -12,6 +12,7 @@ from conformance.report._markdown import MAX_LISTED
 def test_verdict_scores_and_failures(mixed_run: RunResult) -> None:
     text = render_markdown(mixed_run)
     assert text.startswith("## Journal Runs conformance: ERROR\n")
+    assert f"exit code {mixed_run.exit_code}." in text  # read from the result, not decided again
     assert "| MUST | 2/5 (40.0%) |" in text
     assert "| SHOULD | 1/1 (100.0%) |" in text
     assert "| MAY | 0/1 (0.0%) |" in text

@@ -189,7 +189,13 @@ def test_a_scenario_that_would_touch_a_foreign_run_is_skipped(
     scenario.write_text(FOREIGN_PATCH)
     monkeypatch.setenv("JR_TOKEN", TOKEN)
     with HostileServer(reference.url) as proxy:
-        code = main(["scenarios", "--base-url", proxy.url, "--scenarios", str(scenario)])
+        code = main(
+            [
+                "scenarios",
+                *("--base-url", proxy.url, "--scenarios", str(scenario)),
+                *("--reports", str(tmp_path / "reports"), "--quiet"),
+            ]
+        )
         touched = [s.method for s in proxy.seen if s.path.endswith(foreign)]
     out = capsys.readouterr().out
     assert code == 0, out

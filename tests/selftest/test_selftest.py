@@ -14,6 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+import conformance
 from conformance import _selftest
 from conformance._catalogue import AREAS, load_catalogue
 from conformance._exceptions import CatalogueError, UsageError
@@ -31,11 +32,12 @@ from conformance._selftest import (
     selftest,
     write_reports,
 )
+from conformance._selftest import jobs as selftest_jobs
 from conformance.cli import main
 from conformance.reference import FAULTS, VARIANTS, Fault
 from conformance.scenarios import load_scenarios
 
-REFERENCE = Path(_selftest.__file__).parent / "reference"
+REFERENCE = Path(conformance.__file__).parent / "reference"
 
 #: One fault per area (two for cancel, the subtlest area), all quick to catch.
 REPRESENTATIVE = (
@@ -150,14 +152,14 @@ def test_each_variant_runs_alone_in_both_styles_and_all_at_once_in_every_configu
         ("all-variants@default", "default", ("fast-lifecycle", "codes-as-numbers")),
         ("all-variants@modern-style", "modern-style", ("fast-lifecycle", "codes-as-numbers")),
     ]
-    alone = _selftest._Job("variant", "x", True, None, 0, "default", ("codes-as-numbers",))
+    alone = selftest_jobs.Job("variant", "x", True, None, 0, "default", ("codes-as-numbers",))
     assert (
-        _selftest._variant_selection(alone)
+        selftest_jobs._variant_selection(alone)
         == _selftest.fast_selection(["JR-ERRORS-004"], load_catalogue())[0]
         + _selftest.fast_selection(["JR-ERRORS-004"], load_catalogue())[1]
     )
-    http = _selftest._Job("variant", "x", True, None, 0, "default", ("chunked-bodies",))
-    assert _selftest._variant_selection(http) == []  # no readings: every check
+    http = selftest_jobs.Job("variant", "x", True, None, 0, "default", ("chunked-bodies",))
+    assert selftest_jobs._variant_selection(http) == []  # no readings: every check
 
 
 def test_a_false_alarm_on_a_variant_fails_the_self_test() -> None:
@@ -199,9 +201,9 @@ def test_only_a_failure_blamed_on_a_declared_requirement_catches_a_fault() -> No
     blamed_elsewhere = _check("other", Status.FAIL, "JR-CANCEL-004")
     errored = _check("crashed", Status.ERROR, named=("JR-CANCEL-009",))
     caught = _check("right", Status.FAIL, "JR-CANCEL-009")
-    assert _selftest._catching(_result(blamed_elsewhere, errored), breaks) == []
-    assert _selftest._catching(_result(blamed_elsewhere, errored, caught), breaks) == ["right"]
-    detections = _selftest._detections(_result(blamed_elsewhere, errored))
+    assert selftest_jobs._catching(_result(blamed_elsewhere, errored), breaks) == []
+    assert selftest_jobs._catching(_result(blamed_elsewhere, errored, caught), breaks) == ["right"]
+    detections = selftest_jobs._detections(_result(blamed_elsewhere, errored))
     assert [(d.check, d.status, d.requirement_ids) for d in detections] == [
         ("other", "fail", ["JR-CANCEL-004"]),
         ("crashed", "error", ["JR-CANCEL-009"]),
@@ -311,7 +313,7 @@ def test_the_cli_exits_1_when_a_fault_goes_uncaught(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # As if the library had no check for the fault's requirements: nothing can catch it.
-    monkeypatch.setattr(_selftest, "fast_selection", lambda *args, **kwargs: ([], []))
+    monkeypatch.setattr(selftest_jobs, "fast_selection", lambda *args, **kwargs: ([], []))
     args = ["selftest", "--fast", "--fault", "seven-digit-codes", "--skip-clean", "--quiet"]
     assert main([*args, "--reports", str(tmp_path)]) == 1
     out = capsys.readouterr().out
