@@ -153,10 +153,3 @@ def parse_blame(raw: Mapping[str, Any]) -> Blame:
             for check_id, check in raw["checks"].items()
         },
     )
-
-
-def default_blame() -> Blame:
-    """The bundled catalogue's tables (loaded and checked once per process)."""
-    from ._catalogue import load_catalogue
-
-    return load_catalogue().blame

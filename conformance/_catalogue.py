@@ -21,13 +21,13 @@ import jsonschema
 import yaml
 
 from . import _resources
-from ._blame import Blame, default_blame, parse_blame
+from ._blame import Blame, parse_blame
 from ._exceptions import CatalogueError
 
 Level = Literal["MUST", "SHOULD", "MAY"]
 LEVELS: tuple[Level, ...] = ("MUST", "SHOULD", "MAY")
 
-#: The small, linted vocabulary of areas. A requirement's ID names its area: ``JR-CANCEL-003``.
+#: The small, linted vocabulary of areas. A requirement's ID names its area: ``JR-<AREA>-<NNN>``.
 AREAS: tuple[str, ...] = (
     "create",
     "retrieve",
@@ -569,3 +569,8 @@ def _unknown(what: str, value: str, known: Mapping[str, object]) -> str:
     close = difflib.get_close_matches(value, list(known), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return f"unknown {what} {value!r}{hint}"
+
+
+def default_blame() -> Blame:
+    """The bundled catalogue's blame tables (loaded and checked once per process)."""
+    return load_catalogue().blame

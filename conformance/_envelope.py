@@ -61,8 +61,8 @@ CATEGORY_MEANING: Mapping[int, str] = {
 }
 
 #: Statuses a server may answer with in every style, whatever the category says: 401 for an
-#: authentication failure (JR-AUTH-001), 429 for the rate limit, 5xx for server failures
-#: (JR-VERSIONS-001).
+#: authentication failure (the authentication requirement allows it), 429 for the rate limit,
+#: 5xx for server failures (the versions requirement allows them in the legacy style too).
 ALWAYS_STATUS: Mapping[int, tuple[int, ...]] = {
     11: (401,),
     60: (500,),
@@ -106,7 +106,7 @@ def error_style(zuora_version: str | None) -> Style:
     ``modern``: a date version from 2024-05-20 on (the category's status). ``legacy``: a numeric
     version (``186.0`` ... ``341.0``) or an earlier date (HTTP 200). ``default``: no header or an
     unknown value (``banana``, or a number outside the documented ones such as ``185.0`` or
-    ``342.0``), so the tenant's default applies, which may be either (JR-VERSIONS-002, -004).
+    ``342.0``), so the tenant's default applies, which may be either (see the catalogue's versions area).
     """
     value = (zuora_version or "").strip()
     if _DATE_VERSION.match(value):

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from .. import _lifecycle as lifecycle
 from .. import _paths as paths
-from .._blame import default_blame
+from .._catalogue import default_blame
 from .._envelope import (
     CATEGORY_STATUS,
     RULE_RESTRICTION,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .._blame import default_blame
+from .._catalogue import default_blame
 from .._envelope import (
     CATEGORY_MEANING,
     CODE_PATTERN,
@@ -228,7 +228,7 @@ def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
 
     Three facets, each tied to what it verifies: the refusal and its category (the step's own
     requirements), the 8-digit codes and the HTTP status for the request's version style (what
-    the catalogue's ``blame.style`` names: JR-ERRORS-004; JR-VERSIONS-003, -001 or -002). When
+    the catalogue's ``blame.style`` names for the code format and each version style). When
     the request was not refused at all, only the first is judged: the others would only repeat it.
     """
     blame = default_blame()
@@ -248,8 +248,9 @@ def _error(expectation: Expectation, observed: Observed) -> list[Judged]:
     #    malformed code still tells its category and is blamed only on the code format).
     refusal = Judgement(True, describe(expectation), categories, actual)
     problems: list[str] = []
-    # A 401 may come from a gateway before the API, with a body of any shape (JR-AUTH-002); with
-    # any_body_on_401 the status alone answers (the category is JR-AUTH-002's to judge).
+    # A 401 may come from a gateway before the API, with a body of any shape (the catalogue's
+    # decision on auth errors); with any_body_on_401 the status alone answers (the category is
+    # judged by the scenario that checks the auth error's category).
     any_body = observed.status == 401 and (
         not has_reasons(body) or bool(expectation.operators.get("any_body_on_401"))
     )
