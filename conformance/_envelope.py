@@ -106,7 +106,7 @@ def error_style(zuora_version: str | None) -> Style:
     ``modern``: a date version from 2024-05-20 on (the category's status). ``legacy``: a numeric
     version (``186.0`` ... ``341.0``) or an earlier date (HTTP 200). ``default``: no header or an
     unknown value (``banana``, or a number outside the documented ones such as ``185.0`` or
-    ``342.0``), so the tenant's default applies, which may be either (see the catalogue's versions area).
+    ``342.0``), so the tenant's default applies, which may be either (the versions area).
     """
     value = (zuora_version or "").strip()
     if _DATE_VERSION.match(value):
