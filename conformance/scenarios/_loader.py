@@ -676,24 +676,13 @@ def _creating_step(steps: Iterable[Step], catalogue: Catalogue) -> Step | None:
     number written in the file (the absent run a scenario addresses as "some run")."""
     for step in steps:
         method = (step.method or catalogue.operation(step.operation).method).upper()
-        if method in ("GET", "HEAD", "OPTIONS") or _expects_refusal(step):
+        if method in ("GET", "HEAD", "OPTIONS") or step.expects_refusal:
             continue
         fixed = step.path_params and not any("${" in str(v) for v in step.path_params.values())
         if method in ("PUT", "DELETE") and fixed:
             continue
         return step
     return None
-
-
-def _expects_refusal(step: Step) -> bool:
-    for expectation in step.expect.expectations:
-        if expectation.target == "error":
-            return True
-        if expectation.target == "status":
-            allowed = expectation.operators.get("in", ())
-            if allowed and all(int(status) >= 400 for status in allowed):
-                return True
-    return False
 
 
 def _dotted(path: Path_) -> str:

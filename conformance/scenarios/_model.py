@@ -127,6 +127,19 @@ class Step:
     description: str = ""
     line: int = 0
 
+    @property
+    def expects_refusal(self) -> bool:
+        """Whether ``expect`` wants the request refused: an ``error`` expectation, or only
+        4xx/5xx statuses allowed (what it saves is then only for cleanup)."""
+        for expectation in self.expect.expectations:
+            if expectation.target == "error":
+                return True
+            if expectation.target == "status":
+                allowed = expectation.operators.get("in", ())
+                if allowed and all(int(status) >= 400 for status in allowed):
+                    return True
+        return False
+
 
 @dataclass(frozen=True)
 class Scenario:
