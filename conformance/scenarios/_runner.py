@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .. import _lifecycle as lifecycle
 from .._catalogue import Catalogue
 from .._envelope import is_accepted
 from .._exceptions import ConformanceError, TransportError
@@ -27,18 +26,12 @@ from .._ledger import UnsafeRequest
 from .._results import Assertion, CheckResult, Status, advisory
 from .._tenants import Tenant, Tenants
 from .._validate import Problem, ResponseValidator, fill_path
-from ._expect import NOT_JSON, Judged, Judgement, Observed, describe, find, judge, reached
-from ._model import ExpectBlock, Race, Repeat, Scenario, Step
+from ._expect import NOT_JSON, Judged, Judgement, Observed, find, judge
+from ._model import ExpectBlock, Scenario, Step
+from ._polling import Polling, Stall, Stopped, TooFast, short
 from ._vars import OffsetOutOfPeriod, UndefinedVariable, Variables
 
 OnResult = Callable[[CheckResult], None]
-
-#: The polling backoff: the next poll is sent ``_FIRST + _GROWTH * waited so far`` after the
-#: last one was, capped by the step's ``max_interval_s``, so a change is seen within 50 ms + 10%
-#: of the wait (issue 9; 40 ms leaves room for the answer's own time) and a slow server is not
-#: hammered.
-_FIRST_WAIT_S = 0.04
-_GROWTH = 0.1
 
 
 def run_scenarios(
@@ -158,12 +151,12 @@ class _Context:
     stop: threading.Event
     #: The first wait of this run that ran out its deadline with a run still in a state that
     #: ends by itself: a target that leaves runs there costs one deadline, not one per scenario.
-    stall: _Stall | None = None
+    stall: Stall | None = None
     _stall_lock: threading.Lock = field(default_factory=threading.Lock)
     #: The fixtures made for this run of scenarios, by id.
     fixtures: dict[str, _Made] = field(default_factory=dict)
 
-    def stalled(self, stall: _Stall) -> None:
+    def stalled(self, stall: Stall) -> None:
         with self._stall_lock:
             if self.stall is None:
                 self.stall = stall
@@ -191,10 +184,6 @@ def _validator(catalogue: Catalogue) -> ResponseValidator:
 
 
 # -- one scenario ----------------------------------------------------------------------------------
-
-
-class _Stopped(Exception):
-    """The run is being stopped: stop waiting."""
 
 
 class _NotApplicable(Exception):
@@ -268,7 +257,7 @@ def _not_started(scenario: Scenario) -> CheckResult:
 
 
 @dataclass
-class _ScenarioRun:
+class _ScenarioRun(Polling):
     context: _Context
     scenario: Scenario
     tenant: Tenant
@@ -303,7 +292,7 @@ class _ScenarioRun:
                     break
         except UnsafeRequest as exc:  # the target holds something this run must not touch
             check.skip(f"not run to the end against this target: {exc}")
-        except _TooFast as exc:
+        except TooFast as exc:
             check.skip(str(exc), needs=exc.needs)
         except _NotApplicable as exc:
             check.skip(str(exc))
@@ -311,7 +300,7 @@ class _ScenarioRun:
             check.error(str(exc))
         except (TransportError, _Abort) as exc:
             check.error(str(exc))
-        except _Stopped:
+        except Stopped:
             check.error("stopped before the scenario finished")
         except ConformanceError as exc:  # e.g. the token could not be fetched
             check.error(f"{type(exc).__name__}: {exc}")
@@ -330,7 +319,7 @@ class _ScenarioRun:
                 self._step(step)
             except _Skip:
                 continue
-            except (ConformanceError, _Abort, _Stopped) as exc:
+            except (ConformanceError, _Abort, Stopped) as exc:
                 self.cleanup_notes.append(f"{step.name}: {exc}")
 
     def _step(self, step: Step) -> bool:
@@ -339,7 +328,7 @@ class _ScenarioRun:
             return self._once(step, step.name)
         items = self._resolve(step.for_each.items)
         if not isinstance(items, list):
-            raise _Abort(f"step {step.name!r}: for_each needs a list, got {_short(items)}")
+            raise _Abort(f"step {step.name!r}: for_each needs a list, got {short(items)}")
         excluded = self._resolve(list(step.for_each.exclude))
         ok = True
         for index, item in enumerate(x for x in items if x not in excluded):
@@ -380,19 +369,6 @@ class _ScenarioRun:
         # Saved even when an expectation failed: cleanup needs what a server made regardless.
         self._save(step, label, observed)
         return ok
-
-    def _racing(self, step: Step) -> bool:
-        """Whether the state ``step`` relies on may end by itself on this target."""
-        return step.race is not None and step.race.held_by not in self.context.tenants.capabilities
-
-    def _still(self, step: Step, race: Race, label: str) -> None:
-        """After ``step`` failed: read the state again; if it ended, nothing can be judged."""
-        assert race.read is not None
-        response = self._send(self._request(race.read, f"{label}.read"), f"{label}.read")
-        observed = self._observe(response)
-        still = self._resolved(race.still)
-        if not all(reached(e, observed) for e in still.expectations):
-            raise _TooFast(race, f"step {label!r}", _describe(still), _state(still, observed))
 
     def _request(self, step: Step, label: str) -> Request:
         try:
@@ -467,106 +443,6 @@ class _ScenarioRun:
             zuora_version=version,
             default_style=self.context.tenants.error_style,
         )
-
-    # -- polling ---------------------------------------------------------------------------------
-
-    def _poll(
-        self,
-        step: Step,
-        label: str,
-        request: Request,
-        repeat: Repeat,
-        schema: _SchemaTally,
-        race: Race | None = None,
-    ) -> tuple[Response, Observed, bool]:
-        """Poll ``step`` until ``repeat.until`` holds. With a ``race`` (a state the target does
-        not hold for the suite), a poll where ``race.still`` no longer holds ends the scenario
-        skipped: the state ended before it could be observed."""
-        started = time.monotonic()
-        trail: list[str] = []
-        until = self._resolved(repeat.until)
-        fail_fast = self._resolved(repeat.fail_fast)
-        still = self._resolved(race.still) if race is not None else None
-        polls = 0
-        while True:
-            sent = time.monotonic()
-            response = self._send(request, label)
-            polls += 1
-            observed = self._observe(response)
-            schema.add(self.context.validator, step.operation, response, observed)
-            trail.append(_state(until, observed))
-            waited = time.monotonic() - started
-            seen = _trail(trail)
-            outcomes = self._judge(until, observed, resolved=True)
-            if all(reached(e, observed) for e in until.expectations):
-                for requirements, outcome in outcomes:
-                    outcome.description = f"eventually {outcome.description}"
-                    outcome.detail = f"after {polls} poll(s) in {waited:.1f} s (seen: {seen})"
-                    self._record(requirements, outcome, label, step, response)
-                return response, observed, True
-            if (
-                race is not None
-                and still is not None
-                and not all(reached(e, observed) for e in still.expectations)
-            ):
-                raise _TooFast(race, f"step {label!r}", _describe(still), seen)
-            if fail_fast and all(reached(e, observed) for e in fail_fast.expectations):
-                if self.in_cleanup:  # nothing (more) to wait for: not a problem in cleanup
-                    return response, observed, False
-                detail = (
-                    f"stopped waiting: {_describe(fail_fast)} after {polls} poll(s) "
-                    f"in {waited:.1f} s (seen: {seen})"
-                )
-                self._record_wait(until, fail_fast, False, detail, label, step, response)
-                return response, observed, False
-            if waited >= repeat.deadline_s:
-                detail = (
-                    f"not within {repeat.deadline_s:g} s: {polls} poll(s), seen: {seen}; "
-                    f"last: {'; '.join(o.detail for _, o in outcomes if not o.passed)}"
-                )
-                if observed.body_status in lifecycle.TRANSIENT:
-                    self.context.stalled(
-                        _Stall(self.scenario.id, label, observed.body_status, repeat.deadline_s)
-                    )
-                self._record_wait(until, None, False, detail, label, step, response)
-                return response, observed, False
-            stall = self.context.stall
-            if (
-                stall is not None
-                and waited >= _STALL_GRACE_S
-                and observed.body_status == stall.state
-            ):
-                if self.in_cleanup:
-                    return response, observed, False
-                detail = (
-                    f"not waiting out the deadline: still {stall.state} after {polls} poll(s) "
-                    f"in {waited:.1f} s (seen: {seen}), and earlier in this run a wait for the "
-                    f"same state ran out ({stall})"
-                )
-                self._record_wait(until, None, False, detail, label, step, response)
-                return response, observed, False
-            # The interval runs from when the last poll was sent, not from when its answer was
-            # read: a slow answer does not make the next look later.
-            interval = min(repeat.max_interval_s, _FIRST_WAIT_S + _GROWTH * waited)
-            pause = min(sent + interval - time.monotonic(), repeat.deadline_s - waited)
-            if self.context.stop.wait(max(0.0, pause)):
-                raise _Stopped
-
-    def _record_wait(
-        self,
-        until: ExpectBlock,
-        fail_fast: ExpectBlock | None,
-        passed: bool,
-        detail: str,
-        label: str,
-        step: Step,
-        response: Response,
-    ) -> None:
-        requirements: dict[str, None] = {}
-        for expectation in (fail_fast or until).expectations:
-            requirements.update(dict.fromkeys(expectation.requirement_ids))
-        outcome = Judgement(passed, f"eventually {_describe(until)}", None, None, detail)
-        self._record(tuple(requirements), outcome, label, step, response)
 
     # -- judging and recording -------------------------------------------------------------------
 
@@ -678,18 +554,6 @@ class _Skip(Exception):
     """A cleanup step refers to something that was never made: nothing to clean."""
 
 
-class _TooFast(Exception):
-    """The state a step relied on ended by itself before it could be observed or used: the
-    scenario cannot judge this target (a slower one, or one with ``held_by``, could)."""
-
-    def __init__(self, race: Race, where: str, wanted: str, seen: str) -> None:
-        super().__init__(
-            f"not judged: the target was too fast: at {where} it no longer showed {wanted} "
-            f"(seen: {seen}); a slower server, or the capability {race.held_by}, verifies it"
-        )
-        self.needs = (race.held_by, "a slower server")
-
-
 @dataclass
 class _SchemaTally:
     """The spec verdicts of the responses of one step (several when it polls)."""
@@ -728,63 +592,3 @@ class _SchemaTally:
 
 
 # -- words -----------------------------------------------------------------------------------------
-
-
-def _describe(block: ExpectBlock) -> str:
-    return " and ".join(describe(expectation) for expectation in block.expectations)
-
-
-@dataclass(frozen=True)
-class _Stall:
-    """A wait that ran out its deadline while the target kept showing one transitional state."""
-
-    scenario: str
-    step: str
-    state: str
-    deadline_s: float
-
-    def __str__(self) -> str:
-        return (
-            f"scenario {self.scenario}, step {self.step!r}, saw {self.state} for its whole "
-            f"{self.deadline_s:g} s deadline"
-        )
-
-
-#: How long a wait watches a state that an earlier wait of the run saw outlast its deadline.
-_STALL_GRACE_S = 1.0
-
-
-def _state(until: ExpectBlock, observed: Observed) -> str:
-    """What one poll showed, in the terms the wait is about (``Processing``, ``HTTP 404``)."""
-    values: list[str] = []
-    for expectation in until.expectations:
-        if expectation.target == "body" and observed.body is not NOT_JSON:
-            found = find(observed.body, expectation.path)
-            values.append(_short(found[0] if len(found) == 1 else found) if found else "<absent>")
-    if not values or observed.status != 200:
-        values.insert(0, f"HTTP {observed.status}")
-    return " ".join(values)
-
-
-def _trail(states: list[str]) -> str:
-    """``Pending → Processing x3 → Completed``: consecutive repeats counted, not repeated."""
-    groups: list[list[Any]] = []
-    for state in states:
-        if groups and groups[-1][0] == state:
-            groups[-1][1] += 1
-        else:
-            groups.append([state, 1])
-    shown = [f"{state} x{count}" if count > 1 else state for state, count in groups]
-    if len(shown) > 8:
-        shown = [*shown[:3], "…", *shown[-4:]]
-    return " → ".join(shown)
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    try:
-        text = json.dumps(value)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 60 else text[:59] + "…"
