@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from .._catalogue import AREAS, Catalogue
 from .._exceptions import ScenarioFormatError
@@ -41,9 +40,7 @@ from ._model import (
     Step,
 )
 from ._vars import BUILTINS, DATED, names_in, offsets_in
-
-Path_ = tuple[str | int, ...]
-
+from ._yaml import Document, Path_, compose
 
 # -- public API ----------------------------------------------------------------------------------
 
@@ -106,8 +103,8 @@ def parse_scenario(
 ) -> Scenario:
     """One scenario from YAML ``text``; ``source`` names it in messages. ``fixtures`` are the
     ones it may use (default: the library's)."""
-    data, lines = _compose(text, source)
-    doc = _Document(source, lines)
+    data, lines = compose(text, source)
+    doc = Document(source, lines)
     _check_schema(data, doc)
     if fixtures is None:
         fixtures = load_fixtures(catalogue) if data.get("uses") else {}
@@ -151,88 +148,6 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-# -- YAML with line numbers ------------------------------------------------------------------------
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML 1.2 core-schema scalars on top of PyYAML's safe loader."""
-
-
-_Loader.yaml_implicit_resolvers = {}
-for _tag, _pattern, _first in (
-    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("int", r"^[-+]?[0-9]+$", "-+0123456789"),
-    (
-        "float",
-        r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$",
-        "-+.0123456789",
-    ),
-    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    ("merge", r"^(?:<<)$", "<"),
-):
-    _Loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first))
-
-_SCALAR = "tag:yaml.org,2002:"
-
-
-def _compose(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            raise ScenarioFormatError(f"{source}:1: the file is empty")
-        lines: dict[Path_, int] = {}
-        return _construct(loader, node, (), lines, source), lines
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        problem = exc.problem or exc.context or "cannot parse"
-        raise ScenarioFormatError(f"{source}:{line}: invalid YAML: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioFormatError(f"{source}:1: invalid YAML: {exc}") from None
-    finally:
-        loader.dispose()
-
-
-def _construct(
-    loader: _Loader, node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str
-) -> Any:
-    lines.setdefault(path, node.start_mark.line + 1)
-    where = f"{source}:{node.start_mark.line + 1}"
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)  # YAML merge keys (<<)
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = _construct(loader, key_node, (*path, "<key>"), {}, source)
-            if not isinstance(key, str):
-                raise ScenarioFormatError(f"{where}: {_dotted(path)}: keys must be strings")
-            if key in result:
-                line = key_node.start_mark.line + 1
-                raise ScenarioFormatError(
-                    f"{source}:{line}: {_dotted(path)}: duplicate key {key!r}"
-                )
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            result[key] = _construct(loader, value_node, (*path, key), lines, source)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _construct(loader, item, (*path, i), lines, source) for i, item in enumerate(node.value)
-        ]
-    assert isinstance(node, yaml.ScalarNode)
-    tag, value = node.tag, node.value
-    if tag == f"{_SCALAR}str" or (tag == "!" and isinstance(value, str)):
-        return value
-    if tag == f"{_SCALAR}bool":
-        return value.lower() == "true"
-    if tag == f"{_SCALAR}int":
-        return int(value, 10)
-    if tag == f"{_SCALAR}float":
-        return float(value)
-    if tag == f"{_SCALAR}null":
-        return None
-    raise ScenarioFormatError(f"{where}: {_dotted(path)}: unsupported YAML tag {tag!r}")
-
-
 # -- the JSON Schema -----------------------------------------------------------------------------
 
 
@@ -242,7 +157,7 @@ def _schema_validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-def _check_schema(data: Any, doc: _Document) -> None:
+def _check_schema(data: Any, doc: Document) -> None:
     error = jsonschema.exceptions.best_match(_schema_validator().iter_errors(data))
     if error is not None:
         error, message = _explain(error)
@@ -274,25 +189,8 @@ def _explain(error: jsonschema.ValidationError) -> tuple[jsonschema.ValidationEr
 
 
 @dataclass
-class _Document:
-    source: str
-    lines: dict[Path_, int]
-
-    def line(self, path: Path_) -> int:
-        for end in range(len(path), -1, -1):
-            if path[:end] in self.lines:
-                return self.lines[path[:end]]
-        return 1
-
-    def error(self, path: Path_, message: str) -> ScenarioFormatError:
-        where = _dotted(path)
-        prefix = f"{where}: " if where else ""
-        return ScenarioFormatError(f"{self.source}:{self.line(path)}: {prefix}{message}")
-
-
-@dataclass
 class _Builder:
-    doc: _Document
+    doc: Document
     catalogue: Catalogue
     fixtures: Mapping[str, Scenario] = field(default_factory=dict)
     _defaults: tuple[str, ...] = field(default=())
@@ -683,18 +581,6 @@ def _creating_step(steps: Iterable[Step], catalogue: Catalogue) -> Step | None:
             continue
         return step
     return None
-
-
-def _dotted(path: Path_) -> str:
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part):
-            text += f".{part}" if text else part
-        else:
-            text += f"[{part!r}]"
-    return text
 
 
 def _replace_path(scenario: Scenario, path: Path) -> Scenario:
