@@ -7,8 +7,9 @@ a slot of the lifecycle. A few runs are enough for the stateful phase to follow 
 its lifecycle; past that, the stage sends no valid create (``filter_case``). Invalid creates
 (negative cases) are still sent: they must be refused, and they create nothing.
 
-A create counts from the moment it is let through until its answer says it was refused, so
-concurrent workers cannot overshoot the budget.
+A valid create counts from the moment it is let through until its answer says it was refused,
+so concurrent workers cannot overshoot the budget. An invalid create the target accepts (a
+finding of ``negative_data_rejection``) made a run too, and counts from its answer.
 """
 
 from __future__ import annotations
@@ -59,14 +60,17 @@ class CreateBudget:
             return True
 
     def after_call(self, context: Any, case: Any, response: Any) -> None:
-        if not _valid_create(case):
+        valid = _valid_create(case)
+        if not valid and not _create(case):
             return
         try:
             body = response.json()
         except ValueError:
             body = None
         with self._lock:
-            self._pending = max(0, self._pending - 1)
+            if valid:
+                self._pending = max(0, self._pending - 1)
+            # An invalid create the server accepted (a finding) made a run too: it counts.
             if is_accepted(int(response.status_code), body):
                 self.created += 1
 
@@ -77,12 +81,17 @@ class CreateBudget:
                 self.created += 1
 
 
-def _valid_create(case: Any) -> bool:
-    """A positive (schema-valid) case of the create operation, as sent to its own method."""
+def _create(case: Any) -> bool:
+    """A case of the create operation, sent to its own method."""
     operation = getattr(case, "operation", None)
     if operation is None or operation.definition.raw.get("operationId") != CREATE_RUN:
         return False
-    if str(case.method).upper() != str(operation.method).upper():
+    return str(case.method).upper() == str(operation.method).upper()
+
+
+def _valid_create(case: Any) -> bool:
+    """A positive (schema-valid) case of the create operation."""
+    if not _create(case):
         return False
     meta = getattr(case, "meta", None)
     return meta is None or not meta.generation.mode.is_negative
