@@ -4,8 +4,11 @@ Only one journal run executes at a time per tenant. On a real sandbox a run take
 minutes, so once the fuzzer has one executing, every further valid create is refused ("another
 run is executing") and teaches nothing new, while each costs a request of the tenant's budget and
 a slot of the lifecycle. A few runs are enough for the stateful phase to follow a run through
-its lifecycle; past that, the stage sends no valid create (``filter_case``). Invalid creates
-(negative cases) are still sent: they must be refused, and they create nothing.
+its lifecycle; past that, the passes after the stateful one send no valid create
+(``filter_case``). Invalid creates (negative cases) are still sent: they must be refused, and
+they create nothing. The stateful pass is only counted (``install(withhold=False)``): withheld
+creates make Hypothesis reject its scenarios one after another, which costs far more time than
+the few runs it creates, one at a time, on an idle tenant.
 
 A valid create counts from the moment it is let through until its answer says it was refused,
 so concurrent workers cannot overshoot the budget. An invalid create the target accepts (a
@@ -38,9 +41,12 @@ class CreateBudget:
         with self._lock:
             return self.created >= self.limit
 
-    def install(self, schema: Any) -> None:
-        schema.hooks.register_hook_with_name(self.filter_case, "filter_case")
-        schema.hooks.register_hook_with_name(self.before_add_examples, "before_add_examples")
+    def install(self, schema: Any, *, withhold: bool = True) -> None:
+        """Count the creates of ``schema``'s run; ``withhold``: and send no valid one past the
+        budget."""
+        if withhold:
+            schema.hooks.register_hook_with_name(self.filter_case, "filter_case")
+            schema.hooks.register_hook_with_name(self.before_add_examples, "before_add_examples")
         schema.hooks.register_hook_with_name(self.after_call, "after_call")
         schema.hooks.register_hook_with_name(self.after_network_error, "after_network_error")
 

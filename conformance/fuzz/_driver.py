@@ -311,7 +311,7 @@ def load_pass(
     _config.seed_stateful_creates(schema, spec)
     guard.install(schema)
     if budget is not None:
-        budget.install(schema)
+        budget.install(schema, withhold="stateful" not in run.phases)
     return schema
 
 

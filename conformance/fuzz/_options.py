@@ -132,8 +132,9 @@ class FuzzOptions:
     #: The tenant's periods: the spec's examples (the documents' Nov-2014) move into them.
     tenant: TenantData | None = None
     #: With ``shared_tenant``: the journal runs the stage may create (enough for the stateful
-    #: phase to follow a run through its lifecycle); past them no valid create is sent, so the
-    #: stage spends no time on "another run is executing" refusals. Invalid creates still go.
+    #: phase to follow a run through its lifecycle); past them the passes after the stateful one
+    #: send no valid create, so they spend no time on "another run is executing" refusals.
+    #: Invalid creates still go.
     create_budget: int = 3
     #: With ``shared_tenant``: schemathesis workers for the passes after the stateful one (their
     #: creates are within the budget). One worker otherwise, so that a seed sends the same

@@ -74,8 +74,8 @@ def test_a_shared_tenant_gets_at_most_the_budget_of_valid_creates(
     monkeypatch.setattr(CreateBudget, "after_call", spy)
     options = FuzzOptions(
         max_examples=3,
+        phases=("examples", "coverage", "fuzzing"),
         legacy_examples=1,
-        min_scenarios=3,
         shared_tenant=True,
         create_budget=1,
         workers=2,
