@@ -37,7 +37,7 @@ from ._guard import Guard
 from ._observe import Observation, from_schemathesis
 from ._options import LEGACY_VERSION, FuzzOptions, FuzzTarget
 from ._tally import Tally
-from ._threads import serial_lambda_parsing
+from ._threads import serial_ast_parsing
 from ._transport import OWN_CREDENTIALS, suite_probes
 
 #: Phases of the legacy pass: the examples and a little random fuzzing are enough to draw the
@@ -152,7 +152,7 @@ def _fuzz(
     judge.budget = budget
     stop_reasons: dict[str, str] = {}
     deadline = None if options.max_time_s is None else started + options.max_time_s
-    with _config.no_local_constants(), serial_lambda_parsing():
+    with _config.no_local_constants(), serial_ast_parsing():
         try:
             for run in passes(target, options):
                 if stop is not None and stop.is_set():

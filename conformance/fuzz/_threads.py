@@ -2,45 +2,45 @@
 
 CPython before 3.11.9 / 3.12.1 can fail a ``compile()`` to an AST when two threads do it at once
 ("SystemError: AST constructor recursion depth mismatch", python/cpython#106905). Hypothesis
-parses the source of every lambda it describes (``.filter(lambda ...)`` in schemathesis's
-coverage phase), so workers hit it: an operation errors out instead of being tested. While the
-stage runs, those parses take turns.
+parses source code from its workers' threads (the lambdas of ``.filter(lambda ...)`` in
+schemathesis's coverage phase, to describe them and to read bounds out of them), so workers hit
+it: an operation errors out instead of being tested. While the stage runs, ``ast.parse`` calls
+take turns.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_lock = threading.Lock()
+_lock = threading.RLock()
+
+
+def _affected() -> bool:
+    version = sys.version_info[:3]
+    return version < (3, 11, 9) or (3, 12, 0) <= version < (3, 12, 1)
 
 
 @contextmanager
-def serial_lambda_parsing() -> Iterator[None]:
-    """Make Hypothesis's lambda-source parsing take turns across threads (a no-op on a Python
-    without the bug, or a Hypothesis without that internal)."""
-    if sys.version_info >= (3, 12, 1) or (3, 11, 9) <= sys.version_info < (3, 12):
+def serial_ast_parsing() -> Iterator[None]:
+    """Make ``ast.parse`` take turns across threads (a no-op on a Python without the bug)."""
+    if not _affected():
         yield
         return
-    try:
-        from hypothesis.internal import lambda_sources
-
-        original: Callable[..., Any] = lambda_sources._lambda_description
-    except (ImportError, AttributeError):  # pragma: no cover - another Hypothesis
-        yield
-        return
+    original = ast.parse
 
     @functools.wraps(original)
     def serial(*args: Any, **kwargs: Any) -> Any:
         with _lock:
             return original(*args, **kwargs)
 
-    lambda_sources._lambda_description = serial
+    ast.parse = serial
     try:
         yield
     finally:
-        lambda_sources._lambda_description = original
+        ast.parse = original
