@@ -90,6 +90,9 @@ class SuiteTransport(RequestsTransport):
             response = exc.response  # judged by no check, counted as unavailable
         except TransportError as exc:
             raise _network_error(exc, prepared) from None
+        # The session's own record of the exchange, redacted and cut as a scenario's evidence is:
+        # what the fuzz checks keep as evidence (see _observe.from_schemathesis).
+        prepared.suite_exchange = response.exchange  # type: ignore[attr-defined]
         return _to_schemathesis(response, prepared, verify=bool(data.get("verify", True)))
 
 
