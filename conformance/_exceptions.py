@@ -6,6 +6,8 @@ any of them into one readable line and the documented exit code, never a traceba
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ConformanceError(Exception):
     """Base of every error the suite raises on purpose."""
@@ -44,4 +46,11 @@ class TransportError(ConformanceError):
 
 class TargetUnavailable(TransportError):
     """The final answer to a request was still transient (502/503/504, 500 category 61): the
-    check that sent it ends ERROR ("the target was unavailable"), never FAIL."""
+    check that sent it ends ERROR ("the target was unavailable"), never FAIL.
+
+    ``response``: that last answer (the fuzz stage hands it to schemathesis, which records it
+    and no check judges)."""
+
+    def __init__(self, message: str, response: Any = None) -> None:
+        super().__init__(message)
+        self.response = response

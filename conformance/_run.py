@@ -474,17 +474,20 @@ def _fuzz(
 
     progress.stage("fuzz", total=len(plan.fuzz_checks))
     wanted = {check.id for check in plan.fuzz_checks}
+    # The run's preflight already read the target with these credentials: the stage sends none.
+    preflight = next((c for c in result.checks if c.id == "preflight"), None)
     with tenants.acquire("fuzz") as tenant:
-        token = tenant.session.bearer_token()
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # The tenant's credentials and HTTP settings (caps, retries), not a header string: the
+        # stage's session authenticates (and refreshes a client-credentials token) itself.
         fuzz_target = FuzzTarget(
             target.base_url,
-            headers=headers,
             zuora_version=config.zuora_version,
             run_id=result.run_id,
             verify_tls=config.verify_tls,
             request_timeout_s=config.timeout_s,
             pacer=tenants.pacer,
+            auth=tenant.session.auth,
+            http=tenant.session.settings,
         )
         options = FuzzOptions(
             max_examples=config.max_examples,
@@ -493,6 +496,10 @@ def _fuzz(
             read_only=config.read_only,
             shared_tenant=not target.is_reference,
             tenant=tenants.data,
+            # On an external tenant the passes after the stateful one (their creates within the
+            # stage's budget) use schemathesis workers, as many as the run's concurrency; the
+            # embedded reference keeps one, so a seed sends the same requests in order.
+            workers=1 if target.is_reference else config.concurrency,
         )
         protection = tenants.protection
         observe = None
@@ -512,7 +519,13 @@ def _fuzz(
 
         try:
             outcome = fuzz(
-                catalogue, fuzz_target, options, observe=observe, stop=stop, record=record
+                catalogue,
+                fuzz_target,
+                options,
+                observe=observe,
+                stop=stop,
+                record=record,
+                preflight=preflight,
             )
         except SetupError as exc:
             check = CheckResult(

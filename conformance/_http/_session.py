@@ -195,7 +195,9 @@ class Session:
                     self._sleep(pause)
                     continue
                 # A gateway's answer says nothing about the API: no check may judge it.
-                raise TargetUnavailable(_unavailable(request, response, attempts_transient))
+                raise TargetUnavailable(
+                    _unavailable(request, response, attempts_transient), response
+                )
             if response.status_code == 429 and attempts_429 < self.settings.max_retries_429:
                 attempts_429 += 1
                 wait = _retry_after(response.headers.get("Retry-After"))

@@ -21,28 +21,28 @@ from typing import Any
 
 from schemathesis.core.result import Ok
 from schemathesis.engine import events, from_schema
-from schemathesis.engine.run import PhaseName
 
+from .. import _paths as paths
 from .._catalogue import Catalogue
 from .._envelope import error_style
 from .._exceptions import SetupError, TransportError
-from .._http import Pacer, Request, transient_answer
+from .._http import Request, Session, transient_answer
 from .._redact import Redactor
 from .._results import Assertion, CheckResult, Exchange
-from . import _builtins, _spec_prep
+from . import _builtins, _spec_prep, _transport
+from ._budget import CreateBudget
 from ._checks import CUSTOM_CHECKS, FuzzCheck, Rules
 from ._follow import follow_through
 from ._guard import Guard
 from ._observe import Observation, from_schemathesis
 from ._options import LEGACY_VERSION, FuzzOptions, FuzzTarget
 from ._tally import Tally
+from ._threads import serial_ast_parsing
+from ._transport import OWN_CREDENTIALS, suite_probes
 
 #: Phases of the legacy pass: the examples and a little random fuzzing are enough to draw the
 #: errors whose status the pass is about.
 LEGACY_PHASES = ("examples", "fuzzing")
-
-#: Requests schemathesis sends to probe a server before testing it (``engine/run/probes.py``).
-_MAX_PROBES = 2
 
 #: Fraction of the remaining ``max_time_s`` the stateful pass may use (it comes first).
 _STATEFUL_SHARE = 0.4
@@ -109,52 +109,89 @@ def fuzz(
     observe: Observer | None = None,
     stop: threading.Event | None = None,
     record: Recorder | None = None,
+    preflight: CheckResult | None = None,
 ) -> FuzzResult:
     """:func:`run_fuzz` with the figures: request count, wall time and the requests sent.
 
     ``observe`` sees every exchange as it happens; setting ``stop`` ends the stage after the
     schemathesis scenario under way; ``record`` gets every recorded exchange with its
-    verdicts."""
+    verdicts. ``preflight``: the run's own preflight check, already passed against this target
+    (then the stage sends none of its own).
+
+    Every request of the stage (schemathesis's, its probe, the preflight, the guard's reads and
+    the follow-through) goes through one :class:`~conformance._http.Session`: one set of caps,
+    deadlines, pacing, redaction and credentials.
+    """
     options = options or FuzzOptions()
     redactor = Redactor([target.token])
     started = time.perf_counter()
-    _preflight(target, redactor)
+    with target.session(redactor) as session:
+        if preflight is None:
+            _preflight(target, session)
+        return _fuzz(catalogue, target, options, session, started, observe, stop, record)
+
+
+def _fuzz(
+    catalogue: Catalogue,
+    target: FuzzTarget,
+    options: FuzzOptions,
+    session: Session,
+    started: float,
+    observe: Observer | None,
+    stop: threading.Event | None,
+    record: Recorder | None,
+) -> FuzzResult:
+    redactor = session.redactor
     spec = _spec_prep.prepare_spec(catalogue.spec)
     if options.tenant is not None:
         spec = _spec_prep.in_tenant(spec, options.tenant)
-    judge = _Judge(redactor, target.authorization, target.pacer, record)
-    guard = Guard(target, redactor, undoable_only=options.shared_tenant)
+    identity = OWN_CREDENTIALS if target.auth is not None else target.authorization
+    judge = _Judge(redactor, identity, record)
+    guard = Guard(target, redactor, undoable_only=options.shared_tenant, session=session)
+    budget = CreateBudget(options.create_budget) if options.shared_tenant else None
+    judge.budget = budget
     stop_reasons: dict[str, str] = {}
     deadline = None if options.max_time_s is None else started + options.max_time_s
-    with _spec_prep.no_local_constants():
+    with _spec_prep.no_local_constants(), serial_ast_parsing():
         try:
             for run in passes(target, options):
                 if stop is not None and stop.is_set():
                     stop_reasons[run.name] = "interrupted"
                     continue
-                budget = None
+                time_s = None
                 if deadline is not None:
-                    budget = (deadline - time.perf_counter()) * run.share
-                    if budget < 1:
+                    time_s = (deadline - time.perf_counter()) * run.share
+                    if time_s < 1:
                         stop_reasons[run.name] = "max_time"
                         continue
-                schema = load_pass(spec, target, options, run, guard, max_time_s=budget)
+                schema = load_pass(
+                    spec,
+                    target,
+                    options,
+                    run,
+                    guard,
+                    max_time_s=time_s,
+                    session=session,
+                    budget=budget,
+                )
                 if observe is not None:
                     _observe(schema, observe)
-                stream = from_schema(schema).execute()
-                stop_reasons[run.name] = judge.consume(run.name, stream, stop)
+                with suite_probes(schema, session):
+                    stream = from_schema(schema).execute()
+                    stop_reasons[run.name] = judge.consume(run.name, stream, stop)
         finally:
             guard.close()
     judge.raise_if_unauthorised()
-    followed, gone = 0, list[str]()
+    gone = list[str]()
     runs = list(judge.rules.left_behind_runs())
     if options.follow_through and runs and not (stop is not None and stop.is_set()):
-        followed, gone = follow_through(
+        _, gone = follow_through(
             catalogue.spec,
             target,
             runs,
             judge.follow,
-            redactor,
+            session,
+            identity=identity,
             wait_s=options.follow_wait_s,
             stop=stop,
         )
@@ -162,9 +199,9 @@ def fuzz(
     checks = judge.results(time.perf_counter() - started)
     return FuzzResult(
         checks=checks,
-        # What schemathesis recorded, its capability probes, the preflight, the guard's reads
-        # and the follow-through.
-        requests=len(judge.sent) + judge.probes + 1 + guard.probes + followed,
+        # Every request the stage's session sent: schemathesis's (retries included), its probe,
+        # the preflight, the guard's reads, the follow-through and any token request.
+        requests=session.requests_sent,
         wall_s=time.perf_counter() - started,
         sent=judge.sent,
         stop_reasons=stop_reasons,
@@ -186,6 +223,8 @@ class Pass:
     disabled: tuple[str, ...] = ()
     #: Share of the remaining time budget this pass may use.
     share: float = 1.0
+    #: schemathesis workers (more than one only on a shared tenant, after the stateful pass).
+    workers: int = 1
 
 
 def passes(target: FuzzTarget, options: FuzzOptions) -> list[Pass]:
@@ -208,12 +247,15 @@ def passes(target: FuzzTarget, options: FuzzOptions) -> list[Pass]:
         # Errors may come as HTTP 200 (a legacy version, or the tenant's default): the built-in
         # checks that expect a 4xx refusal would call every legacy refusal an acceptance.
         careful += tuple(name for name in _builtins.DISABLED_IN_LEGACY if name not in careful)
-    main = Pass("main", target.zuora_version, options.phases, options.max_examples, careful)
+    workers = options.workers if options.shared_tenant else 1
+    main = Pass(
+        "main", target.zuora_version, options.phases, options.max_examples, careful, workers=workers
+    )
     found = [main]
     others = tuple(phase for phase in options.phases if phase != "stateful")
     if others != options.phases and others and not options.read_only:
         stateful = dataclasses.replace(
-            main, name="stateful", phases=("stateful",), share=_STATEFUL_SHARE
+            main, name="stateful", phases=("stateful",), share=_STATEFUL_SHARE, workers=1
         )
         found = [stateful, dataclasses.replace(main, phases=others)]
     if not options.legacy_examples:
@@ -228,6 +270,7 @@ def passes(target: FuzzTarget, options: FuzzOptions) -> list[Pass]:
             legacy_phases,
             options.legacy_examples,
             disabled=tuple(_builtins.DISABLED_IN_LEGACY),
+            workers=workers,
         ),
     ]
 
@@ -240,8 +283,14 @@ def load_pass(
     guard: Guard,
     *,
     max_time_s: float | None = None,
+    session: Session | None = None,
+    budget: CreateBudget | None = None,
 ) -> Any:
-    """The schemathesis schema of one pass, configured, seeded and guarded, ready to execute."""
+    """The schemathesis schema of one pass, configured, seeded and guarded, ready to execute.
+
+    With ``session``, schemathesis sends through it (:mod:`._transport`); without, through its
+    own ``requests`` client with the target's bearer token in a header (the benchmark's plain
+    run)."""
     if options.read_only:
         spec = _spec_prep.reads_only(spec)
     config = _spec_prep.build_config(
@@ -253,10 +302,16 @@ def load_pass(
         max_examples=run.max_examples,
         max_time_s=max_time_s,
         disabled=run.disabled,
+        auth_header=session is None,
+        workers=run.workers,
     )
     schema = _spec_prep.load_schema(spec, config)
+    if session is not None:
+        _transport.install(schema, session)
     _spec_prep.seed_stateful_creates(schema, spec)
     guard.install(schema)
+    if budget is not None:
+        budget.install(schema, withhold="stateful" not in run.phases)
     return schema
 
 
@@ -277,22 +332,22 @@ def _observe(schema: Any, observe: Observer) -> None:
     schema.hooks.register_hook_with_name(after_network_error, "after_network_error")
 
 
-def _preflight(target: FuzzTarget, redactor: Redactor) -> None:
-    """One authenticated read, so a wrong base URL or token stops the stage before it starts."""
-    with target.session(redactor, max_retries_429=1, max_retry_wait_s=5.0) as session:
-        try:
-            response = session.do(
-                Request("GET", "/v1/journal-runs/JR-00000000", headers=dict(target.headers)),
-                track="fuzz.preflight",
-            )
-        except TransportError as exc:
-            raise SetupError(f"cannot reach {redactor.url(target.base_url)}: {exc}") from None
+def _preflight(target: FuzzTarget, session: Session) -> None:
+    """One authenticated read, so a wrong base URL or token stops the stage before it starts
+    (when the run's preflight has not done it already)."""
+    try:
+        response = session.do(
+            Request("GET", paths.path(paths.GET_RUN, paths.NO_RUN), headers=dict(target.headers)),
+            track="fuzz.preflight",
+        )
+    except TransportError as exc:
+        raise SetupError(f"cannot reach {session.redactor.url(target.base_url)}: {exc}") from None
     if response.status_code in (401, 403):
         raise SetupError(_unauthorised_message(target, response.status_code))
 
 
 def _unauthorised_message(target: FuzzTarget, status: int) -> str:
-    what = "the bearer token was refused" if target.token else "no bearer token was sent"
+    what = "the credentials were refused" if target.auth else "no bearer token was sent"
     return (
         f"every answer was HTTP {status}: {what} by {target.base_url}; "
         "check --token / JR_TOKEN (nothing was fuzzed)"
@@ -306,11 +361,9 @@ class _Judge:
         self,
         redactor: Redactor,
         identity: str | None,
-        pacer: Pacer | None,
         record: Recorder | None = None,
     ) -> None:
         self.redactor = redactor
-        self.pacer = pacer
         self.record = record
         #: Observation index -> its verdicts so far (while ``record`` waits for them).
         self.verdicts: dict[int, list[Verdict]] = {}
@@ -331,6 +384,7 @@ class _Judge:
         #: Transient answers (502/503/504, 500 category 61): judged by no check.
         self.unavailable = 0
         self.guarded: list[str] = []
+        self.budget: CreateBudget | None = None
         self.authenticated = 0
         self.auth_refused = 0
         self.auth_status = 401
@@ -342,21 +396,20 @@ class _Judge:
         for event in stream:
             if stop is not None and stop.is_set():
                 stream.stop()
-            if isinstance(event, events.PhaseStarted) and event.phase.name == PhaseName.PROBING:
-                # The probes go out when the stream is next read, past schemathesis's rate
-                # limiter: their turns are taken here (at most two probes).
-                if self.pacer is not None:
-                    for _ in range(_MAX_PROBES):
-                        self.pacer.wait()
-            elif isinstance(event, events.PhaseFinished) and isinstance(event.payload, Ok):
+            if isinstance(event, events.PhaseFinished) and isinstance(event.payload, Ok):
                 probed = getattr(event.payload.ok(), "probes", None) or ()
                 self.probes += sum(1 for run in probed if run.request is not None)
             elif isinstance(event, events.ScenarioFinished):
                 self._scenario(pass_name, event)
             elif isinstance(event, events.NonFatalError):
+                if self._withheld(event):
+                    continue
+                # The detail says why (a body cut at a cap, say), where schemathesis has one.
+                detail = "; ".join(str(x) for x in getattr(event.info, "extras", None) or ())
                 self.engine_errors.append(
                     f"{pass_name} pass, {event.label}: {event.info.title}: "
                     f"{self.redactor.scrub(event.info.message)}"
+                    + (f" ({self.redactor.scrub(detail)})" if detail else "")
                 )
             elif isinstance(event, events.FatalError):
                 message = self.redactor.scrub(str(event.exception))
@@ -366,6 +419,15 @@ class _Judge:
             elif isinstance(event, events.EngineFinished):
                 stop_reason = str(event.stop_reason)
         return stop_reason
+
+    def _withheld(self, event: events.NonFatalError) -> bool:
+        """Whether ``event`` is schemathesis saying its ``filter_case`` hooks let no case of the
+        create through: the create budget at work, not an engine error."""
+        if self.budget is None or not self.budget.withheld:
+            return False
+        create = "{} {}".format(*paths.OPERATIONS[paths.CREATE_RUN])
+        said = f"{event.info.title} {event.info.message}"
+        return event.label == create and "filter_case" in said
 
     def _scenario(self, pass_name: str, event: events.ScenarioFinished) -> None:
         recorder = event.recorder
@@ -445,11 +507,15 @@ class _Judge:
         group = _builtins.group_of(node.name)
         if group is None or str(node.status.value) not in ("success", "failure"):
             return
-        requirement = _builtins.requirement_for(node.name, obs.operation_id, obs.refused)
         if node.failure_info is None:
+            requirement = _builtins.requirement_for(node.name, obs.operation_id, obs.refused)
             self.tallies[group.id].add(requirement, True, obs, description=node.name)
             return
         failure = node.failure_info.failure
+        # Blame the failing field's requirement (a reason code's format, say), as the scenarios do.
+        requirement = _builtins.requirement_for(
+            node.name, obs.operation_id, obs.refused, _builtins.failure_path(failure)
+        )
         # A check may judge a request it sent itself (ignored_auth's probe without credentials).
         culprit = observations.get(failure.case_id or "", obs)
         if _transient(culprit):
@@ -475,8 +541,11 @@ class _Judge:
 
     def results(self, wall_s: float) -> list[CheckResult]:
         checks = [tally.result(self.redactor, wall_s) for tally in self.tallies.values()]
+        withheld = self.budget.withheld if self.budget is not None else 0
         checks.append(
-            _engine_check(self.engine_errors, len(self.sent), self.guarded, self.unavailable)
+            _engine_check(
+                self.engine_errors, len(self.sent), self.guarded, self.unavailable, withheld
+            )
         )
         return checks
 
@@ -491,7 +560,11 @@ ENGINE_CHECK = FuzzCheck(
 
 
 def _engine_check(
-    errors: list[str], requests: int, guarded: list[str], unavailable: int = 0
+    errors: list[str],
+    requests: int,
+    guarded: list[str],
+    unavailable: int = 0,
+    withheld: int = 0,
 ) -> CheckResult:
     check = CheckResult(
         id=ENGINE_CHECK.id,
@@ -507,6 +580,11 @@ def _engine_check(
         notes.append(
             f"{unavailable} answer(s) were transient (502/503/504 or 500 category 61): the "
             "target was unavailable, and no check judged them"
+        )
+    if withheld:
+        notes.append(
+            f"{withheld} valid create(s) of a journal run not sent: the stage's budget of runs "
+            "on a shared tenant was spent"
         )
     if errors:
         shown = "\n".join(errors[:10])

@@ -20,10 +20,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._cleanup import Cleaner
-from .._http import BearerToken, Request, Response
+from .._http import Request, Response, Session
 from .._ledger import RUN, Item
 from .._paths import match_path
-from .._redact import Redactor
 from .._validate import operations
 from ._observe import Observation
 from ._options import FuzzTarget
@@ -37,23 +36,25 @@ def follow_through(
     target: FuzzTarget,
     runs: Sequence[str],
     judge: Callable[[Observation], None],
-    redactor: Redactor,
+    session: Session,
     *,
+    identity: str | None,
     wait_s: float,
     stop: threading.Event | None = None,
 ) -> tuple[int, list[str]]:
-    """Cancel and delete ``runs`` (newest first), passing every exchange to ``judge``; returns
-    the requests sent and the runs now gone. What is not gone is left to the run's cleanup."""
-    auth = BearerToken(target.token) if target.token else None
+    """Cancel and delete ``runs`` (newest first) through the stage's ``session``, passing every
+    exchange to ``judge`` (``identity``: what the rules know the stage's own ``Authorization``
+    by); returns the requests sent and the runs now gone. What is not gone is left to the run's
+    cleanup."""
     matcher = _Matcher(spec, target.base_url)
-    identity = target.authorization
-    with target.session(redactor, auth=auth) as session:
+    before = session.requests_sent
 
-        def seen(request: Request, response: Response | None) -> None:
-            if response is not None:
-                judge(_observation(request, response, matcher, identity))
+    def seen(request: Request, response: Response | None) -> None:
+        if response is not None:
+            judge(_observation(request, response, matcher, identity))
 
-        session.observers.append(seen)
+    session.observers.append(seen)
+    try:
         cleaner = Cleaner(session, wait_s=wait_s)
         gone = []
         for number in reversed(runs):
@@ -62,7 +63,9 @@ def follow_through(
             item = Item(target.run_id, target.base_url, "fuzz", RUN, number, created_at="")
             if cleaner.clean(item).cleaned:
                 gone.append(number)
-        return session.requests_sent, gone
+    finally:
+        session.observers.remove(seen)
+    return session.requests_sent - before, gone
 
 
 class _Matcher:

@@ -36,10 +36,15 @@ class Guard:
     """What the fuzz stage may change. Thread-safe: schemathesis calls hooks from its workers."""
 
     def __init__(
-        self, target: FuzzTarget, redactor: Redactor, *, undoable_only: bool = False
+        self,
+        target: FuzzTarget,
+        redactor: Redactor,
+        *,
+        undoable_only: bool = False,
+        session: Session | None = None,
     ) -> None:
         """``undoable_only``: also keep the fuzzer from what no cleanup can undo (on a tenant
-        that is not the suite's own)."""
+        that is not the suite's own). ``session``: the stage's (else the guard opens its own)."""
         self._target = target
         self._undoable_only = undoable_only
         self._redactor = redactor
@@ -47,7 +52,8 @@ class Guard:
         #: What the fuzzer created: the ledger's ownership rule decides what it may change.
         self._ledger = Ledger(None, run_id="fuzz", base_url=target.base_url)
         self._absent: dict[str, bool] = {}
-        self._session: Session | None = None
+        self._session = session
+        self._owns_session = session is None
         #: Reads sent to vet a number, and the numbers the guard kept the fuzzer away from.
         self.probes = 0
         self.refused: set[str] = set()
@@ -59,7 +65,7 @@ class Guard:
         schema.hooks.register_hook_with_name(self.before_add_examples, "before_add_examples")
 
     def close(self) -> None:
-        if self._session is not None:
+        if self._session is not None and self._owns_session:
             self._session.close()
 
     # -- schemathesis hooks ------------------------------------------------------------------

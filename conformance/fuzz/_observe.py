@@ -7,6 +7,7 @@ without knowing schemathesis, and the evidence they keep is the suite's own reda
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,9 @@ class Observation:
     response_headers: Mapping[str, str] = field(default_factory=dict)  # names lower-cased
     response_body: bytes = b""
     elapsed_s: float = 0.0
+    #: The session's evidence of this exchange (redacted and cut when it was sent), if it went
+    #: through the suite's session.
+    evidence: Exchange | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def json(self) -> Any:
@@ -101,7 +105,14 @@ class Observation:
         return f"{self.method} {path}"
 
     def exchange(self, redactor: Redactor) -> Exchange:
-        """The redacted evidence for this observation (the bearer token never appears)."""
+        """The redacted evidence for this observation (the bearer token never appears): the
+        session's own when the request went through it, so one path redacts every exchange."""
+        if self.evidence is not None:
+            return dataclasses.replace(
+                self.evidence,
+                request_headers=dict(self.evidence.request_headers),
+                response_headers=dict(self.evidence.response_headers),
+            )
         return Exchange(
             method=self.method,
             url=redactor.url(self.url),
@@ -147,6 +158,7 @@ def from_schemathesis(
         response_headers={} if response is None else _first_values(response.headers),
         response_body=b"" if response is None else bytes(response.content or b""),
         elapsed_s=0.0 if response is None else float(response.elapsed),
+        evidence=None if response is None else getattr(response.request, "suite_exchange", None),
     )
 
 

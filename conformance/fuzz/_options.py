@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from .._exceptions import ConfigError
-from .._http import Auth, HttpSettings, Pacer, Session
+from .._http import Auth, BearerToken, HttpSettings, Pacer, Session
 from .._redact import Redactor
 from .._tenant_data import TenantData
 
@@ -26,8 +27,10 @@ LEGACY_VERSION = "341.0"
 class FuzzTarget:
     """The implementation under test.
 
-    ``headers`` go on every request; they carry ``Authorization: Bearer ...`` (kept out of
-    ``repr``). ``zuora_version`` is sent as ``Zuora-Version`` by the main pass (``None``: no
+    ``auth`` authenticates every request of the stage, through the suite's session (a
+    client-credentials token is fetched there, and again on a 401). ``headers`` go on every
+    request (kept out of ``repr``); an ``Authorization: Bearer ...`` among them becomes ``auth``.
+    ``zuora_version`` is sent as ``Zuora-Version`` by the main pass (``None``: no
     header, so the tenant's default error style applies and the status check cannot judge it).
     """
 
@@ -41,6 +44,10 @@ class FuzzTarget:
     #: The request budget every request of the stage spends from (shared with the rest of the
     #: run by ``jr-conformance run``); ``None``: unpaced.
     pacer: Pacer | None = field(default=None, compare=False, repr=False)
+    auth: Auth | None = field(default=None, compare=False, repr=False)
+    #: The run's HTTP settings (caps on bodies, retries): the stage's session uses them, with
+    #: this target's base URL, timeout, TLS, version and run id. ``None``: the defaults.
+    http: HttpSettings | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -51,10 +58,16 @@ class FuzzTarget:
         if parts.query or parts.fragment:
             raise ConfigError(f"base URL must not carry a query or fragment: {self.base_url!r}")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
-        object.__setattr__(self, "headers", dict(self.headers))
-        for name, value in self.headers.items():
+        headers = dict(self.headers)
+        for name, value in headers.items():
             if not _is_header_text(name) or not _is_header_text(value, allow_space=True):
                 raise ConfigError(f"header {name!r} has a name or value that cannot be sent")
+        for name in [k for k in headers if k.lower() == "authorization"]:
+            scheme, _, credential = headers[name].partition(" ")
+            if self.auth is None and scheme.lower() == "bearer" and credential.strip():
+                object.__setattr__(self, "auth", BearerToken(credential.strip()))
+                del headers[name]
+        object.__setattr__(self, "headers", headers)
         if self.zuora_version is not None and not _is_header_text(self.zuora_version):
             raise ConfigError(f"Zuora-Version must be printable ASCII: {self.zuora_version!r}")
         if not self.run_id or not _is_header_text(self.run_id):
@@ -65,7 +78,8 @@ class FuzzTarget:
     def session(self, redactor: Redactor, *, auth: Auth | None = None, **settings: Any) -> Session:
         """A session to the target with the stage's timeout, TLS, version, run id and request
         budget (``settings`` override :class:`~conformance._http.HttpSettings` fields)."""
-        http = HttpSettings(
+        http = dataclasses.replace(
+            self.http or HttpSettings(base_url=self.base_url),
             base_url=self.base_url,
             timeout_s=self.request_timeout_s,
             verify_tls=self.verify_tls,
@@ -73,20 +87,17 @@ class FuzzTarget:
             run_id=self.run_id,
             **settings,
         )
-        return Session(http, auth, redactor=redactor, pacer=self.pacer)
+        return Session(http, auth or self.auth, redactor=redactor, pacer=self.pacer)
 
     @property
     def authorization(self) -> str | None:
-        """The ``Authorization`` value in ``headers``, if any: the fuzzer's identity."""
+        """An ``Authorization`` value left in ``headers`` (not a bearer token), if any."""
         return next((v for k, v in self.headers.items() if k.lower() == "authorization"), None)
 
     @property
     def token(self) -> str | None:
-        """The bearer token in ``headers``, if any (for redaction)."""
-        if self.authorization is None:
-            return None
-        scheme, _, credential = self.authorization.partition(" ")
-        return credential.strip() or scheme
+        """The static bearer token, if any (for redaction; a fetched one is added when fetched)."""
+        return self.auth.token if isinstance(self.auth, BearerToken) else None
 
 
 @dataclass(frozen=True)
@@ -120,6 +131,15 @@ class FuzzOptions:
     follow_wait_s: float = 120.0
     #: The tenant's periods: the spec's examples (the documents' Nov-2014) move into them.
     tenant: TenantData | None = None
+    #: With ``shared_tenant``: the journal runs the stage may create (enough for the stateful
+    #: phase to follow a run through its lifecycle); past them the passes after the stateful one
+    #: send no valid create, so they spend no time on "another run is executing" refusals.
+    #: Invalid creates still go.
+    create_budget: int = 3
+    #: With ``shared_tenant``: schemathesis workers for the passes after the stateful one (their
+    #: creates are within the budget). One worker otherwise, so that a seed sends the same
+    #: requests in the same order (the embedded reference).
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if isinstance(self.max_examples, bool) or not isinstance(self.max_examples, int):
@@ -142,6 +162,12 @@ class FuzzOptions:
             raise ConfigError(f"min scenarios must be a whole number, not {self.min_scenarios!r}")
         if not self.follow_wait_s > 0:
             raise ConfigError(f"follow-through wait must be > 0 s, not {self.follow_wait_s!r}")
+        for name in ("create_budget", "workers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{name.replace('_', ' ')} must be a whole number >= 0")
+        if self.workers < 1:
+            raise ConfigError(f"workers must be at least 1, not {self.workers}")
         if self.max_steps is not None and (
             not isinstance(self.max_steps, int) or self.max_steps < 2
         ):

@@ -25,6 +25,7 @@ from .._http import Pacer, track_id
 from .._tenant_data import TenantData
 from ._builtins import DISABLED, REPLACEMENTS
 from ._options import PHASES, FuzzOptions, FuzzTarget
+from ._transport import OWN_CREDENTIALS
 
 #: Header parameters the suite sets itself (or leaves out) rather than letting the fuzzer draw
 #: them: ``Zuora-Version`` picks the error style the checks judge by; ``Zuora-Track-Id`` must be
@@ -187,13 +188,22 @@ def build_config(
     max_time_s: float | None,
     disabled: Iterable[str] = (),
     builtin_only: bool = False,
+    auth_header: bool = True,
+    workers: int = 1,
 ) -> SchemathesisConfig:
     """The schemathesis configuration of one pass.
+
+    ``auth_header``: send the target's bearer token as a header of every request (when
+    schemathesis sends with its own client; the suite's session authenticates by itself).
 
     ``builtin_only`` keeps every built-in check schemathesis enables by default (the benchmark's
     plain run); otherwise the checks in :data:`~._builtins.DISABLED` and ``disabled`` are off.
     """
     headers = dict(target.headers)
+    if auth_header and target.token:
+        headers["Authorization"] = f"Bearer {target.token}"
+    elif target.auth is not None:
+        headers["Authorization"] = OWN_CREDENTIALS  # the session authenticates: _transport
     if zuora_version is not None:
         headers["Zuora-Version"] = zuora_version
     chosen = set(phases)
@@ -217,7 +227,7 @@ def build_config(
     checks = {name: {"enabled": False} for name in off}
     data: dict[str, Any] = {
         "seed": options.seed,
-        "workers": 1,
+        "workers": workers,
         # A failure neither stops an operation's exploration nor makes Hypothesis shrink: the
         # budget is spent the same on a broken server as on a conforming one, and the evidence
         # is the failing exchange itself.
