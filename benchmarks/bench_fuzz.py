@@ -30,8 +30,8 @@ from schemathesis.engine import events, from_schema
 from conformance._catalogue import Catalogue, load_catalogue
 from conformance._redact import Redactor
 from conformance.fuzz import FuzzOptions, FuzzTarget, fuzz
-from conformance.fuzz._driver import load_pass, passes
 from conformance.fuzz._guard import Guard
+from conformance.fuzz._passes import load_pass, passes
 from conformance.fuzz._spec_prep import prepare_spec
 from conformance.reference import ReferenceServer, ReferenceSettings
 

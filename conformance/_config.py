@@ -26,6 +26,7 @@ import jsonschema
 import yaml
 
 from ._exceptions import ConfigError
+from ._hosts import SANDBOX_RATE_LIMIT_PER_MIN, is_production_host, is_vendor_sandbox_host
 from ._http import BearerToken, ClientCredentials, HttpSettings
 from ._redact import REDACTED
 from ._resources import schema_path
@@ -62,41 +63,8 @@ CONFIG_VARIABLE = "JR_CONFIG"
 #: Settings that only the environment may carry, and the variable for each.
 SECRETS = {"token": "JR_TOKEN", "client_secret": "JR_CLIENT_SECRET"}
 
-#: The documented production hosts.
-PRODUCTION_HOSTS = frozenset(
-    {"rest.zuora.com", "rest.na.zuora.com", "rest.eu.zuora.com", "rest.ap.zuora.com"}
-)
-# Labels that mark a zuora.com host as a sandbox or test environment.
-_NON_PRODUCTION_LABELS = re.compile(r"^(api)?sandbox|^test$|^sandbox")
-
 ErrorStyle = Literal["auto", "legacy", "modern"]
 Progress = Literal["auto", "quiet", "jsonl"]
-
-
-def is_production_host(url: str) -> bool:
-    """Whether ``url`` points at a Zuora production host.
-
-    The documented ones (``rest.zuora.com``, ``rest.na|eu|ap.zuora.com``) are, and so, to be safe,
-    is any other ``zuora.com`` host that does not name a sandbox or test environment.
-    """
-    host = (urlsplit(url if "//" in url else f"//{url}").hostname or "").rstrip(".").lower()
-    if host in PRODUCTION_HOSTS:
-        return True
-    if host != "zuora.com" and not host.endswith(".zuora.com"):
-        return False
-    labels = host.split(".")[:-2]
-    return not any(_NON_PRODUCTION_LABELS.search(label) for label in labels)
-
-
-#: The vendor's documented API Sandbox limit, the default pace against its sandbox hosts.
-SANDBOX_RATE_LIMIT_PER_MIN = 2500.0
-
-
-def is_vendor_sandbox_host(url: str) -> bool:
-    """Whether ``url`` points at one of the vendor's sandbox or test hosts (``zuora.com``)."""
-    host = (urlsplit(url if "//" in url else f"//{url}").hostname or "").rstrip(".").lower()
-    on_vendor = host == "zuora.com" or host.endswith(".zuora.com")
-    return on_vendor and not is_production_host(url)
 
 
 class _Invalid(Exception):

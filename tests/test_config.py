@@ -12,10 +12,10 @@ from conformance._config import (
     FORMATS,
     SETTINGS,
     Config,
-    is_production_host,
     load_config,
 )
 from conformance._exceptions import ConfigError
+from conformance._hosts import is_production_host
 from conformance._http import BearerToken, ClientCredentials
 from conformance._redact import REDACTED
 from conformance._resources import schema_path

@@ -20,7 +20,7 @@ from schemathesis.specs.openapi._auth_retry import (
 )
 
 from .._envelope import is_auth_refusal
-from ._checks import BLAME, FuzzCheck, fuzz_check
+from ._registry import BLAME, FuzzCheck, fuzz_check
 
 #: The check that replaces schemathesis's ``ignored_auth`` (see :func:`ignored_auth_envelope`).
 AUTH_CHECK: Final = "ignored_auth_envelope"

@@ -16,113 +16,26 @@ pass without false failures, where schemathesis's ``ensure_resource_availability
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 from .. import _lifecycle as lifecycle
 from .. import _paths as paths
-from .._catalogue import default_blame
 from .._envelope import (
-    CATEGORY_STATUS,
     RULE_RESTRICTION,
-    error_style,
-    has_reasons,
     is_not_found,
-    parse_code,
-    statuses_for,
 )
+from . import _stateless as stateless
 from ._observe import Observation
-
-
-@dataclass(frozen=True)
-class FuzzCheck:
-    """One check of the fuzz stage: it becomes one CheckResult (``kind="fuzz"``)."""
-
-    id: str
-    title: str
-    area: str
-    requirement_ids: tuple[str, ...]
-    #: The schemathesis built-in checks this one reports (empty for the suite's own checks).
-    builtins: tuple[str, ...] = ()
-
-
-#: Which requirement each check reports and each finding fails: the catalogue says.
-BLAME: Final = default_blame()
-
-
-def fuzz_check(check_id: str, title: str, area: str, builtins: tuple[str, ...] = ()) -> FuzzCheck:
-    """A check, with the requirements the catalogue's ``blame.checks`` gives it."""
-    return FuzzCheck(check_id, title, area, BLAME.check(check_id), builtins)
-
-
-ENVELOPE = "fuzz.error-envelope"
-ERROR_STATUS = "fuzz.error-status"
-TRACK_ID = "fuzz.track-id-echo"
-REQUEST_ID = "fuzz.request-id"
-NUMBERS = "fuzz.number-format"
-LIFECYCLE = "fuzz.lifecycle"
-CANCEL_RULE = "fuzz.cancel-rule"
-DELETE_RULE = "fuzz.delete-rule"
-AVAILABILITY = "fuzz.resource-availability"
-
-#: The suite's own checks, in report order.
-CUSTOM_CHECKS: Final[tuple[FuzzCheck, ...]] = (
-    fuzz_check(
-        ENVELOPE,
-        "Every answer is a JSON envelope; every failure has success false, a processId and "
-        "reasons with 8-digit codes",
-        "errors",
-    ),
-    fuzz_check(
-        ERROR_STATUS,
-        "HTTP statuses follow the version rules: an error has its category's status under "
-        "Zuora-Version 2024-05-20 and HTTP 200 under a legacy version; a success is HTTP 200",
-        "versions",
-    ),
-    fuzz_check(TRACK_ID, "The Zuora-Track-Id sent is echoed unchanged", "headers"),
-    fuzz_check(REQUEST_ID, "Every answer carries a 36-character Zuora-Request-Id", "headers"),
-    fuzz_check(NUMBERS, "Journal run and entry numbers are JR-/JE- and eight digits", "create"),
-    fuzz_check(
-        LIFECYCLE,
-        "Run statuses are the documented seven and only move along the documented lifecycle",
-        "retrieve",
-    ),
-    fuzz_check(CANCEL_RULE, "A cancel is accepted only from Pending, Error or Completed", "cancel"),
-    fuzz_check(DELETE_RULE, "A delete is accepted only from Cancelled", "delete"),
-    fuzz_check(
-        AVAILABILITY,
-        "A created run stays retrievable (whatever its status) until an accepted delete, and is "
-        "then DeleteInprogress or not found",
-        "retrieve",
-    ),
+from ._registry import (
+    AVAILABILITY,
+    CANCEL_RULE,
+    DELETE_RULE,
+    LIFECYCLE,
+    Finding,
+    finding,
 )
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One judgement of one exchange against one requirement."""
-
-    check_id: str
-    requirement_id: str
-    passed: bool
-    description: str
-    expected: Any = None
-    actual: Any = None
-
-
-def finding(
-    check_id: str,
-    name: str,
-    passed: bool,
-    description: str,
-    expected: Any = None,
-    actual: Any = None,
-) -> Finding:
-    """A finding of ``check_id``, blamed on what the catalogue says its ``name`` fails."""
-    return Finding(check_id, BLAME.finding(check_id, name), passed, description, expected, actual)
-
 
 #: A run that is gone (deleted): not a status, the absence of one.
 GONE: Final = "(gone)"
@@ -185,11 +98,11 @@ class Rules:
             return
         # The fuzzer never sends Idempotency-Key (see _spec_prep.SUITE_HEADERS), so no answer is a
         # replay of an earlier one and every answer speaks for its own request.
-        yield from _envelope(obs)
-        yield from _error_status(obs)
-        yield from _track_id(obs)
-        yield from _request_id(obs)
-        yield from _numbers(obs)
+        yield from stateless.envelope(obs)
+        yield from stateless.error_status(obs)
+        yield from stateless.track_id(obs)
+        yield from stateless.request_id(obs)
+        yield from stateless.numbers(obs)
         yield from self._lifecycle(obs)
 
     # -- the per-run model -----------------------------------------------------------------------
@@ -389,256 +302,3 @@ def _possibly(run: RunModel) -> str:
     if len(statuses) == 1:
         return statuses[0]
     return "one of " + ", ".join(statuses)
-
-
-# -- stateless checks ----------------------------------------------------------------------------
-
-
-def _envelope(obs: Observation) -> Iterator[Finding]:
-    check = ENVELOPE
-    assert obs.status is not None
-    if obs.method == "HEAD":
-        return  # a HEAD answer has no body by definition
-    data = obs.json
-    if obs.status >= 500:
-        yield finding(
-            check,
-            "5xx-reasons",
-            has_reasons(data),
-            "A 5xx answer carries at least a non-empty reasons array",
-            expected="a JSON object with reasons",
-            actual=_snippet(obs),
-        )
-        return
-    if obs.status == 401 and not (isinstance(data, dict) and data.get("reasons")):
-        return  # a gateway's refusal may have any body (JR-AUTH-002, JR-ERRORS-001 decisions)
-    if not isinstance(data, dict):
-        yield finding(
-            check,
-            "success",
-            False,
-            "The answer is a JSON object with a boolean success",
-            expected="a JSON object",
-            actual=_snippet(obs),
-        )
-        return
-    success = data.get("success")
-    failure = obs.status >= 400 or success is False
-    yield finding(
-        check,
-        "success",
-        success is False if failure else success is True,
-        "success is a boolean, false on every failure and true otherwise",
-        expected=not failure,
-        actual=success,
-    )
-    if not failure:
-        yield finding(
-            check,
-            "reasons",
-            "reasons" not in data,
-            "A successful answer carries no reasons",
-            expected="no reasons",
-            actual=data.get("reasons"),
-        )
-        yield finding(
-            check,
-            "processId",
-            "processId" not in data,
-            "A successful answer carries no processId",
-            expected="no processId",
-            actual=data.get("processId"),
-        )
-        return
-    reasons = data.get("reasons")
-    well_formed = (
-        isinstance(reasons, list)
-        and bool(reasons)
-        and all(
-            isinstance(reason, dict)
-            and "code" in reason
-            and isinstance(reason.get("message"), str)
-            and reason["message"].strip()
-            for reason in reasons
-        )
-    )
-    yield finding(
-        check,
-        "reasons",
-        well_formed,
-        "A failure carries reasons: a non-empty array of {code, message}",
-        expected="reasons: [{code, message}, ...]",
-        actual=reasons,
-    )
-    # A failure may omit processId; when present it is a string (JR-ERRORS-003's decision).
-    if "processId" in data:
-        process_id = data["processId"]
-        yield finding(
-            check,
-            "processId",
-            isinstance(process_id, str) and bool(process_id.strip()),
-            "A failure's processId, when present, is a non-empty string",
-            expected="a non-empty string",
-            actual=process_id,
-        )
-    codes = obs.reason_codes()
-    if codes:
-        bad = [code for code in codes if parse_code(code) is None]
-        yield finding(
-            check,
-            "reasons.*.code",
-            not bad,
-            "Every reason code has eight digits (resource code and category)",
-            expected="8 digits, e.g. 50000040",
-            actual=bad or codes,
-        )
-
-
-def _error_status(obs: Observation) -> Iterator[Finding]:
-    check = ERROR_STATUS
-    assert obs.status is not None
-    if obs.accepted:
-        yield finding(
-            check,
-            "success-status",
-            obs.status == 200,
-            "A successful answer is HTTP 200 whatever the version (not 201 or 204)",
-            expected=200,
-            actual=obs.status,
-        )
-        return
-    if not obs.refused:
-        return
-    categories = obs.categories()
-    if obs.status == 401 and categories:
-        yield finding(
-            check,
-            "auth-category",
-            11 in categories,
-            "An authentication failure carries category 11",
-            expected=11,
-            actual=categories,
-        )
-    if categories:
-        unknown = sorted({c for c in categories if c not in CATEGORY_STATUS})
-        yield finding(
-            check,
-            "known-category",
-            not unknown,
-            "Every code's category is a documented one",
-            expected=sorted(CATEGORY_STATUS),
-            actual=unknown or categories,
-        )
-    version = obs.request_header("zuora-version")
-    style = error_style(version)
-    if style == "default":
-        return  # the tenant's default applies, which may be either style
-    known = [c for c in categories if c in CATEGORY_STATUS]
-    if not known:
-        if style == "modern" and obs.status < 400:
-            yield finding(
-                check,
-                style,
-                False,
-                f"Under Zuora-Version {version} an error is not answered HTTP {obs.status}",
-                expected="a 4xx or 5xx status",
-                actual=obs.status,
-            )
-        return
-    allowed = sorted(statuses_for(known, style))
-    yield finding(
-        check,
-        style,
-        obs.status in allowed,
-        f"Under Zuora-Version {version} an error of category {', '.join(map(str, known))} "
-        f"comes with HTTP {' or '.join(map(str, allowed))}",
-        expected=allowed,
-        actual=obs.status,
-    )
-
-
-def _track_id(obs: Observation) -> Iterator[Finding]:
-    sent = obs.request_header("zuora-track-id")
-    if sent is None or not _valid_track_id(sent):
-        return
-    echoed = obs.response_header("zuora-track-id")
-    yield finding(
-        TRACK_ID,
-        "echo",
-        echoed == sent,
-        "The Zuora-Track-Id sent comes back unchanged",
-        expected=sent,
-        actual=echoed,
-    )
-
-
-def _valid_track_id(value: str) -> bool:
-    return len(value) <= 64 and all(0x20 <= ord(c) < 0x7F and c not in ":;\"'" for c in value)
-
-
-def _request_id(obs: Observation) -> Iterator[Finding]:
-    value = obs.response_header("zuora-request-id")
-    yield finding(
-        REQUEST_ID,
-        "request-id",
-        value is not None and len(value) == 36,
-        "The answer carries a Zuora-Request-Id of 36 characters",
-        expected="36 characters",
-        actual=value,
-    )
-
-
-#: The field each operation's answer names its number in, and the number's pattern.
-_NUMBER_FIELDS: Final = {
-    _CREATE: ("journalRunNumber", _RUN_NUMBER),
-    _RETRIEVE: ("number", _RUN_NUMBER),
-    _CREATE_ENTRY: ("journalEntryNumber", _ENTRY_NUMBER),
-    _RETRIEVE_ENTRY: ("number", _ENTRY_NUMBER),
-}
-
-
-def _numbers(obs: Observation) -> Iterator[Finding]:
-    """A number is blamed on what the catalogue says of the operation that answered it."""
-    operation = obs.operation_id
-    if not obs.succeeded or operation is None:
-        return
-    body = obs.body
-    if operation == _LIST_ENTRIES:
-        entries = body.get("journalEntries")
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, dict):
-                yield _number(operation, "number", entry, _ENTRY_NUMBER)
-        return
-    if operation not in _NUMBER_FIELDS:
-        return
-    name, pattern = _NUMBER_FIELDS[operation]
-    found = _number(operation, name, body, pattern)
-    if operation == _RETRIEVE and found.passed and obs.run_number is not None:
-        found = finding(
-            NUMBERS,
-            operation,
-            body["number"] == obs.run_number,
-            "A retrieved run's number is the number asked for",
-            expected=obs.run_number,
-            actual=body["number"],
-        )
-    yield found
-
-
-def _number(operation: str, name: str, body: dict[str, Any], pattern: re.Pattern[str]) -> Finding:
-    value = body.get(name)
-    prefix = pattern.pattern[1:3]
-    return finding(
-        NUMBERS,
-        operation,
-        isinstance(value, str) and bool(pattern.match(value)),
-        f"{name} is {prefix}- and eight digits",
-        expected=f"{prefix}-00000001",
-        actual=value,
-    )
-
-
-def _snippet(obs: Observation, limit: int = 200) -> str:
-    text = obs.response_body[:limit].decode("utf-8", errors="replace")
-    more = "…" if len(obs.response_body) > limit else ""
-    return f"HTTP {obs.status}, body {text!r}{more}" if text else f"HTTP {obs.status}, empty body"

@@ -13,8 +13,8 @@ from typing import Any
 
 from .._redact import Redactor
 from .._results import Assertion, CheckResult
-from ._checks import FuzzCheck
 from ._observe import Observation
+from ._registry import FuzzCheck
 
 #: Violations kept with evidence, per check and requirement; the rest are only counted.
 MAX_EXAMPLES_PER_REQUIREMENT = 5

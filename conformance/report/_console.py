@@ -33,7 +33,7 @@ from ._expected import suggest_entry
 
 if TYPE_CHECKING:
     from .._config import Config
-    from ..fuzz._checks import FuzzCheck
+    from ..fuzz._registry import FuzzCheck
     from ..scenarios._model import Scenario
 
 

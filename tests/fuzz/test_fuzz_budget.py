@@ -13,7 +13,7 @@ from conformance._catalogue import Catalogue
 from conformance._results import Status
 from conformance.fuzz import FuzzOptions, fuzz
 from conformance.fuzz._budget import CreateBudget, _create, _valid_create
-from conformance.fuzz._driver import passes
+from conformance.fuzz._passes import passes
 
 
 def _case(

@@ -22,8 +22,9 @@ from conformance.fuzz import (
     FuzzTarget,
 )
 from conformance.fuzz._builtins import group_of, requirement_for
-from conformance.fuzz._checks import Finding, Rules
+from conformance.fuzz._checks import Rules
 from conformance.fuzz._observe import Observation
+from conformance.fuzz._registry import Finding
 from conformance.fuzz._spec_prep import UNDECIDED_BOUNDS, prepare_spec
 from conformance.fuzz._tally import Tally
 
@@ -546,7 +547,7 @@ def test_the_main_pass_under_a_legacy_version_expects_no_4xx_refusals(
 ) -> None:
     """Under a legacy Zuora-Version, refusals are HTTP 200: checks expecting a 4xx stay off."""
     from conformance.fuzz import DISABLED_IN_LEGACY, FuzzOptions, FuzzTarget
-    from conformance.fuzz._driver import passes
+    from conformance.fuzz._passes import passes
 
     main = passes(FuzzTarget("http://127.0.0.1:1", zuora_version=version), FuzzOptions())[0]
     assert (set(DISABLED_IN_LEGACY) <= set(main.disabled)) is legacy
