@@ -214,6 +214,12 @@ def test_list_is_a_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
     assert "fuzz      fuzz.cancel-rule" in out
 
 
+def test_list_says_which_fixture_a_scenario_uses(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--select", "entries-of-a-run"]) == 0
+    out = capsys.readouterr().out
+    assert "[needs journal-entries] [uses fixture completed-run]" in out
+
+
 def test_every_testable_must_is_covered_by_a_scenario_or_a_fuzz_check() -> None:
     catalogue = load_catalogue()
     named: set[str] = set()

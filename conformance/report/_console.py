@@ -182,8 +182,9 @@ def plan_lines(plan: _Plan) -> Iterator[str]:
     """``jr-conformance list``: what a run would run."""
     for scenario in plan.scenarios:
         needs = f" [needs {', '.join(scenario.capabilities)}]" if scenario.capabilities else ""
+        uses = f" [uses fixture {', '.join(scenario.uses)}]" if scenario.uses else ""
         ids = ", ".join(scenario.all_requirement_ids())
-        yield f"scenario  {scenario.id}: {scenario.title} ({ids}){needs}"
+        yield f"scenario  {scenario.id}: {scenario.title} ({ids}){needs}{uses}"
     for check in plan.fuzz_checks:
         yield f"fuzz      {check.id}: {check.title} ({', '.join(check.requirement_ids)})"
     for item in plan.left_out:
