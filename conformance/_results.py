@@ -378,24 +378,28 @@ class RunResult:
             if o.status is None and o.requirement.level == level and o.requirement.testable
         ]
 
-    def unverified(self, level: str = "MUST") -> list[Unverified]:
+    def unverified(
+        self, level: str = "MUST", outcomes: Iterable[RequirementOutcome] | None = None
+    ) -> list[Unverified]:
         """Testable requirements of ``level`` that no check verified (uncovered, or every check
-        of theirs skipped), each with the reasons and what would verify it."""
+        of theirs skipped), each with the reasons and what would verify it. ``outcomes``: the
+        :meth:`outcomes` a caller already holds (they cost a pass over every check)."""
         by_id = {check.id: check for check in self.checks}
         found = []
-        for outcome in self.outcomes():
+        for outcome in self.outcomes() if outcomes is None else outcomes:
             requirement = outcome.requirement
             if requirement.level != level or not requirement.testable:
                 continue
             if outcome.status not in (None, Status.SKIP):
                 continue
             checks = [by_id[i] for i in outcome.check_ids if i in by_id]
-            reasons = list(dict.fromkeys(f"{c.id}: {c.message}" for c in checks))
+            reasons = list(dict.fromkeys(f"{c.id}: {c.message}" for c in checks)) or [
+                "no selected check covers it"
+            ]
             needs = list(dict.fromkeys(need for c in checks for need in c.needs))
             # Skipped, not failed (the worst of its checks is a skip), for something the
             # target lacks: this target cannot show it, whatever its other checks showed.
             reach = outcome.status is Status.SKIP and bool(needs)
-            reasons = reasons or ["no selected check covers it"]
             found.append(Unverified(requirement, reasons, needs, out_of_reach=reach))
         return found
 

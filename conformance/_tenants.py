@@ -132,9 +132,10 @@ class Tenants(ABC):
 
         ``exclusive=False`` says the block creates no journal run: on a shared tenant it may
         then run beside other such blocks, and what it created anyway (a server that accepted
-        what it should have refused) is cleaned when the last of them hands the tenant back."""
+        what it should have refused) is left to the hold itself: the last sharer out cleans it on
+        a shared tenant, the run's cleanup stage on fresh ones."""
         with self._hold(label, exclusive=exclusive) as tenant:
-            if not exclusive and self._cleans_sharers:
+            if not exclusive:
                 yield tenant
                 return
             protection = self.protection
@@ -164,9 +165,6 @@ class Tenants(ABC):
         cleaned when it is handed back: the fixture lives until the run's cleanup stage."""
         with self._hold(label, exclusive=True) as tenant:
             yield tenant
-
-    #: Whether a shared hold cleans up itself (as a group of sharers), not in :meth:`acquire`.
-    _cleans_sharers = False
 
     @abstractmethod
     def _hold(self, label: str, *, exclusive: bool) -> AbstractContextManager[Tenant]:
@@ -233,8 +231,6 @@ class FreshTenants(Tenants):
     request counts are kept. Shared holds (scenarios that create nothing) and fixtures all get
     one common tenant, so a fixture is made once for every scenario that reads it; what is left
     there is the run's cleanup stage's."""
-
-    _cleans_sharers = True
 
     def __init__(
         self,
@@ -340,8 +336,6 @@ class SharedTenant(Tenants):
     @property
     def session(self) -> Session:
         return self._shared
-
-    _cleans_sharers = True
 
     @contextmanager
     def _hold(self, label: str, *, exclusive: bool) -> Iterator[Tenant]:

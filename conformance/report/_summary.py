@@ -94,7 +94,7 @@ def summarise(result: RunResult) -> Summary:
         outcomes=outcomes,
         operations=_operations(outcomes),
         uncovered_must=result.uncovered("MUST"),
-        unverified_must=result.unverified("MUST"),
+        unverified_must=result.unverified("MUST", outcomes),
         failures=[c for c in result.checks if c.status >= Status.FAIL],
         warnings=[c for c in result.checks if c.status is Status.WARN],
         xfails=[c for c in result.checks if c.status is Status.XFAIL],

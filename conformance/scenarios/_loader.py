@@ -24,6 +24,7 @@ import jsonschema
 
 from .._catalogue import AREAS, Catalogue
 from .._exceptions import ScenarioFormatError
+from .._ledger import SAFE_METHODS
 from .._resources import scenarios_dir, schema_path
 from .._tenants import CAPABILITIES
 from .._validate import path_params
@@ -114,15 +115,11 @@ def parse_scenario(
 #: The folder of the library (or of a user's scenario folder) that holds fixtures.
 FIXTURES = "fixtures"
 
-_fixtures: dict[int, tuple[Catalogue, dict[str, Scenario]]] = {}
 
-
+@cache
 def load_fixtures(catalogue: Catalogue) -> dict[str, Scenario]:
     """The library's fixtures by id (``scenarios/fixtures/*.yaml``): scenarios with ``provides``
     that others ``use``. Loaded once per catalogue."""
-    cached = _fixtures.get(id(catalogue))
-    if cached is not None and cached[0] is catalogue:
-        return cached[1]
     found: dict[str, Scenario] = {}
     folder = scenarios_dir() / FIXTURES
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
@@ -132,7 +129,6 @@ def load_fixtures(catalogue: Catalogue) -> dict[str, Scenario]:
                 f"{fixture.display_path}:1: a fixture must say what it provides (provides: [...])"
             )
         found[fixture.id] = fixture
-    _fixtures[id(catalogue)] = (catalogue, found)
     return found
 
 
@@ -574,7 +570,7 @@ def _creating_step(steps: Iterable[Step], catalogue: Catalogue) -> Step | None:
     number written in the file (the absent run a scenario addresses as "some run")."""
     for step in steps:
         method = (step.method or catalogue.operation(step.operation).method).upper()
-        if method in ("GET", "HEAD", "OPTIONS") or step.expects_refusal:
+        if method in SAFE_METHODS or step.expects_refusal:
             continue
         fixed = step.path_params and not any("${" in str(v) for v in step.path_params.values())
         if method in ("PUT", "DELETE") and fixed:

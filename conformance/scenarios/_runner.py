@@ -54,7 +54,7 @@ def run_scenarios(
     report_lock = threading.Lock()
     # The fixtures the scenarios use are made first, once, one after another; each is a check
     # of its own (its requirements are judged like any scenario's).
-    runnable = [s for s in scenarios if set(s.capabilities) <= tenants.capabilities]
+    runnable = [s for s in scenarios if not _lacking(context, s)]
     made = [_make_fixture(context, fixture) for fixture in _fixtures_needed(catalogue, runnable)]
     if on_result is not None:
         for check in made:
@@ -113,12 +113,10 @@ class _Made:
 
 def _make_fixture(context: _Context, fixture: Scenario) -> CheckResult:
     check = _new_check(fixture)
-    values: dict[str, Any] | None = None
     started = time.monotonic()
-    missing = [c for c in fixture.capabilities if c not in context.tenants.capabilities]
-    if missing:
-        names = ", ".join(missing)
-        check.skip(f"needs capability {names}, which the target does not declare", needs=missing)
+    made: _ScenarioRun | None = None
+    if _skip_if_lacking(context, fixture, check):
+        pass
     elif context.stop.is_set():
         check.skip("not run: the run was interrupted")
     else:
@@ -128,14 +126,13 @@ def _make_fixture(context: _Context, fixture: Scenario) -> CheckResult:
                 made.run()
         except ConformanceError as exc:
             check.error(f"no tenant: {exc}")
-        else:
-            saved = all(name in made.variables for name in fixture.provides)
-            if check.settle(context.catalogue.levels) is Status.PASS and saved:
-                values = {name: made.variables.get(name) for name in fixture.provides}
-            elif check.status is Status.PASS:
-                check.error(f"it did not save {', '.join(fixture.provides)}")
     check.duration_s = time.monotonic() - started
-    check.settle(context.catalogue.levels)
+    values: dict[str, Any] | None = None
+    if check.settle(context.catalogue.levels) is Status.PASS and made is not None:
+        if all(name in made.variables for name in fixture.provides):
+            values = {name: made.variables.get(name) for name in fixture.provides}
+        else:
+            check.error(f"it did not save {', '.join(fixture.provides)}")
     context.fixtures[fixture.id] = _Made(check, values)
     return check
 
@@ -205,6 +202,20 @@ def _new_check(scenario: Scenario) -> CheckResult:
     )
 
 
+def _lacking(context: _Context, scenario: Scenario) -> list[str]:
+    """The capabilities ``scenario`` needs that the target does not declare."""
+    return [c for c in scenario.capabilities if c not in context.tenants.capabilities]
+
+
+def _skip_if_lacking(context: _Context, scenario: Scenario, check: CheckResult) -> bool:
+    """Skip ``check`` when the target lacks a capability ``scenario`` needs; whether it did."""
+    missing = _lacking(context, scenario)
+    if missing:
+        names = ", ".join(missing)
+        check.skip(f"needs capability {names}, which the target does not declare", needs=missing)
+    return bool(missing)
+
+
 def _fixture_values(context: _Context, scenario: Scenario, check: CheckResult) -> dict[str, Any]:
     """The values of the fixtures ``scenario`` uses; when one is missing, ``check`` says why
     (skipped like it, or an error: the scenario cannot be judged without it)."""
@@ -223,14 +234,10 @@ def _fixture_values(context: _Context, scenario: Scenario, check: CheckResult) -
 def _run_one(context: _Context, scenario: Scenario) -> CheckResult:
     check = _new_check(scenario)
     started = time.monotonic()
-    missing = [c for c in scenario.capabilities if c not in context.tenants.capabilities]
-    values = _fixture_values(context, scenario, check) if not missing else {}
-    if missing:
-        names = ", ".join(missing)
-        check.skip(f"needs capability {names}, which the target does not declare", needs=missing)
-    elif check.status in (Status.SKIP, Status.ERROR):
-        pass  # a fixture it uses is missing: said on the check
-    else:
+    values: dict[str, Any] = {}
+    if not _skip_if_lacking(context, scenario, check):
+        values = _fixture_values(context, scenario, check)
+    if check.status not in (Status.SKIP, Status.ERROR):  # not lacking, nor missing a fixture
         try:
             with context.tenants.acquire(scenario.id, exclusive=scenario.creates) as tenant:
                 # It may have waited its turn on a shared tenant while the run was stopped.
@@ -351,12 +358,6 @@ class _ScenarioRun(Polling):
             ok = True
         if ok:
             outcomes = self._judge(step.expect, observed)
-            if self._racing(step) and step.race and step.race.read:
-                levels = self.context.catalogue.levels
-                if not all(o.passed or advisory(r, levels) for r, o in outcomes):
-                    self._still(step, step.race, label)
-            for requirements, outcome in outcomes:
-                self._record(requirements, outcome, label, step, response)
             # A SHOULD or MAY not met is recorded (a warning) but does not end the scenario:
             # the MUST checks after it still judge the server.
             levels = self.context.catalogue.levels
@@ -364,6 +365,10 @@ class _ScenarioRun(Polling):
                 outcome.passed or advisory(requirements, levels)
                 for requirements, outcome in outcomes
             )
+            if not ok and step.race is not None and step.race.read and self._racing(step):
+                self._still(step, step.race, label)  # raises when the state ended by itself
+            for requirements, outcome in outcomes:
+                self._record(requirements, outcome, label, step, response)
         if not self.in_cleanup:
             self._record_schema(schema, step, label)
         # Saved even when an expectation failed: cleanup needs what a server made regardless.
@@ -589,6 +594,3 @@ class _SchemaTally:
             self.responses.append(verdict.response)
         if not verdict.valid and self.first_invalid is None:
             self.first_invalid = (response, verdict.problems, success)
-
-
-# -- words -----------------------------------------------------------------------------------------
