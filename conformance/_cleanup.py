@@ -11,7 +11,8 @@ number and last status, never retried for ever.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -236,34 +237,84 @@ def clean(
 ) -> list[LeftBehind]:
     """Clean ``items`` in reverse order of creation (entries before the runs made after them;
     the newest first), record each outcome in the ledger, and return what was left behind.
+    Entries next to one another in that order are cleaned at the same time (each is its own);
+    runs one after another.
 
     ``session_for(tenant)`` gives a session of the tenant that created an item, or ``None`` when
     that tenant cannot be reached any more."""
+    sweep = _Sweep(session_for, wait_s, check)
     left: list[LeftBehind] = []
-    gone: dict[str, str] = {}  # tenant -> why its target stopped answering
-    stalled: str | None = None  # a state the target left an item in for a whole deadline
-    for item in sorted(items, key=lambda i: i.seq, reverse=True):
-        session = session_for(item.tenant)
-        if session is None:
-            outcome = ItemCleanup(False, "unknown", f"no credentials for {item.tenant}")
-        elif item.tenant in gone:
-            outcome = ItemCleanup(
-                False, item.status or "unknown", f"not tried: {gone[item.tenant]}"
+    ordered = sorted(items, key=lambda i: i.seq, reverse=True)
+    with ThreadPoolExecutor(max_workers=_ENTRIES_AT_ONCE) as pool:
+        for batch in _batches(ordered):
+            outcomes = (
+                list(pool.map(sweep.clean, batch)) if len(batch) > 1 else [sweep.clean(batch[0])]
             )
-        else:
-            outcome = Cleaner(session, wait_s=wait_s, check=check, stalled=stalled).clean(item)
-            if outcome.stalled and stalled is None:
-                stalled = outcome.status
-            if outcome.unreachable:
-                gone[item.tenant] = f"the target stopped answering ({outcome.reason})"
-        if outcome.cleaned:
-            ledger.settle(item, "cleaned", outcome.status)
-        else:
-            ledger.settle(item, "left-behind", outcome.status, outcome.reason)
-            left.append(LeftBehind(item.kind, item.number, outcome.status, outcome.reason))
-        if on_item is not None:
-            on_item(item, outcome)
+            for item, outcome in zip(batch, outcomes, strict=True):
+                sweep.learn(item, outcome)
+                if outcome.cleaned:
+                    ledger.settle(item, "cleaned", outcome.status)
+                else:
+                    ledger.settle(item, "left-behind", outcome.status, outcome.reason)
+                    left.append(LeftBehind(item.kind, item.number, outcome.status, outcome.reason))
+                if on_item is not None:
+                    on_item(item, outcome)
     return left
+
+
+#: Journal entries cleaned at the same time.
+_ENTRIES_AT_ONCE = 8
+
+
+def _batches(items: Sequence[Item]) -> Iterator[list[Item]]:
+    """``items`` in order, the entries next to one another grouped (up to ``_ENTRIES_AT_ONCE``),
+    every run alone."""
+    batch: list[Item] = []
+    for item in items:
+        if item.kind != RUN and len(batch) < _ENTRIES_AT_ONCE:
+            batch.append(item)
+            continue
+        if batch:
+            yield batch
+        batch = [item] if item.kind != RUN else []
+        if item.kind == RUN:
+            yield [item]
+    if batch:
+        yield batch
+
+
+class _Sweep:
+    """What one cleanup learns as it goes: tenants whose target stopped answering, and a state
+    the target left an item in for a whole deadline."""
+
+    def __init__(
+        self,
+        session_for: Callable[[str], Session | None],
+        wait_s: float,
+        check: CheckResult | None,
+    ) -> None:
+        self.session_for = session_for
+        self.wait_s = wait_s
+        self.check = check
+        self.gone: dict[str, str] = {}  # tenant -> why its target stopped answering
+        self.stalled: str | None = None
+
+    def clean(self, item: Item) -> ItemCleanup:
+        session = self.session_for(item.tenant)
+        if session is None:
+            return ItemCleanup(False, "unknown", f"no credentials for {item.tenant}")
+        if item.tenant in self.gone:
+            return ItemCleanup(
+                False, item.status or "unknown", f"not tried: {self.gone[item.tenant]}"
+            )
+        cleaner = Cleaner(session, wait_s=self.wait_s, check=self.check, stalled=self.stalled)
+        return cleaner.clean(item)
+
+    def learn(self, item: Item, outcome: ItemCleanup) -> None:
+        if outcome.stalled and self.stalled is None:
+            self.stalled = outcome.status
+        if outcome.unreachable:
+            self.gone.setdefault(item.tenant, f"the target stopped answering ({outcome.reason})")
 
 
 def worth_retrying(item: Item) -> bool:

@@ -27,7 +27,7 @@ Levels = Mapping[str, str]
 
 #: Bumped whenever ``results.json`` changes shape; the JSON Schema has the same number.
 #: 1.1: warn status, strict, interrupted, exit_code. 1.2: a check's needs, unverified_must.
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 class Status(enum.IntEnum):
@@ -218,6 +218,10 @@ class Stage:
     retries: int = 0
     #: Journal runs the stage created on the target (from the ledger).
     runs_created: int = 0
+    #: The stage this one ran inside of, at the same time as the rest of it (the scenarios run
+    #: alongside the fuzz stage's later passes on a shared tenant); its wall time is part of
+    #: that stage's, its requests and runs are not.
+    within: str = ""
 
 
 @dataclass
@@ -410,6 +414,10 @@ class RunResult:
 
     def requests_sent(self) -> int:
         return sum(stage.requests for stage in self.stages)
+
+    def wall_s(self) -> float:
+        """The stages' wall time, a stage that ran inside another counted once (in that one)."""
+        return sum(stage.wall_s for stage in self.stages if not stage.within)
 
     def retries(self) -> int:
         return sum(stage.retries for stage in self.stages)

@@ -15,8 +15,8 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
@@ -295,17 +295,40 @@ def run(
             progress.message(console.setup_error(exc))
         else:
             _left_out(plan, result)
-            if plan.scenarios:
+            scenarios_done = False
+
+            def scenario_stage() -> None:
+                nonlocal scenarios_done
+                scenarios_done = True
                 with stages.stage("scenarios"):
                     _scenarios(catalogue, plan, tenants, config, result, progress, stop)
+
+            # On a shared tenant the scenarios run alongside the fuzz passes that create no
+            # journal run (after those that do, which have the tenant alone): the one tenant's
+            # latency is paid once for both. Against the embedded reference both stages are
+            # CPU-bound in this process, so they take turns.
+            alongside = bool(plan.scenarios and plan.fuzz_checks) and not target.is_reference
+            if plan.scenarios and not alongside:
+                scenario_stage()
             if plan.fuzz_checks:
                 if stop.is_set():
                     _not_run(plan.fuzz_checks, result, "not run: the run was interrupted")
                 else:
                     with stages.stage("fuzz") as stage:
                         _fuzz(
-                            catalogue, plan, tenants, target, config, result, progress, stage, stop
+                            catalogue,
+                            plan,
+                            tenants,
+                            target,
+                            config,
+                            result,
+                            progress,
+                            stage,
+                            stop,
+                            alongside=scenario_stage if alongside else None,
                         )
+            if plan.scenarios and not scenarios_done:  # the fuzz stage ended before its turn
+                scenario_stage()
         if stop.is_set():
             progress.message(console.CLEANING_UP_AFTER_INTERRUPT)
         with stages.stage("cleanup"):
@@ -410,27 +433,35 @@ def _tenants(config: Config, run_id: str, target: LiveTarget) -> Iterator[Tenant
 
 class _Stages:
     """Times each stage and counts the requests it sent, the transient answers it retried and
-    the journal runs it created (what the run costs a tenant)."""
+    the journal runs it created (what the run costs a tenant). A stage may run inside another
+    (at the same time as the rest of it): the inner one's figures are then not the outer's."""
 
     def __init__(self, result: RunResult, tenants: Tenants, ledger: Ledger) -> None:
         self.result = result
         self.tenants = tenants
         self.ledger = ledger
+        self._open: list[Stage] = []
 
     @contextmanager
     def stage(self, name: str) -> Iterator[Stage]:
-        stage = Stage(name)
+        stage = Stage(name, within=self._open[-1].name if self._open else "")
         before, retried = self.tenants.requests_sent, self.tenants.retries
         runs = self.ledger.created(RUN)
         started = time.perf_counter()
+        self._open.append(stage)
         try:
             yield stage
         finally:
+            self._open.remove(stage)
             stage.wall_s = round(time.perf_counter() - started, 3)
             stage.requests += self.tenants.requests_sent - before
             stage.retries += self.tenants.retries - retried
             stage.runs_created += self.ledger.created(RUN) - runs
             self.result.stages.append(stage)
+            for outer in self._open:  # counted once, in the inner stage
+                outer.requests -= stage.requests
+                outer.retries -= stage.retries
+                outer.runs_created -= stage.runs_created
 
 
 def _scenarios(
@@ -467,7 +498,11 @@ def _fuzz(
     progress: Progress,
     stage: Stage,
     stop: threading.Event,
+    *,
+    alongside: Callable[[], None] | None = None,
 ) -> None:
+    """The fuzz stage, with the tenant alone; ``alongside`` (the scenario stage), if given, runs
+    once the passes that may create a journal run are done, beside the rest of the stage."""
     from ._results import Exchange
     from .fuzz._driver import Verdict
     from .report._har import FuzzSpool, attach_spool
@@ -476,7 +511,8 @@ def _fuzz(
     wanted = {check.id for check in plan.fuzz_checks}
     # The run's preflight already read the target with these credentials: the stage sends none.
     preflight = next((c for c in result.checks if c.id == "preflight"), None)
-    with tenants.acquire("fuzz") as tenant:
+    with ExitStack() as hold:
+        tenant = hold.enter_context(tenants.acquire("fuzz"))
         # The tenant's credentials and HTTP settings (caps, retries), not a header string: the
         # stage's session authenticates (and refreshes a client-credentials token) itself.
         fuzz_target = FuzzTarget(
@@ -517,6 +553,14 @@ def _fuzz(
         def record(exchange: Exchange, verdicts: list[Verdict], context: str) -> None:
             progress.exchange(spool.add(exchange, verdicts, context) is Status.FAIL)
 
+        beside = None
+        if alongside is not None:
+
+            def beside() -> None:
+                hold.close()  # what is left of the stage creates no run: the tenant is shared
+                progress.message(console.FUZZ_ALONGSIDE)
+                alongside()
+
         try:
             outcome = fuzz(
                 catalogue,
@@ -526,6 +570,7 @@ def _fuzz(
                 stop=stop,
                 record=record,
                 preflight=preflight,
+                alongside=beside,
             )
         except SetupError as exc:
             check = CheckResult(
@@ -550,6 +595,8 @@ def _fuzz(
                 for number in outcome.gone:
                     protection.ledger.gone(tenant.key, RUN, number)
     stage.requests += requests
+    if alongside is not None:  # the scenarios' lines came in between
+        progress.stage("fuzz", total=len(plan.fuzz_checks))
     if config.read_only:
         for check in outcome_checks:  # what judges lifecycles has nothing to judge then
             if check.status is Status.ERROR and check.message.startswith("asserted nothing"):

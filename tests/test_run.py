@@ -18,6 +18,7 @@ from conformance._run import make_plan, run
 from conformance.cli import main
 from conformance.fuzz import fuzz_checks
 from conformance.reference import ReferenceServer, ReferenceSettings
+from conformance.report._markdown import render_markdown
 from conformance.scenarios import load_scenarios
 
 TOKEN = "run-test-token-0123456789"
@@ -307,3 +308,36 @@ def test_the_embedded_reference_tells_the_suite_its_earliest_date() -> None:
     )
     result = run(told)  # what the user says wins: the reference refuses from 2015 on, so it fails
     assert result.status is Status.FAIL
+
+
+def test_on_a_shared_tenant_the_scenarios_run_alongside_the_fuzz_passes_that_create_nothing(
+    tmp_path: Path,
+) -> None:
+    """Against an external target the scenarios run inside the fuzz stage, once its creates are
+    done and followed through: the scenarios stage is marked within fuzz, its requests and runs
+    are counted once, and the total wall time counts the overlap once."""
+    with ReferenceServer(ReferenceSettings(tokens=(TOKEN,), delay=0.2)) as server:
+        flags = {
+            "base_url": server.url,
+            "select": ["create-with-period", "not-found-runs", "fuzz.number-format"],
+            "max_examples": 2,
+            "reports_dir": str(tmp_path),
+            "progress": "quiet",
+        }
+        result = run(load_config(flags, env={"JR_TOKEN": TOKEN}))
+    assert result.status is Status.PASS, [(c.id, c.status, c.message) for c in result.checks]
+    stages = {stage.name: stage for stage in result.stages}
+    assert [s.name for s in result.stages] == ["preflight", "scenarios", "fuzz", "cleanup"]
+    assert stages["scenarios"].within == "fuzz" and not stages["fuzz"].within
+    assert stages["scenarios"].runs_created == 1  # create-with-period's, not the fuzzer's
+    assert stages["fuzz"].runs_created >= 1 and stages["fuzz"].requests > 0
+    assert result.wall_s() == pytest.approx(
+        sum(s.wall_s for s in result.stages if s.name != "scenarios")
+    )
+    assert [c.id for c in result.checks if c.kind == "scenario"] == [
+        "create-with-period",
+        "not-found-runs",
+    ]
+    summary = render_markdown(result)
+    assert "| scenarios (within fuzz) |" in summary
+    assert f"| total | {result.wall_s():.2f} s |" in summary

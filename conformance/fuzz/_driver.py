@@ -102,13 +102,17 @@ def fuzz(
     stop: threading.Event | None = None,
     record: Recorder | None = None,
     preflight: CheckResult | None = None,
+    alongside: Callable[[], None] | None = None,
 ) -> FuzzResult:
     """:func:`run_fuzz` with the figures: request count, wall time and the requests sent.
 
     ``observe`` sees every exchange as it happens; setting ``stop`` ends the stage after the
     schemathesis scenario under way; ``record`` gets every recorded exchange with its
     verdicts. ``preflight``: the run's own preflight check, already passed against this target
-    (then the stage sends none of its own).
+    (then the stage sends none of its own). ``alongside`` (the run's scenario stage, on a shared
+    tenant) runs in a thread of its own once the passes that may create a journal run are done
+    and their runs followed through, beside the passes that create none; the stage returns
+    when both are done.
 
     Every request of the stage (schemathesis's, its probe, the preflight, the guard's reads and
     the follow-through) goes through one :class:`~conformance._http.Session`: one set of caps,
@@ -120,7 +124,7 @@ def fuzz(
     with target.session(redactor) as session:
         if preflight is None:
             _preflight(target, session)
-        return _fuzz(catalogue, target, options, session, started, observe, stop, record)
+        return _fuzz(catalogue, target, options, session, started, observe, stop, record, alongside)
 
 
 def _fuzz(
@@ -132,6 +136,7 @@ def _fuzz(
     observe: Observer | None,
     stop: threading.Event | None,
     record: Recorder | None,
+    alongside: Callable[[], None] | None,
 ) -> FuzzResult:
     redactor = session.redactor
     spec = _spec_prep.prepare_spec(catalogue.spec)
@@ -144,12 +149,40 @@ def _fuzz(
     judge.budget = budget
     stop_reasons: dict[str, str] = {}
     deadline = None if options.max_time_s is None else started + options.max_time_s
+    followed: set[str] = set()
+    gone = list[str]()
+
+    def follow() -> None:
+        """Cancel and delete, judged, the runs the passes so far created."""
+        runs = [n for n in judge.rules.left_behind_runs() if n not in followed]
+        followed.update(runs)
+        if options.follow_through and runs and not (stop is not None and stop.is_set()):
+            gone.extend(
+                follow_through(
+                    catalogue.spec,
+                    target,
+                    runs,
+                    judge.follow,
+                    session,
+                    identity=identity,
+                    wait_s=options.follow_wait_s,
+                    stop=stop,
+                )[1]
+            )
+
+    beside = _Beside(alongside)
     with _spec_prep.no_local_constants(), serial_ast_parsing():
         try:
             for run in passes(target, options):
                 if stop is not None and stop.is_set():
                     stop_reasons[run.name] = "interrupted"
                     continue
+                if run.creates_nothing and alongside is not None and not beside.started:
+                    # The stage's runs go before the tenant is shared: from here on the
+                    # scenarios create and read runs while the passes left send no create.
+                    follow()
+                    guard.others_creating = True
+                    beside.start()
                 time_s = None
                 if deadline is not None:
                     time_s = (deadline - time.perf_counter()) * run.share
@@ -173,20 +206,9 @@ def _fuzz(
                     stop_reasons[run.name] = judge.consume(run.name, stream, stop)
         finally:
             guard.close()
+            beside.join()
     judge.raise_if_unauthorised()
-    gone = list[str]()
-    runs = list(judge.rules.left_behind_runs())
-    if options.follow_through and runs and not (stop is not None and stop.is_set()):
-        _, gone = follow_through(
-            catalogue.spec,
-            target,
-            runs,
-            judge.follow,
-            session,
-            identity=identity,
-            wait_s=options.follow_wait_s,
-            stop=stop,
-        )
+    follow()
     judge.guarded = sorted(guard.refused)
     checks = judge.results(time.perf_counter() - started)
     return FuzzResult(
@@ -201,6 +223,38 @@ def _fuzz(
         guarded=judge.guarded,
         gone=gone,
     )
+
+
+class _Beside:
+    """The work run alongside the stage's last passes, in a thread of its own; its exception,
+    if any, is raised again when it is joined."""
+
+    def __init__(self, work: Callable[[], None] | None) -> None:
+        self._work = work
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
+    def start(self) -> None:
+        def main() -> None:
+            try:
+                if self._work is not None:
+                    self._work()
+            except BaseException as exc:  # raised again in the stage's thread
+                self._error = exc
+
+        self._thread = threading.Thread(target=main, name="jr-alongside-fuzz", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise error
 
 
 def _observe(schema: Any, observe: Observer) -> None:

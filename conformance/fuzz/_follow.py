@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +30,8 @@ from ._options import FuzzTarget
 
 #: The pass and phase name follow-through observations carry in the evidence.
 FOLLOW_THROUGH = "follow-through"
+#: Runs followed at the same time.
+_AT_ONCE = 8
 
 
 def follow_through(
@@ -48,21 +51,26 @@ def follow_through(
     cleanup."""
     matcher = _Matcher(spec, target.base_url)
     before = session.requests_sent
+    judging = threading.Lock()  # the runs are followed at once; the rules take one at a time
 
     def seen(request: Request, response: Response | None) -> None:
         if response is not None:
-            judge(_observation(request, response, matcher, identity))
+            observation = _observation(request, response, matcher, identity)
+            with judging:
+                judge(observation)
+
+    def follow(number: str) -> str | None:
+        if stop is not None and stop.is_set():
+            return None
+        item = Item(target.run_id, target.base_url, "fuzz", RUN, number, created_at="")
+        return number if Cleaner(session, wait_s=wait_s).clean(item).cleaned else None
 
     session.observers.append(seen)
     try:
-        cleaner = Cleaner(session, wait_s=wait_s)
-        gone = []
-        for number in reversed(runs):
-            if stop is not None and stop.is_set():
-                break
-            item = Item(target.run_id, target.base_url, "fuzz", RUN, number, created_at="")
-            if cleaner.clean(item).cleaned:
-                gone.append(number)
+        # The runs are the stage's own and settled: their cancels and deletes wait out their
+        # transitions side by side, not one run after another.
+        with ThreadPoolExecutor(max_workers=max(1, min(_AT_ONCE, len(runs)))) as pool:
+            gone = [number for number in pool.map(follow, reversed(runs)) if number]
     finally:
         session.observers.remove(seen)
     return session.requests_sent - before, gone

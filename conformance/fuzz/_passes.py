@@ -9,6 +9,7 @@ from typing import Any
 
 from .._envelope import error_style
 from .._http import Session
+from .._paths import CREATE_RUN
 from . import _builtins, _spec_prep, _transport
 from ._budget import CreateBudget
 from ._guard import Guard
@@ -22,6 +23,9 @@ LEGACY_PHASES = ("examples", "fuzzing")
 _STATEFUL_SHARE = 0.4
 #: Fraction of ``max_time_s`` the main pass may use when a legacy pass follows.
 _MAIN_SHARE = 0.85
+#: On a shared tenant: fraction of the remaining time a pass over the create operation alone
+#: may use (the same pass over the other operations follows).
+_CREATE_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,18 @@ class Pass:
     share: float = 1.0
     #: schemathesis workers (more than one only on a shared tenant, after the stateful pass).
     workers: int = 1
+    #: The operations the pass sends (their ids); empty: every operation of the spec.
+    only: tuple[str, ...] = ()
+    #: Operations the pass leaves out.
+    without: tuple[str, ...] = ()
+
+    @property
+    def creates_nothing(self) -> bool:
+        """Whether the pass never sends a create of a journal run, so it may run while others
+        use the tenant (a shared tenant's scenarios)."""
+        if self.only:
+            return CREATE_RUN not in self.only
+        return CREATE_RUN in self.without
 
 
 def passes(target: FuzzTarget, options: FuzzOptions) -> list[Pass]:
@@ -71,21 +87,33 @@ def passes(target: FuzzTarget, options: FuzzOptions) -> list[Pass]:
             main, name="stateful", phases=("stateful",), share=_STATEFUL_SHARE, workers=1
         )
         found = [stateful, dataclasses.replace(main, phases=others)]
-    if not options.legacy_examples:
+    if options.legacy_examples:
+        legacy_phases = tuple(p for p in LEGACY_PHASES if p in options.phases) or LEGACY_PHASES
+        found[-1] = dataclasses.replace(found[-1], share=_MAIN_SHARE)
+        found.append(
+            Pass(
+                "legacy",
+                LEGACY_VERSION,
+                legacy_phases,
+                options.legacy_examples,
+                disabled=tuple(_builtins.DISABLED_IN_LEGACY),
+                workers=workers,
+            )
+        )
+    if not options.shared_tenant:
         return found
-    legacy_phases = tuple(p for p in LEGACY_PHASES if p in options.phases) or LEGACY_PHASES
-    found[-1] = dataclasses.replace(found[-1], share=_MAIN_SHARE)
-    return [
-        *found,
-        Pass(
-            "legacy",
-            LEGACY_VERSION,
-            legacy_phases,
-            options.legacy_examples,
-            disabled=tuple(_builtins.DISABLED_IN_LEGACY),
-            workers=workers,
-        ),
+    if options.read_only:  # no create at all
+        return [dataclasses.replace(p, without=(CREATE_RUN,)) for p in found]
+    # On a shared tenant the passes after the stateful one are split: the create operation's
+    # part first, while the stage still has the tenant alone, then every other operation's,
+    # which creates no run and may go on while the scenarios use the tenant.
+    later = found[1:] if found[0].name == "stateful" else found
+    first = found[:1] if found[0].name == "stateful" else []
+    creating = [
+        dataclasses.replace(p, name=f"{p.name}-create", only=(CREATE_RUN,), share=_CREATE_SHARE)
+        for p in later
     ]
+    return [*first, *creating, *(dataclasses.replace(p, without=(CREATE_RUN,)) for p in later)]
 
 
 def load_pass(
@@ -106,6 +134,8 @@ def load_pass(
     run)."""
     if options.read_only:
         spec = _spec_prep.reads_only(spec)
+    if run.only or run.without:
+        spec = _spec_prep.some_operations(spec, only=run.only, without=run.without)
     config = _spec_prep.build_config(
         spec,
         target,

@@ -157,7 +157,36 @@ def reads_only(spec: Mapping[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def some_operations(
+    spec: Mapping[str, Any], *, only: Iterable[str] = (), without: Iterable[str] = ()
+) -> dict[str, Any]:
+    """A copy of ``spec`` with only the operations ``only`` names (all when empty), less those
+    ``without`` names, and no links (they may lead to an operation left out)."""
+    keep, drop = set(only), set(without)
+    kept = copy.deepcopy(dict(spec))
+    for path_item in kept.get("paths", {}).values():
+        if not isinstance(path_item, dict):
+            continue
+        for method, operation in list(path_item.items()):
+            if method.lower() not in _METHODS or not isinstance(operation, dict):
+                continue
+            name = operation.get("operationId")
+            if (keep and name not in keep) or name in drop:
+                del path_item[method]
+                continue
+            for response in (operation.get("responses") or {}).values():
+                if isinstance(response, dict):
+                    response.pop("links", None)
+    kept["paths"] = {
+        path: item
+        for path, item in kept.get("paths", {}).items()
+        if not isinstance(item, dict) or any(m.lower() in _METHODS for m in item)
+    }
+    return kept
+
+
 _WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 #: Methods the coverage phase may try on a URL the spec does not define them for, when the
 #: tenant's data is not the suite's own: none of them changes anything.
 SAFE_UNEXPECTED_METHODS = ("OPTIONS", "TRACE", "QUERY")
@@ -220,6 +249,11 @@ def build_config(
     if options.max_steps is not None:
         phase_config["stateful"]["max-steps"] = options.max_steps
     scenarios = max(max_examples, options.min_scenarios)
+    if options.shared_tenant:
+        # A stateful scenario starts with a create: one per journal run of the stage's budget
+        # (its creates are counted, not withheld: withheld, Hypothesis rejects scenario after
+        # scenario, which costs more than the runs).
+        scenarios = max(1, options.create_budget)
     phase_config["stateful"]["generation"] = {"max-examples": scenarios, "database": "none"}
     # The plain run keeps schemathesis's ignored_auth and unsupported_method, not the suite's
     # replacements of them.

@@ -86,6 +86,10 @@ def error_line(exc: BaseException) -> str:
 
 INTERRUPTED = "jr-conformance: interrupted"
 CLEANING_UP_AFTER_INTERRUPT = "interrupted: cleaning up what this run created"
+FUZZ_ALONGSIDE = (
+    "fuzz: the passes that create no journal run go on alongside the scenarios; "
+    "the fuzz checks settle after them"
+)
 
 
 def earlier_left_behind(count: int, ledger: Path | None) -> str:

@@ -42,13 +42,13 @@ def _stages(result: RunResult) -> list[str]:
         "|---|---:|---:|---:|---:|",
     ]
     for stage in result.stages:
+        name = _md(stage.name) + (f" (within {_md(stage.within)})" if stage.within else "")
         lines.append(
-            f"| {_md(stage.name)} | {stage.wall_s:.2f} s | {stage.requests} | {stage.retries} "
+            f"| {name} | {stage.wall_s:.2f} s | {stage.requests} | {stage.retries} "
             f"| {stage.runs_created} |"
         )
-    total_s = sum(stage.wall_s for stage in result.stages)
     lines.append(
-        f"| total | {total_s:.2f} s | {result.requests_sent()} | {result.retries()} "
+        f"| total | {result.wall_s():.2f} s | {result.requests_sent()} | {result.retries()} "
         f"| {result.runs_created()} |"
     )
     if budget:

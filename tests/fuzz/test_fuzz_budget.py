@@ -56,8 +56,63 @@ def test_workers_only_on_a_shared_tenant_and_never_in_the_stateful_pass() -> Non
     with reference_target() as target:
         shared = passes(target, FuzzOptions(shared_tenant=True, workers=4))
         own = passes(target, FuzzOptions(workers=4))
-    assert [(p.name, p.workers) for p in shared] == [("stateful", 1), ("main", 4), ("legacy", 4)]
+    assert [(p.name, p.workers) for p in shared] == [
+        ("stateful", 1),
+        ("main-create", 4),
+        ("legacy-create", 4),
+        ("main", 4),
+        ("legacy", 4),
+    ]
     assert {p.workers for p in own} == {1}
+
+
+def test_on_a_shared_tenant_the_creates_go_first_and_the_rest_creates_nothing() -> None:
+    """The passes that may create a journal run (the stateful one, and the create operation's
+    part of the others) come first; the rest leave the create out, so they may run beside the
+    scenarios. On the suite's own tenant nothing is split."""
+    with reference_target() as target:
+        shared = passes(target, FuzzOptions(shared_tenant=True))
+        own = passes(target, FuzzOptions())
+        read_only = passes(target, FuzzOptions(shared_tenant=True, read_only=True))
+    flags = [p.creates_nothing for p in shared]
+    assert flags == [False, False, False, True, True]
+    assert [p.only for p in shared[1:3]] == [("POST_JournalRun",)] * 2
+    assert [p.without for p in shared[3:]] == [("POST_JournalRun",)] * 2
+    assert not any(p.creates_nothing for p in own)
+    assert all(p.creates_nothing for p in read_only)
+
+
+def test_some_operations_keeps_the_named_ones_and_drops_the_links() -> None:
+    from conformance._catalogue import load_catalogue
+    from conformance.fuzz._spec_prep import operation_ids, prepare_spec, some_operations
+
+    spec = prepare_spec(load_catalogue().spec)
+    creates = some_operations(spec, only=("POST_JournalRun",))
+    assert operation_ids(creates) == ["POST_JournalRun"]
+    rest = some_operations(spec, without=("POST_JournalRun",))
+    assert "POST_JournalRun" not in operation_ids(rest)
+    assert set(operation_ids(rest)) | {"POST_JournalRun"} == set(operation_ids(spec))
+    assert "links" not in str(rest)
+    assert "links" in str(spec)  # the original is untouched
+
+
+def test_the_stateful_pass_on_a_shared_tenant_has_one_scenario_per_budgeted_run() -> None:
+    from conformance.fuzz._spec_prep import build_config
+
+    with reference_target() as target:
+        for shared, budget, wanted in ((True, 2, 2), (True, 0, 1), (False, 2, 10)):
+            options = FuzzOptions(shared_tenant=shared, create_budget=budget, max_examples=5)
+            config = build_config(
+                {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}},
+                target,
+                options,
+                zuora_version=None,
+                phases=("stateful",),
+                max_examples=5,
+                max_time_s=None,
+            )
+            project = config.projects.default
+            assert project.phases.stateful.generation.max_examples == wanted
 
 
 def test_a_shared_tenant_gets_at_most_the_budget_of_valid_creates(

@@ -342,3 +342,24 @@ def test_cleanup_waits_out_one_deadline_for_runs_a_target_never_finishes(tmp_pat
         assert "not waited for, as an earlier item stayed Processing for the whole 2 s" in (
             item.reason
         )
+
+
+def test_cleanup_cleans_neighbouring_entries_together_and_runs_alone() -> None:
+    """Entries next to one another (newest first) are one batch, at most eight; a run is always
+    a batch of its own, so an entry made before a run is still cleaned after that run."""
+    from conformance._cleanup import _batches
+    from conformance._ledger import ENTRY, Item
+
+    def item(kind: str, number: str) -> Item:
+        return Item("r", "http://x", "t", kind, number, created_at="")
+
+    items = [item(ENTRY, f"JE-{i:08d}") for i in range(10)]
+    items += [item(RUN, "JR-00000001"), item(ENTRY, "JE-00000099"), item(RUN, "JR-00000002")]
+    batches = [[i.number for i in batch] for batch in _batches(items)]
+    assert batches == [
+        [f"JE-{i:08d}" for i in range(8)],
+        ["JE-00000008", "JE-00000009"],
+        ["JR-00000001"],
+        ["JE-00000099"],
+        ["JR-00000002"],
+    ]
