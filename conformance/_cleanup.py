@@ -163,6 +163,26 @@ class Cleaner:
             pause = min(_MAX_WAIT_S, _FIRST_WAIT_S + _GROWTH * waited)
             self._sleep(max(0.0, min(pause, deadline - time.monotonic())))
 
+    def settle(self, item: Item) -> bool:
+        """Wait, up to ``wait_s``, until run ``item`` is gone or in a state that does not end by
+        itself (no longer executing, cancelling or being deleted); whether it got there. An
+        entry has no such state."""
+        if item.kind != RUN:
+            return True
+        started = time.monotonic()
+        while True:
+            try:
+                response = self._send("GET", paths.read_path(item.kind, item.number), item, "read")
+            except (TransportError, ConformanceError):
+                return False
+            if is_absent(response) or _status(response)[0] not in _TRANSIENT:
+                return True
+            waited = time.monotonic() - started
+            if waited >= self.wait_s:
+                return False
+            pause = min(_MAX_WAIT_S, _FIRST_WAIT_S + _GROWTH * waited)
+            self._sleep(max(0.0, min(pause, self.wait_s - waited)))
+
     def _next(
         self,
         item: Item,
@@ -235,23 +255,39 @@ def clean(
     check: CheckResult | None = None,
     on_item: Callable[[Item, ItemCleanup], None] | None = None,
 ) -> list[LeftBehind]:
-    """Clean ``items`` in reverse order of creation (entries before the runs made after them;
-    the newest first), record each outcome in the ledger, and return what was left behind.
-    Entries next to one another in that order are cleaned at the same time (each is its own);
-    runs one after another.
+    """Clean ``items``, the entries first (so an entry goes before the run it belongs to),
+    then the runs, each newest first, up to ``_AT_ONCE`` of a kind at the same time (nothing of
+    one kind waits for another of that kind); record each outcome in the ledger, and return
+    what was left behind.
 
     ``session_for(tenant)`` gives a session of the tenant that created an item, or ``None`` when
     that tenant cannot be reached any more."""
     sweep = _Sweep(session_for, wait_s, check)
     left: list[LeftBehind] = []
-    ordered = sorted(items, key=lambda i: i.seq, reverse=True)
-    with ThreadPoolExecutor(max_workers=_ENTRIES_AT_ONCE) as pool:
+    ordered = sorted(items, key=lambda i: (i.kind == RUN, -i.seq))
+    with ThreadPoolExecutor(max_workers=_AT_ONCE) as pool:
         for batch in _batches(ordered):
-            outcomes = (
-                list(pool.map(sweep.clean, batch)) if len(batch) > 1 else [sweep.clean(batch[0])]
-            )
+            # The first item of a tenant not heard from yet goes alone: a target that is gone
+            # costs one failed request, not a batch of them.
+            firsts: dict[str, Item] = {}
+            for item in batch:
+                if item.tenant not in sweep.heard:
+                    firsts.setdefault(item.tenant, item)
+            done = {id(item): sweep.learn(item, sweep.clean(item)) for item in firsts.values()}
+            rest = [item for item in batch if id(item) not in done]
+            found = dict(zip(map(id, rest), pool.map(sweep.clean, rest), strict=True))
+            outcomes = [done.get(id(item)) or found[id(item)] for item in batch]
+            if len(batch) > 1:
+                # A target may refuse what it is asked side by side (a cancel while another
+                # is in progress): what a batch left in a state that stays is tried once more,
+                # on its own.
+                outcomes = [
+                    sweep.clean(item) if id(item) not in done and _try_alone(outcome) else outcome
+                    for item, outcome in zip(batch, outcomes, strict=True)
+                ]
             for item, outcome in zip(batch, outcomes, strict=True):
-                sweep.learn(item, outcome)
+                if id(item) not in done:
+                    sweep.learn(item, outcome)
                 if outcome.cleaned:
                     ledger.settle(item, "cleaned", outcome.status)
                 else:
@@ -262,25 +298,24 @@ def clean(
     return left
 
 
-#: Journal entries cleaned at the same time.
-_ENTRIES_AT_ONCE = 8
+#: Items cleaned at the same time.
+_AT_ONCE = 8
 
 
 def _batches(items: Sequence[Item]) -> Iterator[list[Item]]:
-    """``items`` in order, the entries next to one another grouped (up to ``_ENTRIES_AT_ONCE``),
-    every run alone."""
+    """``items`` in order, those of one kind next to one another grouped, up to ``_AT_ONCE``."""
     batch: list[Item] = []
     for item in items:
-        if item.kind != RUN and len(batch) < _ENTRIES_AT_ONCE:
-            batch.append(item)
-            continue
-        if batch:
+        if batch and (item.kind != batch[0].kind or len(batch) == _AT_ONCE):
             yield batch
-        batch = [item] if item.kind != RUN else []
-        if item.kind == RUN:
-            yield [item]
+            batch = []
+        batch.append(item)
     if batch:
         yield batch
+
+
+def _try_alone(outcome: ItemCleanup) -> bool:
+    return not outcome.cleaned and not outcome.unreachable and not outcome.stalled
 
 
 class _Sweep:
@@ -297,6 +332,7 @@ class _Sweep:
         self.wait_s = wait_s
         self.check = check
         self.gone: dict[str, str] = {}  # tenant -> why its target stopped answering
+        self.heard: set[str] = set()  # tenants whose target answered
         self.stalled: str | None = None
 
     def clean(self, item: Item) -> ItemCleanup:
@@ -310,11 +346,14 @@ class _Sweep:
         cleaner = Cleaner(session, wait_s=self.wait_s, check=self.check, stalled=self.stalled)
         return cleaner.clean(item)
 
-    def learn(self, item: Item, outcome: ItemCleanup) -> None:
+    def learn(self, item: Item, outcome: ItemCleanup) -> ItemCleanup:
         if outcome.stalled and self.stalled is None:
             self.stalled = outcome.status
         if outcome.unreachable:
             self.gone.setdefault(item.tenant, f"the target stopped answering ({outcome.reason})")
+        else:
+            self.heard.add(item.tenant)
+        return outcome
 
 
 def worth_retrying(item: Item) -> bool:

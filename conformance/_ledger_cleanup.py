@@ -49,7 +49,8 @@ def cleanup_ledger(
     env: Mapping[str, str] | None = None,
 ) -> LedgerCleanup:
     """Finish the cleanup a crashed or interrupted run could not: every open item of the ledger
-    at ``path`` on its target, with the credentials of the environment, newest first. Items of
+    at ``path`` on its target, with the credentials of the environment (entries first, then
+    runs, newest first). Items of
     another target or other credentials are left alone (and reported)."""
     items, lost = load_ledger(path)
     outcome = LedgerCleanup()

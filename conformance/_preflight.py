@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from . import _envelope as envelope
 from . import _paths as paths
-from ._cleanup import clean
+from ._cleanup import Cleaner, clean
 from ._exceptions import SetupError, TargetUnavailable, TransportError
 from ._http import Request, Response, Session
 from ._ledger import Ledger
@@ -118,7 +118,8 @@ def check_idle(
     """Make sure no journal run the suite did not create is executing on the tenant.
 
     The API has no operation that lists runs, so the only way to know is to ask for one: the
-    check creates one run (recorded in the ledger like any other, and cleaned up at once). A
+    check creates one run (recorded in the ledger like any other, waited for until it
+    settles, and removed by the cleanup stage). A
     refusal that may mean "busy" (category 30 or 50, or HTTP 409) is retried with backoff for up
     to ``wait_s``; if the tenant still refuses, the run stops with a :class:`SetupError` that says
     so. A run the suite did not create is never cancelled. Any other answer is left for the
@@ -141,10 +142,18 @@ def check_idle(
             return
         created = ledger.open_items(tenant, after=mark)
         if created:
-            left = clean(ledger, created, lambda key: session, wait_s=cleanup_wait_s, check=check)
+            # The checks need the run settled, not gone: the cleanup stage removes it with the
+            # rest (a run that does not settle is cleaned, or given up on, now).
+            settler = Cleaner(session, wait_s=cleanup_wait_s, check=check)
+            left = []
+            if not all(settler.settle(item) for item in created):
+                left = clean(
+                    ledger, created, lambda key: session, wait_s=cleanup_wait_s, check=check
+                )
             check.record(
                 Assertion(
-                    "no other journal run is executing: the tenant accepts a run (cleaned up)",
+                    "no other journal run is executing: the tenant accepts a run (removed by "
+                    "the cleanup stage)",
                     (),
                     passed=True,
                     actual=created[0].number,

@@ -1,10 +1,11 @@
-"""``run(config) -> RunResult``: preflight, scenarios, fuzzing and cleanup, in that order.
+"""``run(config) -> RunResult``: preflight, scenarios, fuzzing and cleanup, in that order (on a
+shared tenant the scenarios run inside the fuzz stage, beside its passes that create nothing).
 
 This is the product: one call, one result, from which every report is rendered. Data flows one
 way: catalogue + scenarios + config -> plan -> stages -> RunResult.
 
 Safety: every session of the run reports to the ledger (``<reports>/ledger.jsonl``), which is
-what the cleanup stage (and each scenario's hand-back of its tenant) cleans, newest first. A
+what the cleanup stage (and each scenario's hand-back of its tenant) cleans. A
 read-only run plans only what reads, and its sessions refuse any write. SIGINT and SIGTERM stop
 the run at the next boundary; cleanup still runs and the reports are still written.
 """
@@ -375,7 +376,7 @@ def _cleanup(
     progress: Progress,
     wait_s: float,
 ) -> None:
-    """Clean what this run created and no scenario's hand-back could, newest first. What a
+    """Clean what this run created and no scenario's hand-back did. What a
     hand-back gave up on in a state that does not end by itself is reported, not retried."""
     open_items = ledger.open_items()
     items = [item for item in open_items if worth_retrying(item)]

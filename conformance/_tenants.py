@@ -144,7 +144,11 @@ class Tenants(ABC):
                 yield tenant
             finally:
                 if protection is not None:
-                    tenant.left_behind = self._clean(protection, tenant, mark)
+                    tenant.left_behind = self._hand_back(protection, tenant, mark)
+
+    def _hand_back(self, protection: Protection, tenant: Tenant, mark: int) -> list[LeftBehind]:
+        """Make the tenant fit for its next holder: clean what the block created."""
+        return self._clean(protection, tenant, mark)
 
     def _clean(self, protection: Protection, tenant: Tenant, mark: int) -> list[LeftBehind]:
         from ._cleanup import clean
@@ -383,6 +387,20 @@ class SharedTenant(Tenants):
                     self._sharers -= 1
                     self._draining = False
                     self._turn.notify_all()
+
+    def _hand_back(self, protection: Protection, tenant: Tenant, mark: int) -> list[LeftBehind]:
+        """The next holder needs no run of this block executing (one run at a time), not a
+        clean tenant: once every run the block created has settled, the rest of the cleanup
+        (cancel, delete) is the cleanup stage's, where all of them wait out their transitions
+        side by side instead of one block's after another's. A run that does not settle is
+        cleaned, or given up on, now, as on any tenant."""
+        from ._cleanup import Cleaner
+
+        items = protection.ledger.open_items(tenant.key, after=mark)
+        cleaner = Cleaner(tenant.session, wait_s=protection.cleanup_wait_s)
+        if all(cleaner.settle(item) for item in items):
+            return []
+        return self._clean(protection, tenant, mark)
 
     def key_of(self, session: Session) -> str:
         return self._key

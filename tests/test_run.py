@@ -341,3 +341,30 @@ def test_on_a_shared_tenant_the_scenarios_run_alongside_the_fuzz_passes_that_cre
     summary = render_markdown(result)
     assert "| scenarios (within fuzz) |" in summary
     assert f"| total | {result.wall_s():.2f} s |" in summary
+
+
+def test_on_a_shared_tenant_a_scenario_hands_back_settled_runs_and_the_cleanup_stage_removes_them(
+    tmp_path: Path,
+) -> None:
+    """The next scenario needs no run executing, not a clean tenant: each creating scenario
+    hands the tenant back once its run has settled (the next one's create is accepted), and the
+    cleanup stage cancels and deletes them all."""
+    with ReferenceServer(ReferenceSettings(tokens=(TOKEN,), delay=0.2)) as server:
+        flags = {
+            "base_url": server.url,
+            "select": ["create-with-period", "create-with-date-range"],
+            "reports_dir": str(tmp_path),
+            "progress": "quiet",
+        }
+        result = run(load_config(flags, env={"JR_TOKEN": TOKEN}))
+    assert result.status is Status.PASS, [(c.id, c.status, c.message) for c in result.checks]
+    assert result.left_behind == []
+    stages = {stage.name: stage for stage in result.stages}
+    assert stages["scenarios"].runs_created == 2
+    # Both runs (and the preflight's) were still there for the cleanup stage: cancel, delete and
+    # reads for each.
+    assert stages["cleanup"].requests >= 3 * 3
+    lines = [json.loads(line) for line in (tmp_path / "ledger.jsonl").read_text().splitlines()]
+    runs = {line["number"] for line in lines if line["kind"] == "journal-run"}
+    cleaned = {line["number"] for line in lines if line["state"] == "cleaned"}
+    assert len(runs) == 3 and cleaned == runs

@@ -46,6 +46,7 @@ class Pacer:
         self._tokens = 1.0
         self._updated = clock()
         self._pause_until = 0.0  # monotonic; set by RateLimit-* headers
+        self._spacing = 0.0  # between requests while paused: the last pause asked for
         self._lock = threading.Lock()
 
     def reserve(self) -> float:
@@ -58,7 +59,11 @@ class Pacer:
                 self._updated = now
                 self._tokens -= 1.0
                 wait = 0.0 if self._tokens >= 0 else -self._tokens / self._rate
-            return max(wait, self._pause_until - now)  # note() keeps a pause within bounds
+            paused = self._pause_until - now  # note() keeps a pause within bounds
+            if paused > 0:
+                # Senders waiting out the same pause go one spacing apart, not all at its end.
+                self._pause_until += self._spacing
+            return max(wait, paused)
 
     def wait(self, sleep: Callable[[float], None] = time.sleep) -> None:
         wait = self.reserve()
@@ -71,6 +76,7 @@ class Pacer:
         if pause > 0:
             with self._lock:
                 self._pause_until = max(self._pause_until, self._clock() + pause)
+                self._spacing = pause
 
 
 def _retry_after(value: str | None, now: float | None = None) -> float | None:

@@ -253,9 +253,12 @@ steps:
 """
 
 
-def test_each_scenario_is_cleaned_up_when_it_hands_its_tenant_back(
+def test_on_a_shared_tenant_a_scenario_hands_back_settled_runs_and_cleanup_removes_them(
     reference: ReferenceServer, tmp_path: Path
 ) -> None:
+    """The second scenario's create is accepted (the first's run settled before the hand-back);
+    both runs stay in the ledger, open, until the cleanup (the run's cleanup stage) removes them
+    side by side."""
     from conformance._catalogue import load_catalogue
     from conformance._tenants import Protection, SharedTenant
     from conformance.scenarios import parse_scenario, run_scenarios
@@ -268,8 +271,12 @@ def test_each_scenario_is_cleaned_up_when_it_hands_its_tenant_back(
         tenants.protect(Protection(ledger))
         results = run_scenarios(catalogue, [scenario, scenario], tenants)
         assert [r.status.label for r in results] == ["pass", "pass"]
-    numbers = [item.number for item in ledger.items()]
-    assert len(numbers) == 2 and {item.state for item in ledger.items()} == {"cleaned"}
+        numbers = [item.number for item in ledger.open_items()]
+        assert len(numbers) == 2
+        with _session(reference) as session:
+            assert [_status(session, n) for n in numbers] == ["Completed", "Completed"]
+        assert clean(ledger, ledger.open_items(), tenants.session_for) == []
+    assert {item.state for item in ledger.items()} == {"cleaned"}
     with _session(reference) as session:
         assert [_status(session, n) for n in numbers] == ["not found", "not found"]
 
@@ -344,9 +351,9 @@ def test_cleanup_waits_out_one_deadline_for_runs_a_target_never_finishes(tmp_pat
         )
 
 
-def test_cleanup_cleans_neighbouring_entries_together_and_runs_alone() -> None:
-    """Entries next to one another (newest first) are one batch, at most eight; a run is always
-    a batch of its own, so an entry made before a run is still cleaned after that run."""
+def test_cleanup_cleans_neighbours_of_one_kind_together() -> None:
+    """Items of one kind next to one another (newest first) are one batch, at most eight, so an
+    entry made before a run is still cleaned after that run."""
     from conformance._cleanup import _batches
     from conformance._ledger import ENTRY, Item
 
@@ -354,12 +361,13 @@ def test_cleanup_cleans_neighbouring_entries_together_and_runs_alone() -> None:
         return Item("r", "http://x", "t", kind, number, created_at="")
 
     items = [item(ENTRY, f"JE-{i:08d}") for i in range(10)]
-    items += [item(RUN, "JR-00000001"), item(ENTRY, "JE-00000099"), item(RUN, "JR-00000002")]
+    items += [item(RUN, "JR-00000001"), item(RUN, "JR-00000002"), item(ENTRY, "JE-00000099")]
+    items += [item(RUN, "JR-00000003")]
     batches = [[i.number for i in batch] for batch in _batches(items)]
     assert batches == [
         [f"JE-{i:08d}" for i in range(8)],
         ["JE-00000008", "JE-00000009"],
-        ["JR-00000001"],
+        ["JR-00000001", "JR-00000002"],
         ["JE-00000099"],
-        ["JR-00000002"],
+        ["JR-00000003"],
     ]
