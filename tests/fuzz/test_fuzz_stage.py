@@ -291,3 +291,22 @@ def test_the_fuzzer_never_changes_what_it_did_not_create(catalogue: Catalogue) -
     assert "JR-00000075" in outcome.guarded
     assert after["status"] == "Completed"
     assert "JR-00000075" in by_id(outcome)["fuzz.engine"].assertions[0].message
+
+
+def test_while_others_create_the_guard_reads_an_absence_again_before_each_change() -> None:
+    """Alone on the tenant, a number read absent stays absent (one read); while the scenarios
+    create runs beside the fuzz stage, the number may be theirs a moment later: read again."""
+    from conformance._ledger import RUN
+    from conformance._redact import Redactor
+    from conformance.fuzz._guard import Guard
+
+    with reference_target() as target:
+        guard = Guard(target, Redactor([target.token]), undoable_only=True)
+        try:
+            assert guard._may_change(RUN, "JR-00000042") and guard._may_change(RUN, "JR-00000042")
+            assert guard.probes == 1
+            guard.others_creating = True
+            assert guard._may_change(RUN, "JR-00000042") and guard._may_change(RUN, "JR-00000042")
+            assert guard.probes == 3
+        finally:
+            guard.close()
