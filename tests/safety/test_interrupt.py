@@ -21,9 +21,9 @@ from conformance.reference import ReferenceServer, ReferenceSettings
 
 SELECTION = [
     "create-with-period",
-    "delete-after-cancel",
+    "create-revenue-event-item",
     "cancel-completed-run",
-    "retrieve-run-lifecycle",
+    "create-unknown-field-ignored",
     "create-with-date-range",
 ]
 
