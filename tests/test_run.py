@@ -129,7 +129,7 @@ def test_a_fault_is_non_conformance_and_the_html_shows_its_evidence(
             "--base-url",
             faulty_server.url,
             "--select",
-            "delete-*",  # the scenarios: deterministic on a shared tenant
+            "cancel-completed-run",  # a scenario: deterministic on a shared tenant
             "--reports",
             str(tmp_path),
             "--max-examples",
@@ -166,7 +166,7 @@ def test_a_fault_is_non_conformance_and_the_html_shows_its_evidence(
             "--base-url",
             faulty_server.url,
             "--select",
-            "delete-*",
+            "cancel-completed-run",
             "--reports",
             str(tmp_path / "xf"),
             "--max-examples",
@@ -185,7 +185,7 @@ def test_a_fault_is_non_conformance_and_the_html_shows_its_evidence(
             "--base-url",
             faulty_server.url,
             "--select",
-            "delete-*",
+            "cancel-completed-run",
             "--reports",
             str(tmp_path / "stale"),
             "--max-examples",
