@@ -129,7 +129,7 @@ def test_a_fault_is_non_conformance_and_the_html_shows_its_evidence(
             "--base-url",
             faulty_server.url,
             "--select",
-            "cancel-completed-run",  # a scenario: deterministic on a shared tenant
+            "delete-*",  # the scenarios: deterministic on a shared tenant
             "--reports",
             str(tmp_path),
             "--max-examples",
@@ -166,7 +166,7 @@ def test_a_fault_is_non_conformance_and_the_html_shows_its_evidence(
             "--base-url",
             faulty_server.url,
             "--select",
-            "cancel-completed-run",
+            "delete-*",
             "--reports",
             str(tmp_path / "xf"),
             "--max-examples",
@@ -185,7 +185,7 @@ def test_a_fault_is_non_conformance_and_the_html_shows_its_evidence(
             "--base-url",
             faulty_server.url,
             "--select",
-            "cancel-completed-run",
+            "delete-*",
             "--reports",
             str(tmp_path / "stale"),
             "--max-examples",
@@ -277,14 +277,14 @@ def test_run_applies_the_expected_failures_itself(tmp_path: Path) -> None:
     expected = tmp_path / "known.yaml"
     expected.write_text(
         "version: 1\nexpected_failures:\n"
-        "  - check: cancel-completed-run\n    requirement: JR-DELETE-002\n"
+        "  - check: delete-after-cancel\n    requirement: JR-DELETE-002\n"
         "    reason: tracked as JR-12\n"
     )
     config = load_config(
-        {"select": ["cancel-completed-run"], "expected_failures": str(expected)}, env={}
+        {"select": ["delete-after-cancel"], "expected_failures": str(expected)}, env={}
     )
     result = run(config, reference=ReferenceSettings(faults=frozenset({"delete-completed"})))
-    (check,) = [c for c in result.checks if c.id == "cancel-completed-run"]
+    (check,) = [c for c in result.checks if c.id == "delete-after-cancel"]
     assert check.status is Status.XFAIL and check.expected_failure == "tracked as JR-12"
     assert (result.gate_problems, result.exit_code) == ([], 0)
 

@@ -21,9 +21,9 @@ from conformance.reference import ReferenceServer, ReferenceSettings
 
 SELECTION = [
     "create-with-period",
-    "create-revenue-event-item",
+    "delete-after-cancel",
     "cancel-completed-run",
-    "create-unknown-field-ignored",
+    "create-revenue-event-item",
     "create-with-date-range",
 ]
 
