@@ -36,7 +36,7 @@ def test_a_broken_server_fails_with_the_requirement_and_evidence(
 from conformance.pytest_plugin import conformance_tests
 
 test_conformance = conformance_tests(
-    base_url={server.url!r}, select=["delete-refused-before-cancel"], max_examples=1
+    base_url={server.url!r}, select=["delete-after-cancel"], max_examples=1
 )
 """
         )
@@ -71,12 +71,12 @@ def test_expected_failures_apply_through_the_entry_point(pytester: pytest.Pytest
     known = pytester.path / "known.yaml"
     known.write_text(
         "version: 1\nexpected_failures:\n"
-        "  - check: delete-refused-before-cancel\n    reason: tracked as JR-12\n"
+        "  - check: delete-after-cancel\n    reason: tracked as JR-12\n"
     )
     result = _faulty_plugin_run(
         pytester,
         "delete-completed",
-        "delete-refused-before-cancel",
+        "delete-after-cancel",
         f"expected_failures={str(known)!r}",
     )
     # preflight passes, the scenario is an xfail, and the file's gate test passes
@@ -84,13 +84,13 @@ def test_expected_failures_apply_through_the_entry_point(pytester: pytest.Pytest
 
     known.write_text(
         "version: 1\nexpected_failures:\n"
-        "  - check: delete-refused-before-cancel\n    reason: tracked as JR-12\n"
+        "  - check: delete-after-cancel\n    reason: tracked as JR-12\n"
         "  - check: no-such-check\n    reason: stale\n"
     )
     result = _faulty_plugin_run(
         pytester,
         "delete-completed",
-        "delete-refused-before-cancel",
+        "delete-after-cancel",
         f"expected_failures={str(known)!r}",
     )
     result.assert_outcomes(passed=1, xfailed=1, failed=1)

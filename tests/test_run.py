@@ -278,14 +278,14 @@ def test_run_applies_the_expected_failures_itself(tmp_path: Path) -> None:
     expected = tmp_path / "known.yaml"
     expected.write_text(
         "version: 1\nexpected_failures:\n"
-        "  - check: delete-refused-before-cancel\n    requirement: JR-DELETE-002\n"
+        "  - check: delete-after-cancel\n    requirement: JR-DELETE-002\n"
         "    reason: tracked as JR-12\n"
     )
     config = load_config(
-        {"select": ["delete-refused-before-cancel"], "expected_failures": str(expected)}, env={}
+        {"select": ["delete-after-cancel"], "expected_failures": str(expected)}, env={}
     )
     result = run(config, reference=ReferenceSettings(faults=frozenset({"delete-completed"})))
-    (check,) = [c for c in result.checks if c.id == "delete-refused-before-cancel"]
+    (check,) = [c for c in result.checks if c.id == "delete-after-cancel"]
     assert check.status is Status.XFAIL and check.expected_failure == "tracked as JR-12"
     assert (result.gate_problems, result.exit_code) == ([], 0)
 

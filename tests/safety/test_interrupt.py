@@ -23,7 +23,7 @@ SELECTION = [
     "create-with-period",
     "delete-after-cancel",
     "cancel-completed-run",
-    "retrieve-run-lifecycle",
+    "create-revenue-event-item",
     "create-with-date-range",
 ]
 
