@@ -16,6 +16,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ from ._follow import follow_through
 from ._guard import Guard
 from ._observe import Observation, from_schemathesis
 from ._options import FuzzOptions, FuzzTarget
-from ._passes import load_pass, passes
+from ._passes import Pass, load_pass, passes
 from ._registry import CUSTOM_CHECKS, FuzzCheck
 from ._tally import Tally
 from ._threads import serial_ast_parsing
@@ -170,40 +171,41 @@ def _fuzz(
                 )[1]
             )
 
+    def one(run: Pass) -> None:
+        if stop is not None and stop.is_set():
+            stop_reasons[run.name] = "interrupted"
+            return
+        time_s = None
+        if deadline is not None:
+            time_s = (deadline - time.perf_counter()) * run.share
+            if time_s < 1:
+                stop_reasons[run.name] = "max_time"
+                return
+        schema = load_pass(
+            spec, target, options, run, guard, max_time_s=time_s, session=session, budget=budget
+        )
+        if observe is not None:
+            _observe(schema, observe)
+        with suite_probes(schema, session):
+            stream = from_schema(schema).execute()
+            stop_reasons[run.name] = judge.consume(run.name, stream, stop)
+
+    todo = passes(target, options)
+    # On a shared tenant the passes that create nothing come last; they go side by side, and
+    # beside whatever else uses the tenant (``alongside``), once the others' runs are gone.
+    split = len(todo)
+    if options.shared_tenant:
+        split = next((i for i, run in enumerate(todo) if run.creates_nothing), len(todo))
     beside = _Beside(alongside)
     with _spec_prep.no_local_constants(), serial_ast_parsing():
         try:
-            for run in passes(target, options):
-                if stop is not None and stop.is_set():
-                    stop_reasons[run.name] = "interrupted"
-                    continue
-                if run.creates_nothing and alongside is not None and not beside.started:
-                    # The stage's runs go before the tenant is shared: from here on the
-                    # scenarios create and read runs while the passes left send no create.
-                    follow()
-                    guard.others_creating = True
-                    beside.start()
-                time_s = None
-                if deadline is not None:
-                    time_s = (deadline - time.perf_counter()) * run.share
-                    if time_s < 1:
-                        stop_reasons[run.name] = "max_time"
-                        continue
-                schema = load_pass(
-                    spec,
-                    target,
-                    options,
-                    run,
-                    guard,
-                    max_time_s=time_s,
-                    session=session,
-                    budget=budget,
-                )
-                if observe is not None:
-                    _observe(schema, observe)
-                with suite_probes(schema, session):
-                    stream = from_schema(schema).execute()
-                    stop_reasons[run.name] = judge.consume(run.name, stream, stop)
+            for run in todo[:split]:
+                one(run)
+            if alongside is not None and split < len(todo) and not (stop and stop.is_set()):
+                follow()
+                guard.others_creating = True
+                beside.start()
+            _side_by_side(one, todo[split:])
         finally:
             guard.close()
             beside.join()
@@ -223,6 +225,19 @@ def _fuzz(
         guarded=judge.guarded,
         gone=gone,
     )
+
+
+def _side_by_side(work: Callable[[Pass], None], runs: list[Pass]) -> None:
+    """``work`` on each of ``runs``, in threads of their own (in this one for a single run); the
+    first exception any raised is raised again once all are done."""
+    if len(runs) <= 1:
+        for run in runs:
+            work(run)
+        return
+    with ThreadPoolExecutor(max_workers=len(runs), thread_name_prefix="jr-fuzz-pass") as pool:
+        futures = [pool.submit(work, run) for run in runs]
+    for future in futures:
+        future.result()
 
 
 class _Beside:
@@ -314,6 +329,8 @@ class _Judge:
         #: Exchanges of the follow-through judged so far.
         self.followed = 0
         self.rules = Rules(identity)
+        #: Passes that create nothing run side by side; their events are judged one at a time.
+        self._judging = threading.Lock()
         self.tallies: dict[str, Tally] = {
             check.id: Tally(check) for check in (*CUSTOM_CHECKS, *_builtins.BUILTIN_GROUPS)
         }
@@ -338,28 +355,34 @@ class _Judge:
         for event in stream:
             if stop is not None and stop.is_set():
                 stream.stop()
-            if isinstance(event, events.PhaseFinished) and isinstance(event.payload, Ok):
-                probed = getattr(event.payload.ok(), "probes", None) or ()
-                self.probes += sum(1 for run in probed if run.request is not None)
-            elif isinstance(event, events.ScenarioFinished):
-                self._scenario(pass_name, event)
-            elif isinstance(event, events.NonFatalError):
-                if self._withheld(event):
-                    continue
-                # The detail says why (a body cut at a cap, say), where schemathesis has one.
-                detail = "; ".join(str(x) for x in getattr(event.info, "extras", None) or ())
-                self.engine_errors.append(
-                    f"{pass_name} pass, {event.label}: {event.info.title}: "
-                    f"{self.redactor.scrub(event.info.message)}"
-                    + (f" ({self.redactor.scrub(detail)})" if detail else "")
-                )
-            elif isinstance(event, events.FatalError):
-                message = self.redactor.scrub(str(event.exception))
-                self.engine_errors.append(f"{pass_name} pass: schemathesis failed: {message}")
-            elif isinstance(event, events.Interrupted):
-                raise KeyboardInterrupt
-            elif isinstance(event, events.EngineFinished):
-                stop_reason = str(event.stop_reason)
+            with self._judging:
+                stop_reason = self._event(pass_name, event, stop_reason)
+        return stop_reason
+
+    def _event(self, pass_name: str, event: Any, stop_reason: str) -> str:
+        """Judge one event of a schemathesis run; returns why it stopped, so far."""
+        if isinstance(event, events.PhaseFinished) and isinstance(event.payload, Ok):
+            probed = getattr(event.payload.ok(), "probes", None) or ()
+            self.probes += sum(1 for run in probed if run.request is not None)
+        elif isinstance(event, events.ScenarioFinished):
+            self._scenario(pass_name, event)
+        elif isinstance(event, events.NonFatalError):
+            if self._withheld(event):
+                return stop_reason
+            # The detail says why (a body cut at a cap, say), where schemathesis has one.
+            detail = "; ".join(str(x) for x in getattr(event.info, "extras", None) or ())
+            self.engine_errors.append(
+                f"{pass_name} pass, {event.label}: {event.info.title}: "
+                f"{self.redactor.scrub(event.info.message)}"
+                + (f" ({self.redactor.scrub(detail)})" if detail else "")
+            )
+        elif isinstance(event, events.FatalError):
+            message = self.redactor.scrub(str(event.exception))
+            self.engine_errors.append(f"{pass_name} pass: schemathesis failed: {message}")
+        elif isinstance(event, events.Interrupted):
+            raise KeyboardInterrupt
+        elif isinstance(event, events.EngineFinished):
+            stop_reason = str(event.stop_reason)
         return stop_reason
 
     def _withheld(self, event: events.NonFatalError) -> bool:

@@ -113,7 +113,21 @@ def passes(target: FuzzTarget, options: FuzzOptions) -> list[Pass]:
         dataclasses.replace(p, name=f"{p.name}-create", only=(CREATE_RUN,), share=_CREATE_SHARE)
         for p in later
     ]
-    return [*first, *creating, *(dataclasses.replace(p, without=(CREATE_RUN,)) for p in later)]
+    rest = [dataclasses.replace(p, without=(CREATE_RUN,)) for p in later]
+    return [*first, *creating, *(part for p in rest for part in _by_phase(p))]
+
+
+def _by_phase(run: Pass) -> list[Pass]:
+    """``run`` as two passes that may go side by side: the fuzzing phase, and the others (one
+    operation's cases are sent one after another, so each half's slowest operation waits for
+    only its own)."""
+    if "fuzzing" not in run.phases or len(run.phases) == 1:
+        return [run]
+    others = tuple(phase for phase in run.phases if phase != "fuzzing")
+    return [
+        dataclasses.replace(run, phases=others),
+        dataclasses.replace(run, name=f"{run.name}-fuzzing", phases=("fuzzing",)),
+    ]
 
 
 def load_pass(

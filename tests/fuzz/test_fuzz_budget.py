@@ -61,7 +61,9 @@ def test_workers_only_on_a_shared_tenant_and_never_in_the_stateful_pass() -> Non
         ("main-create", 4),
         ("legacy-create", 4),
         ("main", 4),
+        ("main-fuzzing", 4),
         ("legacy", 4),
+        ("legacy-fuzzing", 4),
     ]
     assert {p.workers for p in own} == {1}
 
@@ -75,9 +77,16 @@ def test_on_a_shared_tenant_the_creates_go_first_and_the_rest_creates_nothing() 
         own = passes(target, FuzzOptions())
         read_only = passes(target, FuzzOptions(shared_tenant=True, read_only=True))
     flags = [p.creates_nothing for p in shared]
-    assert flags == [False, False, False, True, True]
+    assert flags == [False, False, False, True, True, True, True]
     assert [p.only for p in shared[1:3]] == [("POST_JournalRun",)] * 2
-    assert [p.without for p in shared[3:]] == [("POST_JournalRun",)] * 2
+    assert [p.without for p in shared[3:]] == [("POST_JournalRun",)] * 4
+    # Those go side by side, split by phase: the fuzzing phase apart from the others.
+    assert [p.phases for p in shared[3:]] == [
+        ("examples", "coverage"),
+        ("fuzzing",),
+        ("examples",),
+        ("fuzzing",),
+    ]
     assert not any(p.creates_nothing for p in own)
     assert all(p.creates_nothing for p in read_only)
 
