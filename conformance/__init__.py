@@ -36,7 +36,8 @@ from ._results import (
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._run import Plan, Scope, make_plan, run
+    from ._plan import Plan, Scope, make_plan
+    from ._run import run
 
 #: Re-exported on first use (see the module's docstring).
 _LAZY = {"Plan", "Scope", "make_plan", "run"}
@@ -44,9 +45,9 @@ _LAZY = {"Plan", "Scope", "make_plan", "run"}
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from . import _run
+        from . import _plan, _run
 
-        return getattr(_run, name)
+        return getattr(_run if name == "run" else _plan, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

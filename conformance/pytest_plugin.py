@@ -28,8 +28,9 @@ import pytest
 
 from ._catalogue import load_catalogue
 from ._config import load_config
+from ._plan import make_plan
 from ._results import EXIT_INTERRUPTED, EXIT_SETUP, CheckResult, RunResult, Status
-from ._run import make_plan, run
+from ._run import run
 
 
 def conformance_tests(

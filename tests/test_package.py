@@ -6,13 +6,13 @@ import subprocess
 import sys
 
 import conformance
-from conformance import _config, _run
+from conformance import _config, _plan, _run
 
 
 def test_the_orchestrator_is_re_exported() -> None:
     assert conformance.run is _run.run
-    assert conformance.make_plan is _run.make_plan
-    assert conformance.Plan is _run.Plan and conformance.Scope is _run.Scope
+    assert conformance.make_plan is _plan.make_plan
+    assert conformance.Plan is _plan.Plan and conformance.Scope is _plan.Scope
     assert conformance.load_config is _config.load_config
     assert conformance.Config is _config.Config
     for name in conformance.__all__:

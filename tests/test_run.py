@@ -13,8 +13,9 @@ import pytest
 from conformance import Status
 from conformance._catalogue import load_catalogue
 from conformance._config import load_config
+from conformance._plan import make_plan
 from conformance._resources import schema_path
-from conformance._run import make_plan, run
+from conformance._run import run
 from conformance.cli import main
 from conformance.fuzz import fuzz_checks
 from conformance.reference import ReferenceServer, ReferenceSettings

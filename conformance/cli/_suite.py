@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from .._plan import Scope
     from .._progress import Progress
-    from .._run import Scope, run
+    from .._run import run
     from ..report import write_reports
 
     config = config_from(args)
@@ -117,8 +118,8 @@ def add_fuzz(commands: Commands) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     from .._catalogue import load_catalogue
+    from .._plan import make_plan
     from .._results import EXIT_OK
-    from .._run import make_plan
 
     config = config_from(args)
     console.write_lines(console.plan_lines(make_plan(config, load_catalogue())))

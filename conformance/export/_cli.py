@@ -103,7 +103,7 @@ def export_tenant_data(settings: TenantSettings) -> TenantData:
 def _export_arazzo(args: argparse.Namespace) -> int:
     from .._catalogue import load_catalogue
     from .._config import load_config
-    from .._run import _select
+    from .._plan import _select
     from ._arazzo import SOURCE_NAME, build_arazzo, write_arazzo
 
     flags = {

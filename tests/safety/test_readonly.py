@@ -15,7 +15,7 @@ from conformance._config import load_config
 from conformance._exceptions import ConfigError
 from conformance._http import BearerToken, HttpSettings, Request, Session
 from conformance._ledger import load_ledger
-from conformance._run import make_plan, writes
+from conformance._plan import make_plan, writes
 from conformance.cli import main
 from conformance.reference import ReferenceServer
 
