@@ -25,10 +25,12 @@ from ._ledger import RUN, Item, Ledger, is_absent
 from ._results import CheckResult, LeftBehind
 
 __all__ = [
+    "AT_ONCE",
     "CLEANUP_WAIT_S",
     "Cleaner",
     "ItemCleanup",
     "clean",
+    "settle_or_clean",
     "worth_retrying",
 ]
 
@@ -160,8 +162,7 @@ class Cleaner:
                     f"still {status} after {waited:.1f} s; not waited for, as an earlier item "
                     f"stayed {status} for the whole {self.wait_s:g} s",
                 )
-            pause = min(_MAX_WAIT_S, _FIRST_WAIT_S + _GROWTH * waited)
-            self._sleep(max(0.0, min(pause, deadline - time.monotonic())))
+            self._sleep(max(0.0, min(_pause(waited), deadline - time.monotonic())))
 
     def settle(self, item: Item) -> bool:
         """Wait, up to ``wait_s``, until run ``item`` is gone or in a state that does not end by
@@ -180,8 +181,7 @@ class Cleaner:
             waited = time.monotonic() - started
             if waited >= self.wait_s:
                 return False
-            pause = min(_MAX_WAIT_S, _FIRST_WAIT_S + _GROWTH * waited)
-            self._sleep(max(0.0, min(pause, self.wait_s - waited)))
+            self._sleep(max(0.0, min(_pause(waited), self.wait_s - waited)))
 
     def _next(
         self,
@@ -256,7 +256,7 @@ def clean(
     on_item: Callable[[Item, ItemCleanup], None] | None = None,
 ) -> list[LeftBehind]:
     """Clean ``items``, the entries first (so an entry goes before the run it belongs to),
-    then the runs, each newest first, up to ``_AT_ONCE`` of a kind at the same time (nothing of
+    then the runs, each newest first, up to ``AT_ONCE`` of a kind at the same time (nothing of
     one kind waits for another of that kind); record each outcome in the ledger, and return
     what was left behind.
 
@@ -265,29 +265,9 @@ def clean(
     sweep = _Sweep(session_for, wait_s, check)
     left: list[LeftBehind] = []
     ordered = sorted(items, key=lambda i: (i.kind == RUN, -i.seq))
-    with ThreadPoolExecutor(max_workers=_AT_ONCE) as pool:
+    with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
         for batch in _batches(ordered):
-            # The first item of a tenant not heard from yet goes alone: a target that is gone
-            # costs one failed request, not a batch of them.
-            firsts: dict[str, Item] = {}
-            for item in batch:
-                if item.tenant not in sweep.heard:
-                    firsts.setdefault(item.tenant, item)
-            done = {id(item): sweep.learn(item, sweep.clean(item)) for item in firsts.values()}
-            rest = [item for item in batch if id(item) not in done]
-            found = dict(zip(map(id, rest), pool.map(sweep.clean, rest), strict=True))
-            outcomes = [done.get(id(item)) or found[id(item)] for item in batch]
-            if len(batch) > 1:
-                # A target may refuse what it is asked side by side (a cancel while another
-                # is in progress): what a batch left in a state that stays is tried once more,
-                # on its own.
-                outcomes = [
-                    sweep.clean(item) if id(item) not in done and _try_alone(outcome) else outcome
-                    for item, outcome in zip(batch, outcomes, strict=True)
-                ]
-            for item, outcome in zip(batch, outcomes, strict=True):
-                if id(item) not in done:
-                    sweep.learn(item, outcome)
+            for item, outcome in zip(batch, sweep.clean_batch(batch, pool), strict=True):
                 if outcome.cleaned:
                     ledger.settle(item, "cleaned", outcome.status)
                 else:
@@ -298,15 +278,15 @@ def clean(
     return left
 
 
-#: Items cleaned at the same time.
-_AT_ONCE = 8
+#: Items cleaned at the same time (the fuzz stage's follow-through keeps to it too).
+AT_ONCE = 8
 
 
 def _batches(items: Sequence[Item]) -> Iterator[list[Item]]:
-    """``items`` in order, those of one kind next to one another grouped, up to ``_AT_ONCE``."""
+    """``items`` in order, those of one kind next to one another grouped, up to ``AT_ONCE``."""
     batch: list[Item] = []
     for item in items:
-        if batch and (item.kind != batch[0].kind or len(batch) == _AT_ONCE):
+        if batch and (item.kind != batch[0].kind or len(batch) == AT_ONCE):
             yield batch
             batch = []
         batch.append(item)
@@ -346,6 +326,29 @@ class _Sweep:
         cleaner = Cleaner(session, wait_s=self.wait_s, check=self.check, stalled=self.stalled)
         return cleaner.clean(item)
 
+    def clean_batch(self, batch: Sequence[Item], pool: ThreadPoolExecutor) -> list[ItemCleanup]:
+        """The outcome of each item of ``batch``, cleaned side by side. The first item of a
+        tenant not heard from yet goes alone: a target that is gone costs one failed request,
+        not a batch of them. A target may refuse what it is asked side by side (a cancel while
+        another is in progress): what the batch left in a state that stays is tried once more,
+        on its own."""
+
+        def one(index: int) -> ItemCleanup:
+            return self.learn(batch[index], self.clean(batch[index]))
+
+        alone: dict[str, int] = {}
+        for index, item in enumerate(batch):
+            if item.tenant not in self.heard:
+                alone.setdefault(item.tenant, index)
+        outcomes = {index: one(index) for index in alone.values()}
+        rest = [index for index in range(len(batch)) if index not in outcomes]
+        outcomes.update(zip(rest, pool.map(one, rest), strict=True))
+        if len(batch) > 1:
+            for index in rest:
+                if _try_alone(outcomes[index]):
+                    outcomes[index] = one(index)
+        return [outcomes[index] for index in range(len(batch))]
+
     def learn(self, item: Item, outcome: ItemCleanup) -> ItemCleanup:
         if outcome.stalled and self.stalled is None:
             self.stalled = outcome.status
@@ -354,6 +357,28 @@ class _Sweep:
         else:
             self.heard.add(item.tenant)
         return outcome
+
+
+def _pause(waited: float) -> float:
+    """How long to wait before the next read of an item, ``waited`` s into its wait."""
+    return min(_MAX_WAIT_S, _FIRST_WAIT_S + _GROWTH * waited)
+
+
+def settle_or_clean(
+    ledger: Ledger,
+    items: Sequence[Item],
+    session: Session,
+    *,
+    wait_s: float = CLEANUP_WAIT_S,
+    check: CheckResult | None = None,
+) -> list[LeftBehind]:
+    """Make the tenant fit for the next create without cleaning: wait until every run of
+    ``items`` has settled, leaving them to a later cleanup (the run's cleanup stage); if one
+    does not settle, clean them all now (or give up on them). What was left behind."""
+    settler = Cleaner(session, wait_s=wait_s, check=check)
+    if all(settler.settle(item) for item in items):
+        return []
+    return clean(ledger, items, lambda key: session, wait_s=wait_s, check=check)
 
 
 def worth_retrying(item: Item) -> bool:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from . import _envelope as envelope
 from . import _paths as paths
-from ._cleanup import Cleaner, clean
+from ._cleanup import settle_or_clean
 from ._exceptions import SetupError, TargetUnavailable, TransportError
 from ._http import Request, Response, Session
 from ._ledger import Ledger
@@ -144,12 +144,7 @@ def check_idle(
         if created:
             # The checks need the run settled, not gone: the cleanup stage removes it with the
             # rest (a run that does not settle is cleaned, or given up on, now).
-            settler = Cleaner(session, wait_s=cleanup_wait_s, check=check)
-            left = []
-            if not all(settler.settle(item) for item in created):
-                left = clean(
-                    ledger, created, lambda key: session, wait_s=cleanup_wait_s, check=check
-                )
+            left = settle_or_clean(ledger, created, session, wait_s=cleanup_wait_s, check=check)
             check.record(
                 Assertion(
                     "no other journal run is executing: the tenant accepts a run (removed by "

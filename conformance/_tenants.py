@@ -394,13 +394,12 @@ class SharedTenant(Tenants):
         (cancel, delete) is the cleanup stage's, where all of them wait out their transitions
         side by side instead of one block's after another's. A run that does not settle is
         cleaned, or given up on, now, as on any tenant."""
-        from ._cleanup import Cleaner
+        from ._cleanup import settle_or_clean
 
         items = protection.ledger.open_items(tenant.key, after=mark)
-        cleaner = Cleaner(tenant.session, wait_s=protection.cleanup_wait_s)
-        if all(cleaner.settle(item) for item in items):
-            return []
-        return self._clean(protection, tenant, mark)
+        return settle_or_clean(
+            protection.ledger, items, tenant.session, wait_s=protection.cleanup_wait_s
+        )
 
     def key_of(self, session: Session) -> str:
         return self._key

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._cleanup import Cleaner
+from .._cleanup import AT_ONCE, Cleaner
 from .._http import Request, Response, Session
 from .._ledger import RUN, Item
 from .._paths import match_path
@@ -30,8 +30,6 @@ from ._options import FuzzTarget
 
 #: The pass and phase name follow-through observations carry in the evidence.
 FOLLOW_THROUGH = "follow-through"
-#: Runs followed at the same time.
-_AT_ONCE = 8
 
 
 def follow_through(
@@ -69,7 +67,7 @@ def follow_through(
     try:
         # The runs are the stage's own and settled: their cancels and deletes wait out their
         # transitions side by side, not one run after another.
-        with ThreadPoolExecutor(max_workers=max(1, min(_AT_ONCE, len(runs)))) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(AT_ONCE, len(runs)))) as pool:
             gone = [number for number in pool.map(follow, reversed(runs)) if number]
     finally:
         session.observers.remove(seen)
