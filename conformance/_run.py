@@ -159,11 +159,8 @@ def run(
             progress.message(console.setup_error(exc))
         else:
             _left_out(plan, result)
-            scenarios_done = False
 
             def scenario_stage() -> None:
-                nonlocal scenarios_done
-                scenarios_done = True
                 with stages.stage("scenarios"):
                     _scenarios(catalogue, plan, tenants, config, result, progress, stop)
 
@@ -191,7 +188,8 @@ def run(
                             stop,
                             alongside=scenario_stage if alongside else None,
                         )
-            if plan.scenarios and not scenarios_done:  # the fuzz stage ended before its turn
+            ran = {stage.name for stage in result.stages}
+            if plan.scenarios and "scenarios" not in ran:  # the fuzz stage ended before its turn
                 scenario_stage()
         if stop.is_set():
             progress.message(console.CLEANING_UP_AFTER_INTERRUPT)

@@ -16,7 +16,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,19 +196,24 @@ def _fuzz(
     split = len(todo)
     if options.shared_tenant:
         split = next((i for i, run in enumerate(todo) if run.creates_nothing), len(todo))
-    beside = _Beside(alongside)
-    with _spec_prep.no_local_constants(), serial_ast_parsing():
+    with (
+        _spec_prep.no_local_constants(),
+        serial_ast_parsing(),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="jr-alongside-fuzz") as beside,
+    ):
+        scenarios: Future[None] | None = None
         try:
             for run in todo[:split]:
                 one(run)
             if alongside is not None and split < len(todo) and not (stop and stop.is_set()):
                 follow()
                 guard.others_creating = True
-                beside.start()
+                scenarios = beside.submit(alongside)
             _side_by_side(one, todo[split:])
         finally:
             guard.close()
-            beside.join()
+        if scenarios is not None:
+            scenarios.result()  # its exception, if any, is the stage's
     judge.raise_if_unauthorised()
     follow()
     judge.guarded = sorted(guard.refused)
@@ -238,38 +243,6 @@ def _side_by_side(work: Callable[[Pass], None], runs: list[Pass]) -> None:
         futures = [pool.submit(work, run) for run in runs]
     for future in futures:
         future.result()
-
-
-class _Beside:
-    """The work run alongside the stage's last passes, in a thread of its own; its exception,
-    if any, is raised again when it is joined."""
-
-    def __init__(self, work: Callable[[], None] | None) -> None:
-        self._work = work
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
-
-    @property
-    def started(self) -> bool:
-        return self._thread is not None
-
-    def start(self) -> None:
-        def main() -> None:
-            try:
-                if self._work is not None:
-                    self._work()
-            except BaseException as exc:  # raised again in the stage's thread
-                self._error = exc
-
-        self._thread = threading.Thread(target=main, name="jr-alongside-fuzz", daemon=True)
-        self._thread.start()
-
-    def join(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            if self._error is not None:
-                error, self._error = self._error, None
-                raise error
 
 
 def _observe(schema: Any, observe: Observer) -> None:

@@ -107,8 +107,8 @@ def passes(target: FuzzTarget, options: FuzzOptions) -> list[Pass]:
     # On a shared tenant the passes after the stateful one are split: the create operation's
     # part first, while the stage still has the tenant alone, then every other operation's,
     # which creates no run and may go on while the scenarios use the tenant.
-    later = found[1:] if found[0].name == "stateful" else found
-    first = found[:1] if found[0].name == "stateful" else []
+    first = [p for p in found if "stateful" in p.phases]
+    later = [p for p in found if "stateful" not in p.phases]
     creating = [
         dataclasses.replace(p, name=f"{p.name}-create", only=(CREATE_RUN,), share=_CREATE_SHARE)
         for p in later

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -144,17 +144,7 @@ def in_tenant(spec: Mapping[str, Any], tenant: TenantData) -> dict[str, Any]:
 
 def reads_only(spec: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``spec`` with only its GET operations, and no links (they lead to writes)."""
-    kept = copy.deepcopy(dict(spec))
-    for path_item in kept.get("paths", {}).values():
-        if not isinstance(path_item, dict):
-            continue
-        for method in [m for m in path_item if m.lower() in _WRITE_METHODS]:
-            del path_item[method]
-        for operation in path_item.values():
-            for response in (operation.get("responses") or {}).values():
-                if isinstance(response, dict):
-                    response.pop("links", None)
-    return kept
+    return _keeping(spec, lambda method, operation: method not in _WRITE_METHODS)
 
 
 def some_operations(
@@ -163,6 +153,19 @@ def some_operations(
     """A copy of ``spec`` with only the operations ``only`` names (all when empty), less those
     ``without`` names, and no links (they may lead to an operation left out)."""
     keep, drop = set(only), set(without)
+
+    def kept(method: str, operation: Mapping[str, Any]) -> bool:
+        name = operation.get("operationId")
+        return (not keep or name in keep) and name not in drop
+
+    return _keeping(spec, kept)
+
+
+def _keeping(
+    spec: Mapping[str, Any], keep: Callable[[str, Mapping[str, Any]], bool]
+) -> dict[str, Any]:
+    """A copy of ``spec`` with the operations ``keep(method, operation)`` accepts, and no
+    links."""
     kept = copy.deepcopy(dict(spec))
     for path_item in kept.get("paths", {}).values():
         if not isinstance(path_item, dict):
@@ -170,18 +173,12 @@ def some_operations(
         for method, operation in list(path_item.items()):
             if method.lower() not in _METHODS or not isinstance(operation, dict):
                 continue
-            name = operation.get("operationId")
-            if (keep and name not in keep) or name in drop:
+            if not keep(method.lower(), operation):
                 del path_item[method]
                 continue
             for response in (operation.get("responses") or {}).values():
                 if isinstance(response, dict):
                     response.pop("links", None)
-    kept["paths"] = {
-        path: item
-        for path, item in kept.get("paths", {}).items()
-        if not isinstance(item, dict) or any(m.lower() in _METHODS for m in item)
-    }
     return kept
 
 

@@ -371,3 +371,25 @@ def test_cleanup_cleans_neighbours_of_one_kind_together() -> None:
         ["JE-00000099"],
         ["JR-00000003"],
     ]
+
+
+def test_a_run_that_does_not_settle_by_the_hand_back_is_cleaned_or_given_up_on_there(
+    reference: ReferenceServer, tmp_path: Path
+) -> None:
+    """A shared tenant's next holder needs the run settled: one still Processing after the
+    cleanup wait is not left for the cleanup stage, it is cleaned at the hand-back, and what
+    could not be is reported there."""
+    from conformance._tenants import Protection, SharedTenant
+
+    settings = HttpSettings(base_url=reference.url, run_id="jrc-test")
+    with SharedTenant(settings, BearerToken(TOKEN)) as tenants:
+        ledger = Ledger(tmp_path / "ledger.jsonl", run_id="jrc-test", base_url=reference.url)
+        tenants.protect(Protection(ledger, cleanup_wait_s=1.0))
+        with tenants.acquire("held") as tenant:
+            request = Request(
+                "POST", "/v1/journal-runs", json=NOV_2014, headers={"X-Reference-Hold": "60"}
+            )
+            number = tenant.session.do(request).json()["journalRunNumber"]
+    [left] = tenant.left_behind
+    assert (left.number, left.status) == (number, "Processing")
+    assert [item.state for item in ledger.items()] == ["left-behind"]
