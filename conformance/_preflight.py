@@ -88,13 +88,20 @@ def _reason(message: str) -> str:
 # -- is another journal run executing? ---------------------------------------------------------
 
 
-def canary_body(data: TenantData) -> dict[str, object]:
-    """The create the idle check sends: the scenario library's usual run, in the tenant's period."""
-    return {
+def canary_request(data: TenantData) -> Request:
+    """The create the idle check sends: the one the ``completed-run`` fixture sends, in the
+    tenant's period, so that the fixture can take the idle check's run instead of making
+    another (``tests/scenarios`` keeps the two the same)."""
+    body = {
         "accountingPeriodName": data.period.name,
         "journalEntryDate": (data.period.start + dt.timedelta(days=3)).isoformat(),
-        "transactionTypes": [{"type": "Invoice Item"}],
+        "transactionTypes": [
+            {"type": "Invoice Item"},
+            {"type": "Electronic Payment"},
+            {"type": "Taxation Item"},
+        ],
     }
+    return Request("POST", paths.path(paths.CREATE_RUN), json=body)
 
 
 #: How long the idle check waits for a run the suite did not create to finish.
@@ -114,12 +121,13 @@ def check_idle(
     cleanup_wait_s: float = 120.0,
     stop: threading.Event | None = None,
     notify: Callable[[str], None] | None = None,
-) -> None:
+) -> Response | None:
     """Make sure no journal run the suite did not create is executing on the tenant.
 
     The API has no operation that lists runs, so the only way to know is to ask for one: the
     check creates one run (recorded in the ledger like any other, waited for until it
-    settles, and removed by the cleanup stage). A
+    settles, and removed by the cleanup stage). The answer to that create is returned when the
+    run settled and is still there (a fixture may take it: :meth:`Tenants.offer`); else ``None``. A
     refusal that may mean "busy" (category 30 or 50, or HTTP 409) is retried with backoff for up
     to ``wait_s``; if the tenant still refuses, the run stops with a :class:`SetupError` that says
     so. A run the suite did not create is never cancelled. Any other answer is left for the
@@ -127,19 +135,15 @@ def check_idle(
     """
     stop = stop or threading.Event()
     started = time.monotonic()
-    body = canary_body(data)
+    request = canary_request(data)
     told = False
     while True:
         mark = ledger.mark()
         try:
-            response = session.do(
-                Request("POST", paths.path(paths.CREATE_RUN), json=body),
-                check=check,
-                track="preflight.idle",
-            )
+            response = session.do(request, check=check, track="preflight.idle")
         except TransportError as exc:
             check.message = f"the idle check's create failed: {exc}"
-            return
+            return None
         created = ledger.open_items(tenant, after=mark)
         if created:
             # The checks need the run settled, not gone: the cleanup stage removes it with the
@@ -158,14 +162,16 @@ def check_idle(
                 check.message = "the idle check's run was left behind: " + ", ".join(
                     f"{item.number} ({item.status}: {item.reason})" for item in left
                 )
-            return
+                return None
+            # Settled, not cleaned (a run that did not settle was removed already).
+            return response if ledger.open_items(tenant, after=mark) else None
         refusal = _refusal(response)
         if refusal is None:
             check.message = (
                 f"the idle check's create answered HTTP {response.status_code} without a run "
                 "number; the checks will judge the target"
             )
-            return
+            return None
         category, reason = refusal
         if "period" in reason.lower() or data.period.name.lower() in reason.lower():
             raise SetupError(
@@ -178,7 +184,7 @@ def check_idle(
                 f"the idle check's create was refused ({reason}); not a sign of another run, so "
                 "the checks will judge it"
             )
-            return
+            return None
         waited = time.monotonic() - started
         if waited >= wait_s:
             raise SetupError(
@@ -186,7 +192,7 @@ def check_idle(
                 f"{wait_s:g} s. Only one journal run executes at a time per tenant, and this "
                 "suite has none there: another journal run is probably pending or processing "
                 "(or the tenant cannot run the idle check's create: "
-                f"{json.dumps(body)}). The suite never cancels a run it did not create: "
+                f"{json.dumps(request.json)}). The suite never cancels a run it did not create: "
                 "let that run finish, or cancel it yourself, then run again"
             )
         if not told and notify is not None:
@@ -198,7 +204,7 @@ def check_idle(
         pause = min(5.0, 0.25 + 0.1 * waited, max(0.0, wait_s - waited))
         if stop.wait(pause):
             check.message = "interrupted while waiting for another journal run to finish"
-            return
+            return None
 
 
 def _refusal(response: Response) -> tuple[int | None, str] | None:

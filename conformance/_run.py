@@ -27,7 +27,7 @@ from ._config import Config
 from ._exceptions import SetupError
 from ._ledger import ENTRY, LEDGER_FILE, RUN, Ledger
 from ._plan import Plan, Scope, make_plan
-from ._preflight import PENDING_WAIT_S, check_idle, preflight, tenant_data
+from ._preflight import PENDING_WAIT_S, canary_request, check_idle, preflight, tenant_data
 from ._progress import Progress
 from ._results import CheckResult, LeftBehind, RunResult, Stage, Status, Target
 from ._target import LiveTarget, open_target
@@ -140,7 +140,7 @@ def run(
                         tenant.session, target.tenant_settings(config), check
                     )
                     if plan.writes and not target.is_reference and not stop.is_set():
-                        check_idle(
+                        idle_run = check_idle(
                             tenant.session,
                             ledger,
                             tenant.key,
@@ -151,6 +151,8 @@ def run(
                             stop=stop,
                             notify=progress.message,
                         )
+                        if idle_run is not None:  # the completed-run fixture's, if wanted
+                            tenants.offer(tenant.key, canary_request(tenants.data), idle_run)
                         check.settle()
                 result.checks.append(check)
                 progress.check_done(check)

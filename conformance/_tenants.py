@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._config import Config
-from ._http import Auth, ClientCredentials, HttpSettings, Pacer, Session, new_transport
+from ._http import (
+    Auth,
+    ClientCredentials,
+    HttpSettings,
+    Pacer,
+    Request,
+    Response,
+    Session,
+    new_transport,
+)
 from ._ledger import Ledger, tenant_key
 from ._results import LeftBehind
 from ._tenant_data import DOCUMENTS_DATA, TenantData
@@ -114,6 +123,22 @@ class Tenants(ABC):
         # One connection pool for every session: a fresh tenant per scenario then costs a
         # token, not a TCP (and TLS) handshake.
         self._transport = new_transport(settings)
+        self._offered: list[tuple[str, Request, Response]] = []
+
+    def offer(self, key: str, request: Request, response: Response) -> None:
+        """Keep an answer the run already had from tenant ``key`` (the preflight's idle check
+        made a journal run): a fixture that would send the same request takes it instead."""
+        with self._lock:
+            self._offered.append((key, request, response))
+
+    def take(self, key: str, request: Request) -> Response | None:
+        """The answer offered for exactly ``request`` on tenant ``key``, once; ``None``: send it."""
+        with self._lock:
+            for index, (offered_key, offered, response) in enumerate(self._offered):
+                if offered_key == key and offered == request:
+                    del self._offered[index]
+                    return response
+        return None
 
     def protect(self, protection: Protection) -> None:
         """Record, guard and clean up every session handed out from now on (and the ones

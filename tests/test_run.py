@@ -19,6 +19,7 @@ from conformance._run import run
 from conformance.cli import main
 from conformance.fuzz import fuzz_checks
 from conformance.reference import ReferenceServer, ReferenceSettings
+from conformance.report._har import har_dict
 from conformance.report._markdown import render_markdown
 from conformance.scenarios import load_scenarios
 
@@ -353,7 +354,7 @@ def test_on_a_shared_tenant_a_scenario_hands_back_settled_runs_and_the_cleanup_s
     with ReferenceServer(ReferenceSettings(tokens=(TOKEN,), delay=0.2)) as server:
         flags = {
             "base_url": server.url,
-            "select": ["create-with-period", "create-with-date-range"],
+            "select": ["create-with-period", "create-unknown-field-ignored"],
             "reports_dir": str(tmp_path),
             "progress": "quiet",
         }
@@ -369,3 +370,28 @@ def test_on_a_shared_tenant_a_scenario_hands_back_settled_runs_and_the_cleanup_s
     runs = {line["number"] for line in lines if line["kind"] == "journal-run"}
     cleaned = {line["number"] for line in lines if line["state"] == "cleaned"}
     assert len(runs) == 3 and cleaned == runs
+
+
+def test_on_a_shared_tenant_the_fixture_takes_the_idle_checks_run(tmp_path: Path) -> None:
+    """The idle check's run settles Completed and is the completed-run fixture's: the scenarios
+    that read the fixture create nothing, and the cleanup stage removes that one run."""
+    with ReferenceServer(ReferenceSettings(tokens=(TOKEN,), delay=0.2)) as server:
+        flags = {
+            "base_url": server.url,
+            "select": ["entries-of-a-run", "retrieve-run-number-exact"],
+            "reports_dir": str(tmp_path),
+            "progress": "quiet",
+        }
+        result = run(load_config(flags, env={"JR_TOKEN": TOKEN}))
+    assert result.status is Status.PASS, [(c.id, c.status, c.message) for c in result.checks]
+    stages = {stage.name: stage for stage in result.stages}
+    assert stages["preflight"].runs_created == 1 and stages["scenarios"].runs_created == 0
+    fixture = next(c for c in result.checks if c.id == "completed-run")
+    create = fixture.evidence[0]
+    assert create.method == "POST" and create.status_code == 200
+    assert any("preflight.idle" in v for k, v in create.request_headers.items()), create
+    assert result.left_behind == []
+    # Judged by two checks, sent once: once in the HAR.
+    entries = har_dict(result)["log"]["entries"]
+    posts = [e for e in entries if e["request"]["method"] == "POST"]
+    assert [e["request"]["url"].rsplit("/", 1)[1] for e in posts] == ["journal-runs"]

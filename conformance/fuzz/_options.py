@@ -135,7 +135,7 @@ class FuzzOptions:
     #: phase to follow a run through its lifecycle); past them the passes after the stateful one
     #: send no valid create, so they spend no time on "another run is executing" refusals.
     #: Invalid creates still go.
-    create_budget: int = 2
+    create_budget: int = 1
     #: With ``shared_tenant``: schemathesis workers for the passes after the stateful one (their
     #: creates are within the budget). One worker otherwise, so that a seed sends the same
     #: requests in the same order (the embedded reference).

@@ -24,7 +24,7 @@ SELECTION = [
     "delete-after-cancel",
     "cancel-completed-run",
     "create-revenue-event-item",
-    "create-with-date-range",
+    "create-unknown-field-ignored",
 ]
 
 

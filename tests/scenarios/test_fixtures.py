@@ -151,3 +151,22 @@ def test_a_fixture_must_save_what_it_provides(catalogue: Catalogue) -> None:
 def test_who_may_share_a_tenant(library: list[Scenario], scenario_id: str, creates: bool) -> None:
     (scenario,) = [s for s in library if s.id == scenario_id]
     assert scenario.creates is creates
+
+
+def test_the_idle_checks_create_is_the_completed_run_fixtures(catalogue: Catalogue) -> None:
+    """The preflight's idle check sends exactly the fixture's create, so on an external tenant
+    the fixture takes that run instead of making another (``Tenants.take`` matches the whole
+    request: if the two drifted apart, the fixture would silently cost a run again)."""
+    from conformance._preflight import canary_request
+    from conformance._tenant_data import DOCUMENTS_DATA
+    from conformance.scenarios import load_fixtures
+    from conformance.scenarios._vars import Variables
+
+    fixture = load_fixtures(catalogue)["completed-run"]
+    create = fixture.steps[0]
+    variables = Variables(run_id="jrc-test", scenario=fixture.id, tenant=DOCUMENTS_DATA)
+    canary = canary_request(DOCUMENTS_DATA)
+    operation = catalogue.operation(create.operation)
+    assert (create.method or operation.method, operation.path) == (canary.method, canary.path)
+    assert variables.resolve(create.body) == canary.json
+    assert not create.headers and not create.query and not create.gzip_body
