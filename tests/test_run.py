@@ -15,6 +15,7 @@ from conformance._catalogue import load_catalogue
 from conformance._config import load_config
 from conformance._plan import make_plan
 from conformance._resources import schema_path
+from conformance._results import RunResult
 from conformance._run import run
 from conformance.cli import main
 from conformance.fuzz import fuzz_checks
@@ -351,14 +352,7 @@ def test_on_a_shared_tenant_a_scenario_hands_back_settled_runs_and_the_cleanup_s
     """The next scenario needs no run executing, not a clean tenant: each creating scenario
     hands the tenant back once its run has settled (the next one's create is accepted), and the
     cleanup stage cancels and deletes them all."""
-    with ReferenceServer(ReferenceSettings(tokens=(TOKEN,), delay=0.2)) as server:
-        flags = {
-            "base_url": server.url,
-            "select": ["create-with-period", "create-unknown-field-ignored"],
-            "reports_dir": str(tmp_path),
-            "progress": "quiet",
-        }
-        result = run(load_config(flags, env={"JR_TOKEN": TOKEN}))
+    result = _on_a_slow_tenant(tmp_path, "create-with-period", "create-unknown-field-ignored")
     assert result.status is Status.PASS, [(c.id, c.status, c.message) for c in result.checks]
     assert result.left_behind == []
     stages = {stage.name: stage for stage in result.stages}
@@ -375,14 +369,7 @@ def test_on_a_shared_tenant_a_scenario_hands_back_settled_runs_and_the_cleanup_s
 def test_on_a_shared_tenant_the_fixture_takes_the_idle_checks_run(tmp_path: Path) -> None:
     """The idle check's run settles Completed and is the completed-run fixture's: the scenarios
     that read the fixture create nothing, and the cleanup stage removes that one run."""
-    with ReferenceServer(ReferenceSettings(tokens=(TOKEN,), delay=0.2)) as server:
-        flags = {
-            "base_url": server.url,
-            "select": ["entries-of-a-run", "retrieve-run-number-exact"],
-            "reports_dir": str(tmp_path),
-            "progress": "quiet",
-        }
-        result = run(load_config(flags, env={"JR_TOKEN": TOKEN}))
+    result = _on_a_slow_tenant(tmp_path, "entries-of-a-run", "retrieve-run-number-exact")
     assert result.status is Status.PASS, [(c.id, c.status, c.message) for c in result.checks]
     stages = {stage.name: stage for stage in result.stages}
     assert stages["preflight"].runs_created == 1 and stages["scenarios"].runs_created == 0
@@ -395,3 +382,15 @@ def test_on_a_shared_tenant_the_fixture_takes_the_idle_checks_run(tmp_path: Path
     entries = har_dict(result)["log"]["entries"]
     posts = [e for e in entries if e["request"]["method"] == "POST"]
     assert [e["request"]["url"].rsplit("/", 1)[1] for e in posts] == ["journal-runs"]
+
+
+def _on_a_slow_tenant(tmp_path: Path, *select: str) -> RunResult:
+    """``select`` run against the reference as one configured tenant with 0.2 s transitions."""
+    with ReferenceServer(ReferenceSettings(tokens=(TOKEN,), delay=0.2)) as server:
+        flags = {
+            "base_url": server.url,
+            "select": list(select),
+            "reports_dir": str(tmp_path),
+            "progress": "quiet",
+        }
+        return run(load_config(flags, env={"JR_TOKEN": TOKEN}))
