@@ -224,12 +224,12 @@ class Ledger:
         with self._lock:
             return list(self._lost)
 
-    def created(self, kind: str) -> int:
-        """How many items of ``kind`` this run created (lost creates included): what the run
-        cost the tenant."""
+    def created(self, kind: str, tenant: str | None = None) -> int:
+        """How many items of ``kind`` this run created (lost creates included), on ``tenant``
+        or on any: what the run cost the tenant."""
         with self._lock:
             items = [*self._items.values(), *self._lost]
-        return sum(item.kind == kind for item in items)
+        return sum(item.kind == kind and tenant in (None, item.tenant) for item in items)
 
     def open_items(self, tenant: str | None = None, after: int = 0) -> list[Item]:
         """Items that may still exist, in order of creation; of ``tenant``, created after

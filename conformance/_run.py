@@ -179,6 +179,7 @@ def run(
                 else:
                     with stages.stage("fuzz") as stage:
                         _fuzz(
+                            stages,
                             catalogue,
                             plan,
                             tenants,
@@ -305,12 +306,21 @@ class _Stages:
         self.tenants = tenants
         self.ledger = ledger
         self._open: list[Stage] = []
+        #: Stage name -> the tenant it holds alone while another stage runs inside it.
+        self._own: dict[str, str] = {}
+
+    def holds(self, stage: Stage, tenant: str) -> None:
+        """``stage`` keeps ``tenant`` to itself: the runs created there are its own, also while
+        a stage runs inside it (against the embedded reference, the scenarios beside the fuzz
+        stage, on tenants of their own)."""
+        self._own[stage.name] = tenant
 
     @contextmanager
     def stage(self, name: str) -> Iterator[Stage]:
         stage = Stage(name, within=self._open[-1].name if self._open else "")
         before, retried = self.tenants.requests_sent, self.tenants.retries
         runs = self.ledger.created(RUN)
+        theirs = {n: self.ledger.created(RUN, key) for n, key in self._own.items()}
         started = time.perf_counter()
         self._open.append(stage)
         try:
@@ -321,6 +331,10 @@ class _Stages:
             stage.requests += self.tenants.requests_sent - before
             stage.retries += self.tenants.retries - retried
             stage.runs_created += self.ledger.created(RUN) - runs
+            for outer in self._open:  # what an outer stage created on its own tenant is its
+                if outer.name in theirs:
+                    key = self._own[outer.name]
+                    stage.runs_created -= self.ledger.created(RUN, key) - theirs[outer.name]
             self.result.stages.append(stage)
             for outer in self._open:  # counted once, in the inner stage
                 outer.requests -= stage.requests
@@ -353,6 +367,7 @@ def _scenarios(
 
 
 def _fuzz(
+    stages: _Stages,
     catalogue: Catalogue,
     plan: Plan,
     tenants: Tenants,
@@ -377,6 +392,8 @@ def _fuzz(
     preflight = next((c for c in result.checks if c.id == "preflight"), None)
     with ExitStack() as hold:
         tenant = hold.enter_context(tenants.acquire("fuzz"))
+        if target.is_reference:  # the scenarios have tenants of their own
+            stages.holds(stage, tenant.key)
         # The tenant's credentials and HTTP settings (caps, retries), not a header string: the
         # stage's session authenticates (and refreshes a client-credentials token) itself.
         fuzz_target = FuzzTarget(
