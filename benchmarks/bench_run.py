@@ -6,7 +6,8 @@ The figures (all against the reference server, on this machine):
 
 * ``full``: the default run (preflight, every scenario, fuzzing at the default budget, cleanup)
   against the embedded reference with zero delays, reports included, in a fresh interpreter as
-  ``jr-conformance run`` does it; split into start-up, scenarios, fuzzing, cleanup and reports.
+  ``jr-conformance run`` does it; split into start-up, scenarios, fuzzing, cleanup and reports
+  (a stage that ran within another, as the scenarios within fuzzing, is counted once).
   Target: <= 12 s (issue 14).
 * ``engine``: the scenario engine's wall time over a plain httpx loop sending the same requests
   (``bench_scenarios``; the scenarios that hold nothing, so neither side waits; 8 at a time),
