@@ -347,10 +347,15 @@ class RunResult:
         return counts
 
     def outcomes(self) -> Iterator[RequirementOutcome]:
+        # Each check's requirements once, not once per requirement (a fuzz check's assertions
+        # run into the thousands).
+        naming = [(check, frozenset(check.all_requirement_ids())) for check in self.checks]
         for requirement in self.requirements:
             statuses: list[Status] = []
             check_ids: list[str] = []
-            for check in self.checks:
+            for check, named in naming:
+                if requirement.id not in named:
+                    continue
                 status = check.status_for(requirement.id)
                 if status is not None:
                     statuses.append(status)

@@ -313,6 +313,30 @@ def test_the_embedded_reference_tells_the_suite_its_earliest_date() -> None:
     assert result.status is Status.FAIL
 
 
+def test_on_the_embedded_reference_the_scenarios_run_alongside_the_whole_fuzz_stage(
+    tmp_path: Path,
+) -> None:
+    """Against the embedded reference the scenarios go on beside the fuzz stage from its start,
+    on tenants of their own: marked within fuzz, each stage's requests and runs its own, the
+    overlap counted once in the total."""
+    flags = {
+        "select": ["create-with-period", "not-found-runs", "fuzz.number-format"],
+        "max_examples": 2,
+        "reports_dir": str(tmp_path),
+        "progress": "quiet",
+    }
+    result = run(load_config(flags, env={}))
+    assert result.status is Status.PASS, [(c.id, c.status, c.message) for c in result.checks]
+    stages = {stage.name: stage for stage in result.stages}
+    assert [s.name for s in result.stages] == ["preflight", "scenarios", "fuzz", "cleanup"]
+    assert stages["scenarios"].within == "fuzz" and not stages["fuzz"].within
+    assert stages["scenarios"].runs_created == 1  # create-with-period's, not the fuzzer's
+    assert stages["fuzz"].runs_created >= 1 and stages["fuzz"].requests > 0
+    assert result.wall_s() == pytest.approx(
+        sum(s.wall_s for s in result.stages if s.name != "scenarios")
+    )
+
+
 def test_on_a_shared_tenant_the_scenarios_run_alongside_the_fuzz_passes_that_create_nothing(
     tmp_path: Path,
 ) -> None:

@@ -110,10 +110,11 @@ def fuzz(
     ``observe`` sees every exchange as it happens; setting ``stop`` ends the stage after the
     schemathesis scenario under way; ``record`` gets every recorded exchange with its
     verdicts. ``preflight``: the run's own preflight check, already passed against this target
-    (then the stage sends none of its own). ``alongside`` (the run's scenario stage, on a shared
-    tenant) runs in a thread of its own once the passes that may create a journal run are done
-    and their runs followed through, beside the passes that create none; the stage returns
-    when both are done.
+    (then the stage sends none of its own). ``alongside`` (the run's scenario stage) runs in a
+    thread of its own: on a shared tenant once the passes that may create a journal run are
+    done and their runs followed through, beside the passes that create none; on a tenant of
+    the stage's own (not ``shared_tenant``) from the start. The stage returns when both are
+    done.
 
     Every request of the stage (schemathesis's, its probe, the preflight, the guard's reads and
     the follow-through) goes through one :class:`~conformance._http.Session`: one set of caps,
@@ -203,6 +204,11 @@ def _fuzz(
     ):
         scenarios: Future[None] | None = None
         try:
+            if alongside is not None and not options.shared_tenant:
+                # A tenant of the stage's own (the embedded reference's): nothing the scenarios
+                # do is seen by the fuzzer, so they go on beside the whole stage.
+                scenarios = beside.submit(alongside)
+                alongside = None
             for run in todo[:split]:
                 one(run)
             if alongside is not None and split < len(todo) and not (stop and stop.is_set()):

@@ -251,7 +251,15 @@ def build_config(
         # (its creates are counted, not withheld: withheld, Hypothesis rejects scenario after
         # scenario, which costs more than the runs).
         scenarios = max(1, options.create_budget)
-    phase_config["stateful"]["generation"] = {"max-examples": scenarios, "database": "none"}
+    # The stateful phase draws valid requests only. It is there to follow created runs through
+    # their lifecycle (the lifecycle, cancel and delete rules); invalid requests are the other
+    # phases' work, and every step that may be negative builds and draws both modes' strategies
+    # (over half of the phase's cost, for one request in ten).
+    phase_config["stateful"]["generation"] = {
+        "max-examples": scenarios,
+        "database": "none",
+        "mode": "positive",
+    }
     # The plain run keeps schemathesis's ignored_auth and unsupported_method, not the suite's
     # replacements of them.
     off = REPLACEMENTS if builtin_only else (*DISABLED, *disabled)

@@ -90,6 +90,10 @@ FUZZ_ALONGSIDE = (
     "fuzz: the passes that create no journal run go on alongside the scenarios; "
     "the fuzz checks settle after them"
 )
+FUZZ_BESIDE = (
+    "fuzz: the scenarios go on alongside, on tenants of their own; "
+    "the fuzz checks settle after them"
+)
 
 
 def earlier_left_behind(count: int, ledger: Path | None) -> str:

@@ -124,6 +124,28 @@ def test_the_stateful_pass_on_a_shared_tenant_has_one_scenario_per_budgeted_run(
             assert project.phases.stateful.generation.max_examples == wanted
 
 
+def test_the_stateful_phase_draws_valid_requests_only() -> None:
+    """It follows created runs through their lifecycle; the other phases send invalid requests
+    (drawing both modes at every step was over half the stateful pass's cost)."""
+    from schemathesis.generation.modes import GenerationMode
+
+    from conformance.fuzz._spec_prep import build_config
+
+    with reference_target() as target:
+        config = build_config(
+            {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}},
+            target,
+            FuzzOptions(),
+            zuora_version=None,
+            phases=("examples", "coverage", "fuzzing", "stateful"),
+            max_examples=5,
+            max_time_s=None,
+        )
+    project = config.projects.default
+    assert project.generation_for(phase="stateful").modes == [GenerationMode.POSITIVE]
+    assert set(project.generation_for(phase="fuzzing").modes) == set(GenerationMode)
+
+
 def test_a_shared_tenant_gets_at_most_the_budget_of_valid_creates(
     catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
