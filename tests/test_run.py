@@ -418,3 +418,26 @@ def _on_a_slow_tenant(tmp_path: Path, *select: str) -> RunResult:
             "progress": "quiet",
         }
         return run(load_config(flags, env={"JR_TOKEN": TOKEN}))
+
+
+def test_a_stage_keeps_the_runs_it_made_on_its_own_tenant_while_another_runs_inside_it() -> None:
+    """Against the embedded reference the scenarios run inside the fuzz stage while the fuzzer
+    still creates runs on its own tenant: those stay the fuzz stage's, whatever the timing."""
+    from types import SimpleNamespace
+
+    from conformance._ledger import RUN, Ledger
+    from conformance._results import RunResult, Target
+    from conformance._run import _Stages
+
+    ledger = Ledger(None, run_id="jrc-test", base_url="http://127.0.0.1:1")
+    result = RunResult(run_id="jrc-test", tool_version="0", target=Target("x"), started_at="")
+    stages = _Stages(result, SimpleNamespace(requests_sent=0, retries=0), ledger)  # type: ignore[arg-type]
+    with stages.stage("fuzz") as fuzz:
+        stages.holds(fuzz, "fuzz-tenant")
+        ledger.record("fuzz-tenant", RUN, "JR-00000001")
+        with stages.stage("scenarios"):
+            ledger.record("fuzz-tenant", RUN, "JR-00000002")  # the fuzzer's, meanwhile
+            ledger.record("scenario-tenant", RUN, "JR-00000001")
+        ledger.record("fuzz-tenant", RUN, "JR-00000003")
+    counts = {stage.name: stage.runs_created for stage in result.stages}
+    assert counts == {"scenarios": 1, "fuzz": 3}
