@@ -6,6 +6,7 @@ import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -313,45 +314,18 @@ def test_the_embedded_reference_tells_the_suite_its_earliest_date() -> None:
     assert result.status is Status.FAIL
 
 
-def test_on_the_embedded_reference_the_scenarios_run_alongside_the_whole_fuzz_stage(
-    tmp_path: Path,
-) -> None:
-    """Against the embedded reference the scenarios go on beside the fuzz stage from its start,
-    on tenants of their own: marked within fuzz, each stage's requests and runs its own, the
-    overlap counted once in the total."""
-    flags = {
-        "select": ["create-with-period", "not-found-runs", "fuzz.number-format"],
-        "max_examples": 2,
-        "reports_dir": str(tmp_path),
-        "progress": "quiet",
-    }
-    result = run(load_config(flags, env={}))
-    assert result.status is Status.PASS, [(c.id, c.status, c.message) for c in result.checks]
-    stages = {stage.name: stage for stage in result.stages}
-    assert [s.name for s in result.stages] == ["preflight", "scenarios", "fuzz", "cleanup"]
-    assert stages["scenarios"].within == "fuzz" and not stages["fuzz"].within
-    assert stages["scenarios"].runs_created == 1  # create-with-period's, not the fuzzer's
-    assert stages["fuzz"].runs_created >= 1 and stages["fuzz"].requests > 0
-    assert result.wall_s() == pytest.approx(
-        sum(s.wall_s for s in result.stages if s.name != "scenarios")
-    )
-
-
-def test_on_a_shared_tenant_the_scenarios_run_alongside_the_fuzz_passes_that_create_nothing(
-    tmp_path: Path,
-) -> None:
-    """Against an external target the scenarios run inside the fuzz stage, once its creates are
-    done and followed through: the scenarios stage is marked within fuzz, its requests and runs
-    are counted once, and the total wall time counts the overlap once."""
-    with ReferenceServer(ReferenceSettings(tokens=(TOKEN,), delay=0.2)) as server:
-        flags = {
-            "base_url": server.url,
-            "select": ["create-with-period", "not-found-runs", "fuzz.number-format"],
-            "max_examples": 2,
-            "reports_dir": str(tmp_path),
-            "progress": "quiet",
-        }
-        result = run(load_config(flags, env={"JR_TOKEN": TOKEN}))
+@pytest.mark.parametrize("external", [False, True], ids=["embedded-reference", "shared-tenant"])
+def test_the_scenarios_run_inside_the_fuzz_stage(tmp_path: Path, external: bool) -> None:
+    """On an external target the scenarios run inside the fuzz stage once its creates are done
+    and followed through; against the embedded reference from its start, on tenants of their
+    own. Either way the scenarios stage is marked within fuzz, each stage's requests and runs
+    are its own, and the total wall time counts the overlap once."""
+    select = ["create-with-period", "not-found-runs", "fuzz.number-format"]
+    if external:
+        result = _on_a_slow_tenant(tmp_path, *select, max_examples=2)
+    else:
+        flags = {"select": select, "max_examples": 2, "reports_dir": str(tmp_path)}
+        result = run(load_config({**flags, "progress": "quiet"}, env={}))
     assert result.status is Status.PASS, [(c.id, c.status, c.message) for c in result.checks]
     stages = {stage.name: stage for stage in result.stages}
     assert [s.name for s in result.stages] == ["preflight", "scenarios", "fuzz", "cleanup"]
@@ -408,10 +382,11 @@ def test_on_a_shared_tenant_the_fixture_takes_the_idle_checks_run(tmp_path: Path
     assert [e["request"]["url"].rsplit("/", 1)[1] for e in posts] == ["journal-runs"]
 
 
-def _on_a_slow_tenant(tmp_path: Path, *select: str) -> RunResult:
-    """``select`` run against the reference as one configured tenant with 0.2 s transitions."""
+def _on_a_slow_tenant(tmp_path: Path, *select: str, **flags: Any) -> RunResult:
+    """``select`` run against the reference as one configured tenant with 0.2 s transitions
+    (``flags``: more settings of the run)."""
     with ReferenceServer(ReferenceSettings(tokens=(TOKEN,), delay=0.2)) as server:
-        flags = {
+        flags |= {
             "base_url": server.url,
             "select": list(select),
             "reports_dir": str(tmp_path),
