@@ -110,7 +110,7 @@ class Sizes:
     """How big each measurement is; ``--quick`` shrinks them all."""
 
     select: tuple[str, ...] = ()  # of the full run; () is everything, the default run
-    max_examples: int = 25
+    max_examples: int = 10
     fuzz_phases: tuple[str, ...] | None = None  # of the fuzz figure; None: the default
     scenarios: int | None = None  # the first N scenarios of the library; None: all
     poll_waits: int = 96

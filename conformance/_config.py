@@ -283,7 +283,7 @@ class Config:
     select: tuple[str, ...] = ()
     reports_dir: Path = Path("reports")
     formats: tuple[str, ...] = FORMATS
-    max_examples: int = 25
+    max_examples: int = 10
     seed: int = 0
     max_time_s: float | None = None
     expected_failures: Path | None = None

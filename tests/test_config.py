@@ -46,7 +46,7 @@ def test_defaults() -> None:
     assert config.timeout_s == 30.0
     assert config.max_body_bytes == config.max_decompressed_bytes == 10 * 2**20
     assert config.formats == ("json", "junit", "html", "markdown")
-    assert (config.max_examples, config.seed, config.max_time_s) == (25, 0, None)
+    assert (config.max_examples, config.seed, config.max_time_s) == (10, 0, None)
     assert config.verify_tls and not config.read_only and not config.allow_production
     assert config.reports_dir == Path("reports")
     assert config.auth() is None

@@ -189,7 +189,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 def add_fuzz_options(parser: argparse.ArgumentParser) -> None:
     """The fuzz stage's budget."""
     parser.add_argument(
-        "--max-examples", type=int, metavar="N", help="fuzz examples per operation (25)"
+        "--max-examples", type=int, metavar="N", help="fuzz examples per operation (10)"
     )
     add_seed_option(parser)
     parser.add_argument(

@@ -106,7 +106,7 @@ class FuzzOptions:
     requests: a fixed seed and no example database."""
 
     #: Hypothesis examples per operation (fuzzing phase) and scenarios (stateful phase).
-    max_examples: int = 25
+    max_examples: int = 10
     seed: int = 0
     #: A wall-clock bound for the whole stage; ``None``: none. A time bound ends the run where
     #: the clock says, so it gives up exact reproducibility (see the README).

@@ -44,7 +44,7 @@ def failed_ids(check: CheckResult) -> set[str]:
 
 @pytest.fixture(scope="module")
 def clean_default(fuzz_reference: FuzzRunner) -> FuzzResult:
-    """The faithful reference at the default budget (25 examples, every phase, legacy pass)."""
+    """The faithful reference at the default budget (10 examples, every phase, legacy pass)."""
     return fuzz_reference(options=FuzzOptions())
 
 
