@@ -436,17 +436,14 @@ def _fuzz(
             progress.exchange(spool.add(exchange, verdicts, context) is Status.FAIL)
 
         beside = None
-        if alongside is not None and target.is_reference:
-
-            def beside() -> None:  # the fuzz stage keeps its tenant: the scenarios have theirs
-                progress.message(console.FUZZ_BESIDE)
-                alongside()
-
-        elif alongside is not None:
+        if alongside is not None:
 
             def beside() -> None:
-                hold.close()  # what is left of the stage creates no run: the tenant is shared
-                progress.message(console.FUZZ_ALONGSIDE)
+                if target.is_reference:  # the fuzz stage keeps its tenant, the scenarios theirs
+                    progress.message(console.FUZZ_BESIDE)
+                else:
+                    hold.close()  # what is left of the stage creates no run: the tenant is shared
+                    progress.message(console.FUZZ_ALONGSIDE)
                 alongside()
 
         try:

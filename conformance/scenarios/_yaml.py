@@ -11,13 +11,14 @@ from typing import Any
 
 import yaml
 
+from .._catalogue import SafeLoader
 from .._exceptions import ScenarioFormatError
 
 #: A place in the document: keys and list indexes from the top.
 Path_ = tuple[str | int, ...]
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _Loader(SafeLoader):
     """YAML 1.2 core-schema scalars on top of PyYAML's safe loader (libyaml's parser where
     PyYAML has it: the library loads three times faster; the nodes, marks and errors are the
     same)."""
