@@ -384,7 +384,7 @@ def _fuzz(
     """The fuzz stage, with the tenant alone; ``alongside`` (the scenario stage), if given, runs
     once the passes that may create a journal run are done, beside the rest of the stage."""
     from ._results import Exchange
-    from .fuzz._driver import Verdict
+    from .fuzz._judge import Verdict
     from .report._har import FuzzSpool, attach_spool
 
     progress.stage("fuzz", total=len(plan.fuzz_checks))

@@ -68,7 +68,7 @@ def open_target(config: Config, reference: ReferenceSettings | None = None) -> I
     # Started for the main job, the reference is a tenant with an earliest target date, so the
     # checks of that boundary run out of the box.
     settings = reference or ReferenceSettings(earliest_date=EMBEDDED_EARLIEST_DATE)
-    with ReferenceServer(settings) as server:
+    with ReferenceServer(settings, own_process=True) as server:
         yield LiveTarget(
             server.url,
             "reference",

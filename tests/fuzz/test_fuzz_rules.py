@@ -691,7 +691,7 @@ def test_the_method_check_accepts_not_found_and_nothing_else(
 
 
 def test_transient_answers_are_counted_and_judged_by_no_check() -> None:
-    from conformance.fuzz._driver import _Judge
+    from conformance.fuzz._judge import Judge as _Judge
 
     judge = _Judge(Redactor(), TOKEN, None)
     gateway = dataclasses.replace(
