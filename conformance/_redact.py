@@ -73,6 +73,11 @@ class Redactor:
             # Longest first, so a secret that contains another is replaced whole.
             self._secrets = tuple(sorted(known, key=len, reverse=True))
 
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret it scrubs (to hand to another process's redactor: never to print)."""
+        return list(self._secrets)
+
     def scrub(self, text: str) -> str:
         """``text`` with every known secret replaced by ``[REDACTED]``."""
         for secret in self._secrets:

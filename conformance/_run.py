@@ -12,6 +12,8 @@ the run at the next boundary; cleanup still runs and the reports are still writt
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import secrets
 import signal
 import threading
@@ -33,7 +35,15 @@ from ._results import CheckResult, LeftBehind, RunResult, Stage, Status, Target
 from ._target import LiveTarget, open_target
 from ._tenants import Protection, Tenants, tenants_for
 from ._version import __version__
-from .fuzz import FuzzCheck, FuzzOptions, FuzzTarget, fuzz
+from .fuzz import (
+    FuzzCheck,
+    FuzzOptions,
+    FuzzResult,
+    FuzzTarget,
+    Observer,
+    SecondTenant,
+    fuzz,
+)
 from .report import _console as console
 from .scenarios import Scenario
 
@@ -307,21 +317,24 @@ class _Stages:
         self.tenants = tenants
         self.ledger = ledger
         self._open: list[Stage] = []
-        #: Stage name -> the tenant it holds alone while another stage runs inside it.
-        self._own: dict[str, str] = {}
+        #: Stage name -> the tenants it holds alone while another stage runs inside it.
+        self._own: dict[str, tuple[str, ...]] = {}
 
-    def holds(self, stage: Stage, tenant: str) -> None:
-        """``stage`` keeps ``tenant`` to itself: the runs created there are its own, also while
+    def holds(self, stage: Stage, *tenants: str) -> None:
+        """``stage`` keeps ``tenants`` to itself: the runs created there are its own, also while
         a stage runs inside it (against the embedded reference, the scenarios beside the fuzz
         stage, on tenants of their own)."""
-        self._own[stage.name] = tenant
+        self._own[stage.name] = (*self._own.get(stage.name, ()), *tenants)
+
+    def _created_on(self, stage_name: str) -> int:
+        return sum(self.ledger.created(RUN, key) for key in self._own[stage_name])
 
     @contextmanager
     def stage(self, name: str) -> Iterator[Stage]:
         stage = Stage(name, within=self._open[-1].name if self._open else "")
         before, retried = self.tenants.requests_sent, self.tenants.retries
         runs = self.ledger.created(RUN)
-        theirs = {n: self.ledger.created(RUN, key) for n, key in self._own.items()}
+        theirs = {name: self._created_on(name) for name in self._own}
         started = time.perf_counter()
         self._open.append(stage)
         try:
@@ -334,8 +347,7 @@ class _Stages:
             stage.runs_created += self.ledger.created(RUN) - runs
             for outer in self._open:  # what an outer stage created on its own tenant is its
                 if outer.name in theirs:
-                    key = self._own[outer.name]
-                    stage.runs_created -= self.ledger.created(RUN, key) - theirs[outer.name]
+                    stage.runs_created -= self._created_on(outer.name) - theirs[outer.name]
             self.result.stages.append(stage)
             for outer in self._open:  # counted once, in the inner stage
                 outer.requests -= stage.requests
@@ -420,12 +432,17 @@ def _fuzz(
             workers=1 if target.is_reference else config.concurrency,
         )
         protection = tenants.protection
-        observe = None
-        if protection is not None:
-            key = tenant.key
-
-            def observe(method: str, path: str, status: int | None, body: Any) -> None:
-                protection.ledger.note(key, method, path, status, body)
+        observe = _observer(tenants, tenant.key)
+        second = None
+        if _second_process(target, tenants, config):
+            other = hold.enter_context(tenants.acquire("fuzz, second process"))
+            stages.holds(stage, other.key)
+            second = SecondTenant(
+                dataclasses.replace(
+                    fuzz_target, pacer=None, auth=other.session.auth, http=other.session.settings
+                ),
+                _observer(tenants, other.key),
+            )
 
         # Every exchange of the stage, with its verdicts, for exchanges.har (on disk, not in
         # memory); the fuzz checks themselves keep evidence of their violations only.
@@ -456,6 +473,7 @@ def _fuzz(
                 record=record,
                 preflight=preflight,
                 alongside=beside,
+                second=second,
             )
         except SetupError as exc:
             check = CheckResult(
@@ -470,15 +488,10 @@ def _fuzz(
         else:
             outcome_checks = [c for c in outcome.checks if c.id in wanted]
             requests = outcome.requests
-            # What the fuzzer created (on the ledger as it happened) and did not delete is
-            # cleaned when the tenant is handed back, like a scenario's; this catches anything
-            # the observer could not see.
             if protection is not None:
-                for number in outcome.not_deleted:
-                    kind = ENTRY if number.startswith("JE-") else RUN
-                    protection.ledger.record(tenant.key, kind, number)
-                for number in outcome.gone:
-                    protection.ledger.gone(tenant.key, RUN, number)
+                _left(protection.ledger, tenant.key, outcome)
+                if outcome.second is not None and second is not None:
+                    _left(protection.ledger, other.key, outcome.second)
     stage.requests += requests
     if alongside is not None:  # the scenarios' lines came in between
         progress.stage("fuzz", total=len(plan.fuzz_checks))
@@ -490,3 +503,34 @@ def _fuzz(
         check.settle(catalogue.levels)
         result.checks.append(check)
         progress.check_done(check)
+
+
+def _observer(tenants: Tenants, key: str) -> Observer | None:
+    """What puts each exchange of the fuzz stage on ``key``'s tenant on the run's ledger."""
+    protection = tenants.protection
+    if protection is None:
+        return None
+    ledger = protection.ledger
+
+    def observe(method: str, path: str, status: int | None, body: Any) -> None:
+        ledger.note(key, method, path, status, body)
+
+    return observe
+
+
+def _second_process(target: LiveTarget, tenants: Tenants, config: Config) -> bool:
+    """Whether the fuzz stage runs its stateful and legacy passes in a second process, on a
+    second tenant: against the embedded reference (tenants free and the suite's own, and a
+    server whose work is CPU on this machine), unpaced, on a machine with a core to spare."""
+    cores = os.cpu_count() or 1
+    unpaced = tenants.pacer.per_min is None
+    return target.is_reference and unpaced and not config.read_only and cores > 1
+
+
+def _left(ledger: Ledger, key: str, outcome: FuzzResult) -> None:
+    """What the fuzzer left on ``key``'s tenant, on the ledger (the observer may have missed
+    some): cleaned when the tenant is handed back, like a scenario's."""
+    for number in outcome.not_deleted:
+        ledger.record(key, ENTRY if number.startswith("JE-") else RUN, number)
+    for number in outcome.gone:
+        ledger.gone(key, RUN, number)

@@ -14,7 +14,8 @@ One :class:`~conformance._results.CheckResult` (``kind="fuzz"``) per check of th
 """
 
 from ._builtins import BUILTIN_GROUPS, DISABLED, DISABLED_IN_LEGACY
-from ._driver import FuzzResult, fuzz, fuzz_checks, run_fuzz
+from ._driver import FuzzResult, SecondTenant, fuzz, fuzz_checks, run_fuzz
+from ._execute import Observer
 from ._judge import Sent
 from ._options import LEGACY_VERSION, MODERN_VERSION, PHASES, FuzzOptions, FuzzTarget
 from ._registry import CUSTOM_CHECKS, FuzzCheck
@@ -31,6 +32,8 @@ __all__ = [
     "FuzzOptions",
     "FuzzResult",
     "FuzzTarget",
+    "Observer",
+    "SecondTenant",
     "Sent",
     "fuzz",
     "fuzz_checks",

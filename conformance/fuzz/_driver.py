@@ -15,11 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
-
-from schemathesis.engine import from_schema
 
 from .. import _paths as paths
 from .._catalogue import Catalogue
@@ -27,16 +23,13 @@ from .._exceptions import SetupError, TransportError
 from .._http import Request, Session
 from .._redact import Redactor
 from .._results import CheckResult
-from . import _builtins, _spec_prep
-from ._budget import CreateBudget
-from ._follow import follow_through
-from ._guard import Guard
+from . import _builtins
+from ._away import Away, Part, split
+from ._execute import Observer, run_passes
 from ._judge import ENGINE_CHECK, Judge, Recorder, Sent
 from ._options import FuzzOptions, FuzzTarget
-from ._passes import Pass, load_pass, passes
+from ._passes import Pass, passes
 from ._registry import CUSTOM_CHECKS, FuzzCheck
-from ._threads import serial_ast_parsing
-from ._transport import OWN_CREDENTIALS, suite_probes
 
 
 @dataclass
@@ -56,6 +49,9 @@ class FuzzResult:
     guarded: list[str] = field(default_factory=list)
     #: Runs the follow-through deleted and saw gone: nothing left for a cleanup to do.
     gone: list[str] = field(default_factory=list)
+    #: What the passes on the :class:`SecondTenant` left there (``not_deleted``, ``gone``,
+    #: ``guarded``, ``requests``); their checks and ``sent`` are this result's.
+    second: FuzzResult | None = None
 
 
 def run_fuzz(
@@ -69,9 +65,18 @@ def run_fuzz(
     return fuzz(catalogue, target, options).checks
 
 
-#: ``observe(method, path, status, body)``: each exchange as it happens (``status`` ``None``: no
-#: answer), so that what the fuzzer creates is on the run's ledger at once.
-Observer = Callable[[str, str, int | None, Any], None]
+@dataclass(frozen=True)
+class SecondTenant:
+    """A second tenant of the stage's own on the same target, and what sees what is done there.
+
+    Given one, the stateful and legacy passes run there, in a process of their own, beside the
+    stage's other passes (:mod:`._away`): only for tenants that are free and the suite's own (the
+    embedded reference), since what that process creates reaches ``observe`` when it is done,
+    and unpaced: the process cannot share the stage's pacer (``target.pacer`` is not used).
+    """
+
+    target: FuzzTarget
+    observe: Observer | None = None
 
 
 def fuzz(
@@ -84,6 +89,7 @@ def fuzz(
     record: Recorder | None = None,
     preflight: CheckResult | None = None,
     alongside: Callable[[], None] | None = None,
+    second: SecondTenant | None = None,
 ) -> FuzzResult:
     """:func:`run_fuzz` with the figures: request count, wall time and the requests sent.
 
@@ -94,7 +100,7 @@ def fuzz(
     thread of its own: on a shared tenant once the passes that may create a journal run are
     done and their runs followed through, beside the passes that create none; on a tenant of
     the stage's own (not ``shared_tenant``) from the start. The stage returns when both are
-    done.
+    done. ``second``: a second tenant of the stage's own, for passes in a second process.
 
     Every request of the stage (schemathesis's, its probe, the preflight, the guard's reads and
     the follow-through) goes through one :class:`~conformance._http.Session`: one set of caps,
@@ -106,7 +112,9 @@ def fuzz(
     with target.session(redactor) as session:
         if preflight is None:
             _preflight(target, session)
-        return _fuzz(catalogue, target, options, session, started, observe, stop, record, alongside)
+        return _fuzz(
+            catalogue, target, options, session, started, observe, stop, record, alongside, second
+        )
 
 
 def _fuzz(
@@ -119,133 +127,80 @@ def _fuzz(
     stop: threading.Event | None,
     record: Recorder | None,
     alongside: Callable[[], None] | None,
+    second: SecondTenant | None,
 ) -> FuzzResult:
-    redactor = session.redactor
-    spec = _spec_prep.prepare_spec(catalogue.spec)
-    if options.tenant is not None:
-        spec = _spec_prep.in_tenant(spec, options.tenant)
-    identity = OWN_CREDENTIALS if target.auth is not None else target.authorization
-    judge = Judge(redactor, identity, record)
-    guard = Guard(target, redactor, undoable_only=options.shared_tenant, session=session)
-    budget = CreateBudget(options.create_budget) if options.shared_tenant else None
-    judge.budget = budget
-    stop_reasons: dict[str, str] = {}
-    deadline = None if options.max_time_s is None else started + options.max_time_s
-    followed: set[str] = set()
-    gone = list[str]()
-
-    def follow() -> None:
-        """Cancel and delete, judged, the runs the passes so far created."""
-        runs = [n for n in judge.rules.left_behind_runs() if n not in followed]
-        followed.update(runs)
-        if options.follow_through and runs and not (stop is not None and stop.is_set()):
-            gone.extend(
-                follow_through(
-                    catalogue.spec,
-                    target,
-                    runs,
-                    judge.follow,
-                    session,
-                    identity=identity,
-                    wait_s=options.follow_wait_s,
-                    stop=stop,
-                )[1]
-            )
-
-    def one(run: Pass) -> None:
-        if stop is not None and stop.is_set():
-            stop_reasons[run.name] = "interrupted"
-            return
-        time_s = None
-        if deadline is not None:
-            time_s = (deadline - time.perf_counter()) * run.share
-            if time_s < 1:
-                stop_reasons[run.name] = "max_time"
-                return
-        schema = load_pass(
-            spec, target, options, run, guard, max_time_s=time_s, session=session, budget=budget
-        )
-        if observe is not None:
-            _observe(schema, observe)
-        with suite_probes(schema, session):
-            stream = from_schema(schema).execute()
-            stop_reasons[run.name] = judge.consume(run.name, stream, stop)
-
+    deadline = None if options.max_time_s is None else time.monotonic() + options.max_time_s
     todo = passes(target, options)
-    # On a shared tenant the passes that create nothing come last; they go side by side, and
-    # beside whatever else uses the tenant (``alongside``), once the others' runs are gone.
-    split = len(todo)
-    if options.shared_tenant:
-        split = next((i for i, run in enumerate(todo) if run.creates_nothing), len(todo))
-    with (
-        _spec_prep.no_local_constants(),
-        serial_ast_parsing(),
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="jr-alongside-fuzz") as beside,
-    ):
-        scenarios: Future[None] | None = None
-        try:
-            if alongside is not None and not options.shared_tenant:
-                # A tenant of the stage's own (the embedded reference's): nothing the scenarios
-                # do is seen by the fuzzer, so they go on beside the whole stage.
-                scenarios = beside.submit(alongside)
-                alongside = None
-            for run in todo[:split]:
-                one(run)
-            if alongside is not None and split < len(todo) and not (stop and stop.is_set()):
-                follow()
-                guard.others_creating = True
-                scenarios = beside.submit(alongside)
-            _side_by_side(one, todo[split:])
-        finally:
-            guard.close()
-        if scenarios is not None:
-            scenarios.result()  # its exception, if any, is the stage's
-    judge.raise_if_unauthorised()
-    follow()
-    judge.guarded = sorted(guard.refused)
+    away: Away | None = None
+    moved: list[Pass] = []
+    if second is not None:
+        todo, moved = split(todo)
+    if second is not None and moved:
+        away = Away(catalogue.spec, second.target, options, moved, deadline)
+    try:
+        ran = run_passes(
+            catalogue.spec,
+            target,
+            options,
+            session,
+            todo,
+            deadline=deadline,
+            observe=observe,
+            stop=stop,
+            record=record,
+            alongside=alongside,
+        )
+        part = away.finish(stop) if away is not None else None
+    finally:
+        if away is not None:
+            away.close()
+    judge = ran.judge
+    elsewhere = None
+    if part is not None and second is not None:
+        elsewhere = _absorb(judge, part, second, record, ", ".join(run.name for run in moved))
+        ran.stop_reasons.update(part.stop_reasons)
     checks = judge.results(time.perf_counter() - started)
     return FuzzResult(
         checks=checks,
         # Every request the stage's session sent: schemathesis's (retries included), its probe,
-        # the preflight, the guard's reads, the follow-through and any token request.
-        requests=session.requests_sent,
+        # the preflight, the guard's reads, the follow-through and any token request; and the
+        # second process's.
+        requests=session.requests_sent + (part.requests if part is not None else 0),
         wall_s=time.perf_counter() - started,
         sent=judge.sent,
-        stop_reasons=stop_reasons,
+        stop_reasons=ran.stop_reasons,
         not_deleted=judge.rules.left_behind(),
         guarded=judge.guarded,
-        gone=gone,
+        gone=ran.gone,
+        second=elsewhere,
     )
 
 
-def _side_by_side(work: Callable[[Pass], None], runs: list[Pass]) -> None:
-    """``work`` on each of ``runs``, in threads of their own (in this one for a single run); the
-    first exception any raised is raised again once all are done."""
-    if len(runs) <= 1:
-        for run in runs:
-            work(run)
-        return
-    with ThreadPoolExecutor(max_workers=len(runs), thread_name_prefix="jr-fuzz-pass") as pool:
-        futures = [pool.submit(work, run) for run in runs]
-    for future in futures:
-        future.result()
-
-
-def _observe(schema: Any, observe: Observer) -> None:
-    """Report every exchange of ``schema``'s run to ``observe`` as it happens."""
-
-    def after_call(context: Any, case: Any, response: Any) -> None:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        observe(str(case.method).upper(), case.formatted_path, response.status_code, body)
-
-    def after_network_error(context: Any, case: Any, request: Any) -> None:
-        observe(str(case.method).upper(), case.formatted_path, None, None)
-
-    schema.hooks.register_hook_with_name(after_call, "after_call")
-    schema.hooks.register_hook_with_name(after_network_error, "after_network_error")
+def _absorb(
+    judge: Judge, part: Part, second: SecondTenant, record: Recorder | None, names: str
+) -> FuzzResult:
+    """Add what the second process did to ``judge`` and the run's callbacks; what it left on its
+    tenant."""
+    for secret in part.secrets:
+        judge.redactor.add(secret)
+    if part.judgement is not None:
+        judge.absorb(part.judgement)
+    else:
+        judge.engine_errors.append(f"{names} (second process): {part.error}")
+    if second.observe is not None:
+        for seen in part.observed:
+            second.observe(*seen)
+    if record is not None:
+        for recorded in part.records:
+            record(*recorded)
+    return FuzzResult(
+        checks=[],
+        requests=part.requests,
+        wall_s=0.0,
+        not_deleted=part.not_deleted,
+        guarded=part.guarded,
+        gone=part.gone,
+    )
 
 
 def _preflight(target: FuzzTarget, session: Session) -> None:

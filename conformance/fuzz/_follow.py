@@ -26,7 +26,7 @@ from .._ledger import RUN, Item
 from .._paths import match_path
 from .._validate import operations
 from ._observe import Observation
-from ._options import FuzzTarget
+from ._options import FuzzTarget, Stop
 
 #: The pass and phase name follow-through observations carry in the evidence.
 FOLLOW_THROUGH = "follow-through"
@@ -41,7 +41,7 @@ def follow_through(
     *,
     identity: str | None,
     wait_s: float,
-    stop: threading.Event | None = None,
+    stop: Stop | None = None,
 ) -> tuple[int, list[str]]:
     """Cancel and delete ``runs`` (newest first) through the stage's ``session``, passing every
     exchange to ``judge`` (``identity``: what the rules know the stage's own ``Authorization``

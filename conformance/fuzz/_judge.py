@@ -21,6 +21,7 @@ from . import _builtins
 from ._budget import CreateBudget
 from ._checks import Rules
 from ._observe import Observation, from_schemathesis
+from ._options import Stop
 from ._registry import CUSTOM_CHECKS, FuzzCheck
 from ._tally import Tally
 
@@ -40,6 +41,23 @@ Verdict = tuple[str, str, bool]
 #: the follow-through's), redacted, once all its verdicts are in; ``context`` names the pass
 #: and phase. For evidence of everything sent (``exchanges.har``), not only of the violations.
 Recorder = Callable[[Exchange, list[Verdict], str], None]
+
+
+@dataclass
+class Judgement:
+    """A judge's tallies and counts without its callbacks, locks and lifecycle model: what passes
+    judged in another process bring back (:meth:`Judge.absorb`)."""
+
+    tallies: dict[str, Tally]
+    sent: list[Sent]
+    engine_errors: list[str]
+    probes: int
+    followed: int
+    network_errors: int
+    unavailable: int
+    authenticated: int
+    auth_refused: int
+    auth_status: int
 
 
 class Judge:
@@ -79,7 +97,37 @@ class Judge:
         self.auth_refused = 0
         self.auth_status = 401
 
-    def consume(self, pass_name: str, stream: Any, stop: threading.Event | None = None) -> str:
+    def judgement(self) -> Judgement:
+        return Judgement(
+            tallies=self.tallies,
+            sent=self.sent,
+            engine_errors=self.engine_errors,
+            probes=self.probes,
+            followed=self.followed,
+            network_errors=self.network_errors,
+            unavailable=self.unavailable,
+            authenticated=self.authenticated,
+            auth_refused=self.auth_refused,
+            auth_status=self.auth_status,
+        )
+
+    def absorb(self, other: Judgement) -> None:
+        """Add what passes on another tenant judged (their own lifecycle model's verdicts) to
+        this judge's, after its own: one tally per check, one ``sent`` sequence."""
+        for check_id, tally in other.tallies.items():
+            self.tallies[check_id].merge(tally)
+        self.sent.extend(other.sent)
+        self.engine_errors.extend(other.engine_errors)
+        self.probes += other.probes
+        self.followed += other.followed
+        self.network_errors += other.network_errors
+        self.unavailable += other.unavailable
+        self.authenticated += other.authenticated
+        self.auth_refused += other.auth_refused
+        if other.auth_refused:
+            self.auth_status = other.auth_status
+
+    def consume(self, pass_name: str, stream: Any, stop: Stop | None = None) -> str:
         """Judge one schemathesis run; returns why it stopped. ``stop`` set: the engine is
         told to finish (its next event is the last)."""
         stop_reason = "completed"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from .._exceptions import ConfigError
@@ -21,6 +21,13 @@ MODERN_VERSION = "2024-05-20"
 #: The Zuora-Version of the small legacy pass: an explicit pre-2024-05-20 version, so that errors
 #: must come as HTTP 200 with success false whatever the tenant's default (JR-VERSIONS-001).
 LEGACY_VERSION = "341.0"
+
+
+class Stop(Protocol):
+    """What ends the stage early when set: a ``threading.Event``, or a ``multiprocessing`` one
+    (a part of the stage in a process of its own)."""
+
+    def is_set(self) -> bool: ...
 
 
 @dataclass(frozen=True)

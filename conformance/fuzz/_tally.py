@@ -28,6 +28,8 @@ class _Violation:
     observation: Observation
     #: Extra text from the checker (schemathesis's own explanation).
     detail: str = ""
+    #: What makes two violations the same one (kept once).
+    key: str = ""
 
 
 @dataclass
@@ -75,7 +77,23 @@ class Tally:
         if key in counts.seen or len(counts.kept) >= MAX_EXAMPLES_PER_REQUIREMENT:
             return
         counts.seen.add(key)
-        counts.kept.append(_Violation(description, expected, actual, observation, detail))
+        counts.kept.append(_Violation(description, expected, actual, observation, detail, key))
+
+    def merge(self, other: Tally) -> None:
+        """Add ``other``'s verdicts (the same check's, judged elsewhere) after this one's."""
+        for requirement_id, theirs in other._counts.items():
+            counts = self._counts.setdefault(requirement_id, _Counts())
+            counts.checked += theirs.checked
+            counts.violated += theirs.violated
+            for violation in theirs.kept:
+                if violation.key in counts.seen or len(counts.kept) >= MAX_EXAMPLES_PER_REQUIREMENT:
+                    continue
+                counts.seen.add(violation.key)
+                counts.kept.append(violation)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The listener is this process's: a tally sent to another process goes without it.
+        return {**self.__dict__, "listener": None}
 
     def result(self, redactor: Redactor, duration_s: float = 0.0) -> CheckResult:
         check = CheckResult(

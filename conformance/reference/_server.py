@@ -11,7 +11,6 @@ import multiprocessing
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -21,6 +20,7 @@ from typing import Any
 import uvicorn
 
 from .._exceptions import SetupError
+from .._processes import forks_safely
 from ._app import create_app
 from ._settings import ReferenceSettings
 
@@ -96,7 +96,7 @@ class ReferenceServer:
     def start(self) -> None:
         if self.running:
             raise RuntimeError("the reference server is already running")
-        if self._own_process and _forks_safely():
+        if self._own_process and forks_safely():
             sock = _listen(self.settings)
             self._port = sock.getsockname()[1]
             try:
@@ -182,12 +182,6 @@ def _listen(settings: ReferenceSettings) -> socket.socket:
     return sock
 
 
-def _forks_safely() -> bool:
-    """Whether a fork here gives a sound child: on Linux (macOS's system libraries are not
-    fork-safe), with no other thread whose locks the child would inherit held."""
-    return sys.platform == "linux" and threading.active_count() == 1
-
-
 class _Child:
     """The reference served from a forked process: it builds its app after the fork (a database
     connection is never shared across one), serves on the parent's listening socket, says over a
@@ -195,7 +189,7 @@ class _Child:
     """
 
     def __init__(self, settings: ReferenceSettings, sock: socket.socket) -> None:
-        context = multiprocessing.get_context("fork")
+        context = multiprocessing.get_context("fork")  # the caller made sure it forks safely
         self._pipe, child_end = context.Pipe()
         # daemon: should the parent die without stopping it, multiprocessing ends it at exit.
         self._process = context.Process(
