@@ -68,6 +68,11 @@ class ReferenceServer:
         return self._child is not None
 
     @property
+    def pid(self) -> int | None:
+        """The process the server serves from (this one, unless ``in_own_process``)."""
+        return self._child.pid if self._child is not None else os.getpid()
+
+    @property
     def url(self) -> str:
         if not self.running:
             raise RuntimeError("the reference server is not running")
@@ -200,14 +205,20 @@ class _Child:
         )
         self._process.start()
         child_end.close()
+        answer: object = SetupError("the reference server did not start in time")
         try:
-            ready = self._pipe.poll(_START_TIMEOUT)
-            message = self._pipe.recv() if ready else "the reference server did not start in time"
+            if self._pipe.poll(_START_TIMEOUT):
+                answer = self._pipe.recv()
         except EOFError:
-            message = "the reference server did not start"
-        if message != _READY:
+            answer = SetupError("the reference server did not start")
+        if answer != _READY:
             self.stop()
-            raise SetupError(message)
+            # The thread's error (a bad database is a ConfigError), raised here as there.
+            raise answer if isinstance(answer, Exception) else SetupError(str(answer))
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):  # a child already gone
@@ -231,8 +242,8 @@ def _child_main(settings: ReferenceSettings, sock: socket.socket, pipe: Connecti
     server = ReferenceServer(settings)
     try:
         server._serve(create_app(settings), sock)
-    except Exception as exc:  # any reason it cannot start is the parent's error to report
-        pipe.send(str(exc) or type(exc).__name__)
+    except Exception as exc:  # any reason it cannot start is the parent's error to raise
+        pipe.send(exc)
         return
     pipe.send(_READY)
     try:

@@ -394,6 +394,37 @@ def test_a_check_that_judged_nothing_is_an_error() -> None:
     assert "asserted nothing" in result.message
 
 
+def test_a_tally_judged_elsewhere_adds_its_counts_and_keeps_evidence_within_the_cap() -> None:
+    import pickle
+
+    from conformance.fuzz._tally import MAX_EXAMPLES_PER_REQUIREMENT
+
+    check = CUSTOM_CHECKS[0]
+    sample = obs("GET_JournalRun", "GET", 200, {"success": True}, number="JR-00000009")
+    here, there = Tally(check), Tally(check)
+    here.listener = lambda *verdict: None  # this process's: it does not travel
+    here.add("R-1", True, sample, description="fine")
+    here.add("R-1", False, sample, description="same", actual=1)
+    there.add("R-1", False, sample, description="same", actual=1)  # the same violation
+    for n in range(MAX_EXAMPLES_PER_REQUIREMENT + 1):
+        there.add("R-1", False, sample, description="other", actual=n)
+    there.add("R-2", True, sample, description="fine")
+    here.merge(pickle.loads(pickle.dumps(there)))
+    assert pickle.loads(pickle.dumps(here)).listener is None
+    result = here.result(Redactor([TOKEN]))
+    summary = {a.requirement_ids[0]: a.actual for a in result.assertions if a.exchange is None}
+    assert summary == {
+        "R-1": f"{MAX_EXAMPLES_PER_REQUIREMENT + 3} of {MAX_EXAMPLES_PER_REQUIREMENT + 4} "
+        "answers violated it",
+        "R-2": "0 of 1 answers violated it",
+    }
+    kept = [a for a in result.assertions if a.exchange is not None]
+    assert len(kept) == MAX_EXAMPLES_PER_REQUIREMENT
+    # This tally's first, the same violation once, then the other tally's up to the cap.
+    assert [a.description for a in kept] == ["same"] + ["other"] * (len(kept) - 1)
+    assert [a.actual for a in kept[1:]] == list(range(len(kept) - 1))
+
+
 def test_failures_keep_redacted_evidence_and_a_curl() -> None:
     rules = Rules()
     tally = {check.id: Tally(check) for check in CUSTOM_CHECKS}
