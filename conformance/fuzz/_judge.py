@@ -134,6 +134,9 @@ class Judge:
         for event in stream:
             if stop is not None and stop.is_set():
                 stream.stop()
+                if isinstance(event, events.Interrupted):  # what telling it does: not a Ctrl-C
+                    stop_reason = "interrupted"
+                    continue
             with self._judging:
                 stop_reason = self._event(pass_name, event, stop_reason)
         return stop_reason

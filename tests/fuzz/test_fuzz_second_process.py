@@ -103,6 +103,10 @@ def test_the_stages_stop_reaches_the_second_process(catalogue: Catalogue) -> Non
     stop.set()
     outcome, _ = run(catalogue, stop=stop)
     assert outcome.stop_reasons["main"] == "interrupted"
+    # Told to stop, it ended its pass under way (or had ended it): never an error.
+    assert outcome.stop_reasons["stateful"] in ("interrupted", "completed")
+    engine = next(check for check in outcome.checks if check.id == "fuzz.engine")
+    assert engine.status is not Status.ERROR, engine.message
     assert not [p for p in multiprocessing.active_children() if p.name == "jr-fuzz-away"]
 
 
@@ -114,3 +118,20 @@ def test_where_a_fork_is_not_sound_a_fresh_interpreter_does_the_same(
     assert spawned.sent == split[0].sent
     assert {c.id: c.status for c in spawned.checks} == {c.id: c.status for c in split[0].checks}
     assert [exchange[:3] for exchange in seen] == [exchange[:3] for exchange in split[1]]
+
+
+def test_a_stop_mid_pass_ends_the_pass_and_the_stage_still_reports(catalogue: Catalogue) -> None:
+    stop = threading.Event()
+    seen: Seen = []
+
+    def observe(*exchange: Any) -> None:
+        seen.append(exchange)
+        if len(seen) == 20:
+            stop.set()
+
+    with two_tenants() as (home, _):
+        outcome = fuzz(catalogue, home, SMALL, observe=observe, stop=stop)
+    assert outcome.stop_reasons["stateful"] == "interrupted"
+    assert outcome.stop_reasons.get("main", "interrupted") == "interrupted"
+    engine = next(check for check in outcome.checks if check.id == "fuzz.engine")
+    assert engine.status is Status.PASS, engine.message

@@ -81,3 +81,42 @@ def test_an_interrupted_run_cleans_up_and_reports(
         for item in items:
             answer = session.do(Request("GET", f"/v1/journal-runs/{item.number}"))
             assert answer.status_code == 404, item
+
+
+def test_ctrl_c_during_the_fuzz_stage_on_the_embedded_reference_still_reports(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C reaches the whole process group: the reference's process and the fuzz stage's
+    second one ignore it, the stage ends its passes under way, and the run reports."""
+    reports = tmp_path / "reports"
+    command = [sys.executable, "-m", "conformance", "run", "--reports", str(reports), "--jsonl"]
+    command += ["--select", "fuzz.lifecycle", "fuzz.server-errors"]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    ledger = reports / "ledger.jsonl"
+    try:
+        # The runs schemathesis creates reach the ledger as they are created: with a few there,
+        # a pass is under way.
+        deadline = time.monotonic() + 60
+        while not ledger.is_file() or len(ledger.read_text().splitlines()) < 10:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the fuzz stage created nothing within 60 s"
+            time.sleep(0.05)  # polling the file the run writes, with a deadline
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 130, (out, err)
+    assert "Traceback" not in out + err
+    data = json.loads((reports / "results.json").read_text())
+    assert data["interrupted"] is True
+    fuzz = {c["id"]: c for c in data["checks"] if c["id"].startswith("fuzz.")}
+    assert set(fuzz) == {"fuzz.lifecycle", "fuzz.server-errors"}, fuzz
+    assert (reports / "report.html").is_file()
