@@ -135,8 +135,8 @@ def _fuzz(
     moved: list[Pass] = []
     if second is not None:
         todo, moved = split(todo)
-    if second is not None and moved:
-        away = Away(catalogue.spec, second.target, options, moved, deadline)
+        if moved:  # started first: it runs while this process runs the rest
+            away = Away(catalogue.spec, second.target, options, moved, deadline)
     try:
         ran = run_passes(
             catalogue.spec,
@@ -157,7 +157,8 @@ def _fuzz(
     judge = ran.judge
     elsewhere = None
     if part is not None and second is not None:
-        elsewhere = _absorb(judge, part, second, record, ", ".join(run.name for run in moved))
+        names = ", ".join(run.name for run in moved)
+        elsewhere = _absorb(judge, part, second, record, names)
         ran.stop_reasons.update(part.stop_reasons)
     checks = judge.results(time.perf_counter() - started)
     return FuzzResult(
