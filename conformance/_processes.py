@@ -15,13 +15,18 @@ def forks_safely() -> bool:
     return sys.platform == "linux" and threading.active_count() == 1
 
 
+def fork_context() -> ForkContext | None:
+    """The context that forks, where a fork is sound (the child starts at once, with what this
+    process imported and loaded); ``None`` elsewhere."""
+    if not forks_safely():
+        return None
+    # What is buffered would be written again by the child.
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    return multiprocessing.get_context("fork")
+
+
 def context() -> ForkContext | SpawnContext:
-    """A fork where that is sound (the child starts at once, with what this process imported
-    and loaded), else a fresh interpreter."""
-    if forks_safely():
-        # What is buffered would be written again by the child.
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
+    """A fork where that is sound, else a fresh interpreter."""
+    return fork_context() or multiprocessing.get_context("spawn")

@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import multiprocessing
 import os
 import signal
 import socket
 import threading
 import time
 from multiprocessing.connection import Connection
+from multiprocessing.context import ForkContext
 from types import FrameType, TracebackType
 from typing import Any
 
 import uvicorn
 
 from .._exceptions import SetupError
-from .._processes import forks_safely
+from .._processes import fork_context
 from ._app import create_app
 from ._settings import ReferenceSettings
 
@@ -101,11 +101,12 @@ class ReferenceServer:
     def start(self) -> None:
         if self.running:
             raise RuntimeError("the reference server is already running")
-        if self._own_process and forks_safely():
+        context = fork_context() if self._own_process else None
+        if context is not None:
             sock = _listen(self.settings)
             self._port = sock.getsockname()[1]
             try:
-                self._child = _Child(self.settings, sock)
+                self._child = _Child(context, self.settings, sock)
             finally:
                 # The child has its own copy. Without the parent's, a child that is gone refuses
                 # connections instead of leaving them queued until a timeout.
@@ -193,8 +194,9 @@ class _Child:
     pipe when it is up (or why it could not start), and stops when the parent says so or is gone.
     """
 
-    def __init__(self, settings: ReferenceSettings, sock: socket.socket) -> None:
-        context = multiprocessing.get_context("fork")  # the caller made sure it forks safely
+    def __init__(
+        self, context: ForkContext, settings: ReferenceSettings, sock: socket.socket
+    ) -> None:
         self._pipe, child_end = context.Pipe()
         # daemon: should the parent die without stopping it, multiprocessing ends it at exit.
         self._process = context.Process(

@@ -11,9 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conformance import ConfigError
+from conformance import ConfigError, _processes
 from conformance.reference import ReferenceServer
-from conformance.reference import _server as server_module
 
 PROBE = "/v1/journal-runs/JR-00000001"
 
@@ -21,7 +20,7 @@ PROBE = "/v1/journal-runs/JR-00000001"
 @pytest.fixture
 def forking(monkeypatch: pytest.MonkeyPatch) -> None:
     # pytest may run threads of its own; the forked child of these tests only serves.
-    monkeypatch.setattr(server_module, "forks_safely", lambda: True)
+    monkeypatch.setattr(_processes, "forks_safely", lambda: True)
 
 
 def _ignores(pid: int, signum: int) -> bool:
@@ -67,7 +66,7 @@ def test_a_bad_database_is_the_threads_config_error(forking: None, tmp_path: Pat
 
 
 def test_where_a_fork_is_not_sound_it_is_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(server_module, "forks_safely", lambda: False)
+    monkeypatch.setattr(_processes, "forks_safely", lambda: False)
     with ReferenceServer(own_process=True) as server:
         assert not server.in_own_process and server.pid == os.getpid()
         assert httpx.get(server.url + PROBE).status_code == 401
