@@ -51,7 +51,6 @@ class Part:
     stop_reasons: dict[str, str] = field(default_factory=dict)
     not_deleted: dict[str, str] = field(default_factory=dict)
     gone: list[str] = field(default_factory=list)
-    guarded: list[str] = field(default_factory=list)
     #: ``(method, path, status, body)`` of each exchange, in order: for the run's ledger.
     observed: list[tuple[str, str, int | None, Any]] = field(default_factory=list)
     #: Every exchange it recorded, redacted there, with its verdicts and context: the evidence.
@@ -160,7 +159,6 @@ def _main(
         part.stop_reasons = ran.stop_reasons
         part.not_deleted = ran.judge.rules.left_behind()
         part.gone = ran.gone
-        part.guarded = ran.judge.guarded
     except BaseException as exc:  # whatever it is, the stage reports it: never a lost process
         last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
         where = f" at {last[0].filename}:{last[0].lineno}" if last else ""

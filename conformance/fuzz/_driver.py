@@ -50,7 +50,7 @@ class FuzzResult:
     #: Runs the follow-through deleted and saw gone: nothing left for a cleanup to do.
     gone: list[str] = field(default_factory=list)
     #: What the passes on the :class:`SecondTenant` left there (``not_deleted``, ``gone``,
-    #: ``guarded``, ``requests``); their checks and ``sent`` are this result's.
+    #: ``requests``); their checks, ``sent`` and ``guarded`` are this result's.
     second: FuzzResult | None = None
 
 
@@ -199,7 +199,6 @@ def _absorb(
         requests=part.requests,
         wall_s=0.0,
         not_deleted=part.not_deleted,
-        guarded=part.guarded,
         gone=part.gone,
     )
 

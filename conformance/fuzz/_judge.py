@@ -58,6 +58,7 @@ class Judgement:
     authenticated: int
     auth_refused: int
     auth_status: int
+    guarded: list[str]
 
 
 class Judge:
@@ -109,6 +110,7 @@ class Judge:
             authenticated=self.authenticated,
             auth_refused=self.auth_refused,
             auth_status=self.auth_status,
+            guarded=self.guarded,
         )
 
     def absorb(self, other: Judgement) -> None:
@@ -126,6 +128,7 @@ class Judge:
         self.auth_refused += other.auth_refused
         if other.auth_refused:
             self.auth_status = other.auth_status
+        self.guarded = sorted({*self.guarded, *other.guarded})
 
     def consume(self, pass_name: str, stream: Any, stop: Stop | None = None) -> str:
         """Judge one schemathesis run; returns why it stopped. ``stop`` set: the engine is

@@ -20,6 +20,7 @@ from conformance.fuzz import (
     DISABLED_IN_LEGACY,
     FuzzOptions,
     FuzzTarget,
+    Sent,
 )
 from conformance.fuzz._builtins import group_of, requirement_for
 from conformance.fuzz._checks import Rules
@@ -423,6 +424,26 @@ def test_a_tally_judged_elsewhere_adds_its_counts_and_keeps_evidence_within_the_
     # This tally's first, the same violation once, then the other tally's up to the cap.
     assert [a.description for a in kept] == ["same"] + ["other"] * (len(kept) - 1)
     assert [a.actual for a in kept[1:]] == list(range(len(kept) - 1))
+
+
+def test_a_judge_absorbs_what_another_judged_numbers_left_alone_included() -> None:
+    from conformance.fuzz._judge import Judge
+
+    here, there = Judge(Redactor(), TOKEN, None), Judge(Redactor(), TOKEN, None)
+    here.guarded, there.guarded = ["JR-00000003"], ["JR-00000001", "JR-00000003"]
+    sample = obs("GET_JournalRun", "GET", 200, {"success": True}, number="JR-00000009")
+    for judge in (here, there):
+        judge.sent.append(Sent("GET", "/v1/journal-runs/JR-00000009", None))
+        judge.authenticated += 1
+        judge.tallies[CUSTOM_CHECKS[0].id].add("R-1", True, sample, description="fine")
+    here.absorb(there.judgement())
+    assert here.guarded == ["JR-00000001", "JR-00000003"]
+    assert len(here.sent) == 2 and here.authenticated == 2
+    assert here.tallies[CUSTOM_CHECKS[0].id].checked == 2
+    engine = here.results(0.0)[-1]
+    assert "left alone, as existing and not created by this run: JR-00000001, JR-00000003" in (
+        engine.assertions[0].message
+    )
 
 
 def test_failures_keep_redacted_evidence_and_a_curl() -> None:
